@@ -1,0 +1,6 @@
+namespace Jsmail.Queue;
+
+public static class Program
+{
+    public static int Main() => 0;
+}

@@ -1,0 +1,7 @@
+namespace Jsmail.Queue.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Builds() => true.Should().BeTrue();
+}
