@@ -1,0 +1,56 @@
+using Jsmail.TestSupport;
+
+namespace Jsmail.Queue.Tests;
+
+/// <summary>qmail-queue's signal handling (§1.3 step 2), on a jsmail-queue blocked reading its message.</summary>
+public class SignalTests : IDisposable
+{
+    private readonly TestHome _home = TestHome.Install();
+    public void Dispose() => _home.Dispose();
+
+    /// <summary>Starts jsmail-queue on a FIFO, sends the signals, then finishes the message; returns the exit code.</summary>
+    private int RunWithSignals(string signals)
+    {
+        var r = Run.Shell("""
+            d=$(mktemp -d); mkfifo "$d/in"; printf 'Fa\0Tb\0\0' > "$d/env"
+            exec 7<>"$d/in"
+            "$1" <"$d/in" 1<"$d/env" 7>&- &
+            pid=$!
+            sleep 0.5
+            for s in $2; do kill -$s $pid; sleep 0.1; done
+            printf 'Subject: x\n\nbody\n' >&7
+            exec 7>&-
+            wait $pid; rc=$?
+            rm -rf "$d"
+            printf %s $rc
+            """, args: [_home.Bin("jsmail-queue"), signals], timeoutMs: 30_000);
+        return int.Parse(r.Out);
+    }
+
+    [Fact]
+    public void Hup_int_quit_xcpu_xfsz_vtalrm_prof_and_pipe_are_ignored()
+    {
+        RunWithSignals("HUP INT QUIT XCPU XFSZ VTALRM PROF PIPE").Should().Be(0);
+        _home.Entries("todo").Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Alarm_exits_52_without_cleanup()
+    {
+        RunWithSignals("ALRM").Should().Be(52);
+        _home.Entries("todo").Should().BeEmpty();
+        _home.Entries("mess").Should().ContainSingle("52 leaves its files for the cleanup");
+    }
+
+    [Theory]
+    [InlineData("ABRT")]
+    [InlineData("ILL")]
+    [InlineData("BUS")]
+    [InlineData("SYS")]
+    public void Crash_signals_exit_81_without_cleanup(string signal)
+    {
+        RunWithSignals(signal).Should().Be(81);
+        _home.Entries("todo").Should().BeEmpty();
+        _home.Entries("mess").Should().ContainSingle();
+    }
+}
