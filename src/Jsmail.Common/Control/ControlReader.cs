@@ -1,0 +1,116 @@
+using System.Runtime.InteropServices;
+using Jsmail.Common.Os;
+
+namespace Jsmail.Common.Control;
+
+/// <summary>
+/// Reads <c>home/control/&lt;name&gt;</c> with qmail's defaults (interfaces §0.2).
+/// Only "does not exist" (ENOENT) counts as missing; every other error throws
+/// <see cref="ControlReadException"/>, which callers report as a temporary failure.
+/// </summary>
+public sealed partial class ControlReader(string home)
+{
+    /// <summary>Larger control files are refused (EFBIG) rather than read into memory.</summary>
+    public const int MaxFileBytes = 16 * 1024 * 1024;
+
+    public string Home { get; } = home;
+
+    /// <summary>
+    /// A line value. A missing file falls back to control/me when
+    /// <paramref name="fallbackToMe"/>, then to <paramref name="literalDefault"/>;
+    /// with neither, <see cref="ControlMissingException"/>. A present but empty
+    /// file is the empty value, not a reason to fall back.
+    /// </summary>
+    public byte[] ReadLine(string name, bool fallbackToMe, byte[]? literalDefault)
+    {
+        if (Read(name, firstLineOnly: true) is { } file) return ControlParse.Line(file);
+        if (fallbackToMe && Read("me", firstLineOnly: true) is { } me) return ControlParse.Line(me);
+        return literalDefault ?? throw new ControlMissingException(name);
+    }
+
+    /// <summary>An integer value; <paramref name="defaultValue"/> when missing or not starting with a digit.</summary>
+    public uint ReadInt(string name, uint defaultValue) =>
+        Read(name, firstLineOnly: true) is { } file ? ControlParse.Integer(file) ?? defaultValue : defaultValue;
+
+    /// <summary>A list value; a missing file is an empty list.</summary>
+    public List<byte[]> ReadList(string name) => ReadListIfPresent(name) ?? [];
+
+    /// <summary>
+    /// A list value, or null when the file is missing, for files where absence
+    /// means something else than emptiness (rcpthosts: missing accepts every domain,
+    /// empty accepts none).
+    /// </summary>
+    public List<byte[]>? ReadListIfPresent(string name) =>
+        Read(name, firstLineOnly: false) is { } file ? ControlParse.List(file) : null;
+
+    /// <summary>A <c>key:value</c> map (virtualdomains, smtproutes); a missing file is an empty map.</summary>
+    public ControlMap ReadMap(string name) => new(ReadList(name));
+
+    /// <summary>control/locals; when missing, the single entry me; with me missing too, <see cref="ControlMissingException"/>.</summary>
+    public List<byte[]> ReadLocals() =>
+        ReadListIfPresent("locals")
+        ?? (Read("me", firstLineOnly: true) is { } me ? [ControlParse.Line(me)] : throw new ControlMissingException("locals"));
+
+    /// <summary>
+    /// The file's bytes, or null if it does not exist. With
+    /// <paramref name="firstLineOnly"/> reading stops after the first LF, as
+    /// qmail reads no further for line and integer values.
+    /// </summary>
+    private byte[]? Read(string name, bool firstLineOnly)
+    {
+        string path = Path.Combine(Home, "control", name);
+        int fd;
+        // O_NONBLOCK as in qmail's open_read: a FIFO must not hang the program at open.
+        do fd = Native.Open(path, Native.O_RDONLY | Native.O_NONBLOCK | Native.O_CLOEXEC, 0);
+        while (fd < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            return errno == Errno.ENOENT ? null : throw new ControlReadException(name, errno);
+        }
+        try
+        {
+            using var contents = new MemoryStream();
+            Span<byte> chunk = stackalloc byte[4096];
+            while (true)
+            {
+                nint n = Native.Read(fd, chunk);
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errno.EINTR) continue;
+                    throw new ControlReadException(name, errno);
+                }
+                if (n == 0) break;
+                if (contents.Length + n > MaxFileBytes) throw new ControlReadException(name, Errno.EFBIG);
+                contents.Write(chunk[..(int)n]);
+                if (firstLineOnly && chunk[..(int)n].Contains((byte)'\n')) break;
+            }
+            return contents.ToArray();
+        }
+        finally
+        {
+            Native.Close(fd);
+        }
+    }
+
+    private static unsafe partial class Native
+    {
+        // Linux x86-64 and arm64 values.
+        public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
+
+        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+        public static partial int Open(string path, int flags, int mode);
+
+        [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+        private static partial nint Read(int fd, byte* buffer, nint count);
+
+        public static nint Read(int fd, Span<byte> buffer)
+        {
+            fixed (byte* p = buffer) return Read(fd, p, buffer.Length);
+        }
+
+        [LibraryImport("libc", EntryPoint = "close")]
+        public static partial int Close(int fd);
+    }
+}
