@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# test.sh: the test command (README, .ci/run).
+#
+#  1. installs the test peers that are missing (Debian packages, as root);
+#  2. dotnet build Jsmail.sln -c Release;
+#  3. scripts/publish.sh into artifacts/publish (the programs the tests run);
+#  4. dotnet test of every tests/*/*.Tests.csproj, one after another, with
+#     JSMAIL_PUBLISHED=<repo>/artifacts/publish, results in artifacts/test-results.
+#
+# Its last line is always the sum over all projects: "N passed, N failed", with
+# ", N skipped" when some were skipped. A step that fails without test results
+# (the build, the publish, a peer install, a test host that crashed) counts as
+# one failure there. The exit code is non-zero whenever anything failed.
+set -euo pipefail
+trap 'echo "test.sh: fatal: line $LINENO: $BASH_COMMAND failed" >&2' ERR
+
+# Test peers: one "package command" a line. A package is installed when its
+# command is missing (a name looked up on PATH, or an absolute path).
+PEERS='
+tinycdb       cdb
+ucspi-tcp     tcpserver
+daemontools   supervise
+swaks         swaks
+hyperfine     hyperfine
+'
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+if [ "${CI:-}" = true ]; then
+  # no build nodes outliving the run
+  export MSBUILDDISABLENODEREUSE=1
+  trap 'dotnet build-server shutdown >/dev/null 2>&1 || true' EXIT
+fi
+
+passed=0 failed=0 skipped=0 broken=0
+failures=()
+step() { echo "test.sh: $* ($((SECONDS - started)) s)"; }
+broke() { echo "test.sh: FAILED: $*" >&2; broken=$((broken + 1)); failures+=("$*"); }
+summary() {
+  local f
+  for f in "${failures[@]}"; do echo "test.sh: failed: $f"; done
+  local line="$passed passed, $((failed + broken)) failed"
+  [ "$skipped" = 0 ] || line="$line, $skipped skipped"
+  echo "$line"
+  [ $((failed + broken)) = 0 ]
+}
+started=$SECONDS
+
+# ------------------------------------------------------------- 1. peers
+have() { case $1 in /*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }
+peers() {
+  local pkg cmd missing=() log
+  while read -r pkg cmd; do
+    [ -n "$pkg" ] || continue
+    have "$cmd" || missing+=("$pkg")
+  done <<<"$PEERS"
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if [ "$(id -u)" != 0 ]; then
+    broke "test peers missing: ${missing[*]} (apt-get install them as root)"
+    return 0
+  fi
+  step "installing ${missing[*]}"
+  log=$(mktemp)
+  if ! { apt-get update -o DPkg::Lock::Timeout=300 &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 "${missing[@]}"; } \
+    </dev/null >"$log" 2>&1; then
+    tail -n 20 "$log" >&2
+    broke "apt-get install ${missing[*]}"
+  fi
+  rm -f "$log"
+  while read -r pkg cmd; do
+    [ -n "$pkg" ] || continue
+    have "$cmd" || broke "package $pkg gives no $cmd"
+  done <<<"$PEERS"
+}
+peers
+
+# ------------------------------------------------------------- 2. build, 3. publish
+step "dotnet build"
+if ! dotnet build Jsmail.sln -c Release -nologo -v quiet; then
+  broke "dotnet build Jsmail.sln"
+  summary || exit 1
+fi
+step "publish"
+published=$repo/artifacts/publish
+if ! scripts/publish.sh "$published"; then
+  broke "scripts/publish.sh"
+  summary || exit 1
+fi
+export JSMAIL_PUBLISHED=$published
+
+# ------------------------------------------------------------- 4. tests
+results=$repo/artifacts/test-results
+rm -rf "$results"
+mkdir -p "$results"
+counter() { # NAME COUNTERS-ELEMENT: that attribute's number, 0 when absent
+  local n
+  n=$(sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p" <<<"$2" | head -n 1)
+  echo "${n:-0}"
+}
+projects=()
+while IFS= read -r p; do projects+=("$p"); done < <(find tests -mindepth 2 -maxdepth 2 -name '*.Tests.csproj' | LC_ALL=C sort)
+[ ${#projects[@]} -gt 0 ] || broke "no test projects (tests/*/*.Tests.csproj)"
+for proj in "${projects[@]}"; do
+  name=$(basename "$proj" .csproj)
+  step "$name"
+  trx=$results/$name.trx
+  rc=0
+  dotnet test "$proj" --no-build -c Release --nologo \
+    --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+    --blame-hang-timeout 10m --blame-hang-dump-type none </dev/null || rc=$?
+  f=0
+  if [ -f "$trx" ]; then
+    c=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)
+    passed=$((passed + $(counter passed "$c")))
+    f=$(($(counter failed "$c") + $(counter error "$c") + $(counter timeout "$c") + $(counter aborted "$c")))
+    failed=$((failed + f))
+    # xunit's skipped tests are results with outcome NotExecuted (the counter stays 0)
+    skipped=$((skipped + $({ grep -o '<UnitTestResult [^>]*outcome="NotExecuted"' "$trx" || true; } | wc -l)))
+    while IFS= read -r t; do
+      failures+=("$t")
+    done < <({ grep -o '<UnitTestResult [^>]*outcome="Failed"[^>]*>' "$trx" || true; } |
+      sed -n 's/.* testName="\([^"]*\)".*/\1/p' |
+      sed 's/&quot;/"/g; s/&apos;/'"'"'/g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g')
+  fi
+  if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+    broke "$name: dotnet test exited $rc with no failed test in its results"
+  fi
+done
+step "done"
+summary || exit 1
