@@ -29,7 +29,9 @@ public static class Program
             s_crashHandlers = CrashSignals.Select(Crash).ToArray();
             foreach (var sig in IgnoredSignals) Libc.Signal(sig, Libc.SIG_IGN);
 
-            var home = QmailHome.Current;
+            string home;
+            try { home = QmailHome.Current; }
+            catch (Exception) { return QueueExit.HomeProblem; } // our own path is gone: no home to enter
             if (Libc.Chdir(home) != 0) return QueueExit.HomeProblem;
             if (Libc.Chdir("queue") != 0) return QueueExit.QueueDirProblem;
 
