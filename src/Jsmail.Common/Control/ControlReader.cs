@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Jsmail.Common.Os;
 
 namespace Jsmail.Common.Control;
@@ -8,7 +7,7 @@ namespace Jsmail.Common.Control;
 /// Only "does not exist" (ENOENT) counts as missing; every other error throws
 /// <see cref="ControlReadException"/>, which callers report as a temporary failure.
 /// </summary>
-public sealed partial class ControlReader(string home)
+public sealed class ControlReader(string home)
 {
     /// <summary>Larger control files are refused (EFBIG) rather than read into memory.</summary>
     public const int MaxFileBytes = 16 * 1024 * 1024;
@@ -61,11 +60,11 @@ public sealed partial class ControlReader(string home)
         string path = Path.Combine(Home, "control", name);
         int fd;
         // O_NONBLOCK as in qmail's open_read: a FIFO must not hang the program at open.
-        do fd = Native.Open(path, Native.O_RDONLY | Native.O_NONBLOCK | Native.O_CLOEXEC, 0);
-        while (fd < 0 && Marshal.GetLastPInvokeError() == Errno.EINTR);
+        do fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        while (fd < 0 && Libc.Errno == Errno.EINTR);
         if (fd < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = Libc.Errno;
             return errno == Errno.ENOENT ? null : throw new ControlReadException(name, errno);
         }
         try
@@ -74,43 +73,18 @@ public sealed partial class ControlReader(string home)
             Span<byte> chunk = stackalloc byte[4096];
             while (true)
             {
-                nint n = Native.Read(fd, chunk);
-                if (n < 0)
-                {
-                    int errno = Marshal.GetLastPInvokeError();
-                    if (errno == Errno.EINTR) continue;
-                    throw new ControlReadException(name, errno);
-                }
+                int n = Libc.Read(fd, chunk); // retries EINTR itself
+                if (n < 0) throw new ControlReadException(name, Libc.Errno);
                 if (n == 0) break;
                 if (contents.Length + n > MaxFileBytes) throw new ControlReadException(name, Errno.EFBIG);
-                contents.Write(chunk[..(int)n]);
-                if (firstLineOnly && chunk[..(int)n].Contains((byte)'\n')) break;
+                contents.Write(chunk[..n]);
+                if (firstLineOnly && chunk[..n].Contains((byte)'\n')) break;
             }
             return contents.ToArray();
         }
         finally
         {
-            Native.Close(fd);
+            Libc.Close(fd);
         }
-    }
-
-    private static unsafe partial class Native
-    {
-        // Linux x86-64 and arm64 values.
-        public const int O_RDONLY = 0, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int Open(string path, int flags, int mode);
-
-        [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
-        private static partial nint Read(int fd, byte* buffer, nint count);
-
-        public static nint Read(int fd, Span<byte> buffer)
-        {
-            fixed (byte* p = buffer) return Read(fd, p, buffer.Length);
-        }
-
-        [LibraryImport("libc", EntryPoint = "close")]
-        public static partial int Close(int fd);
     }
 }
