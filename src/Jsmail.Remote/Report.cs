@@ -1,0 +1,43 @@
+using System.Text;
+
+namespace Jsmail.Remote;
+
+/// <summary>
+/// qmail-remote's output on fd 1 (§6.7): a report per recipient (r, s, h),
+/// then one for the message (K, Z, D), each ending in NUL.
+/// </summary>
+internal sealed class Report
+{
+    private readonly List<byte> _out = new();
+
+    public byte[] Bytes => _out.ToArray();
+
+    public void Add(char letter, ReadOnlySpan<byte> text)
+    {
+        _out.Add((byte)letter);
+        _out.AddRange(text.ToArray());
+        _out.Add(0);
+    }
+
+    public void Add(char letter, string text = "") => Add(letter, Encoding.Latin1.GetBytes(text));
+
+    /// <summary>"&lt;prefix&gt;&lt;ip&gt;&lt;suffix&gt;.\n" then "Remote host said: " and the reply lines.</summary>
+    public static byte[] About(string prefix, string ip, string suffix, byte[]? replyText)
+    {
+        var o = new List<byte>(Encoding.Latin1.GetBytes($"{prefix}{ip}{suffix}.\n"));
+        if (replyText is { Length: > 0 })
+        {
+            o.AddRange("Remote host said: "u8.ToArray());
+            o.AddRange(replyText);
+        }
+        return o.ToArray();
+    }
+
+    /// <summary>A host name as qmail prints it in errors: bytes outside 33..126 become '?'.</summary>
+    public static string Printable(ReadOnlySpan<byte> host)
+    {
+        var sb = new StringBuilder(host.Length);
+        foreach (var b in host) sb.Append(b is >= 33 and <= 126 ? (char)b : '?');
+        return sb.ToString();
+    }
+}
