@@ -184,6 +184,7 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
             var pf = EsmtpParameters.ParseRcpt(rest, settings.Features, _senderUtf8, out parameters);
             if (pf != EsmtpParameterFault.None) return ParameterFault(pf);
             if (NonAscii(address, _senderUtf8) is { } bad) return Reply(bad);
+            if (address.Length == 0) return Reply(SmtpReplyId.RcptSyntax); // RFC 5321: a forward-path is never null
         }
         if (_senderBarred) return Reply(SmtpReplyId.BadMailFrom);
         if (settings.MaxRecipients > 0 && _recipients.Count >= settings.MaxRecipients)
@@ -283,7 +284,7 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
         _hops = new SmtpHopCounter();
         _dataBytes = 0;
         _overflow = false;
-        var protocol = _ehlo && settings.Standards != Standards.None ? "ESMTP" : "SMTP";
+        var protocol = _ehlo && !settings.Compat ? "ESMTP" : "SMTP";
         _queue.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
             client.LocalHost, protocol, clock()));
         return SessionStep.Data;

@@ -35,6 +35,9 @@ public sealed class SmtpdSettings
     public Standards Standards { get; init; } = Standards.All;
     public SmtpChecks Checks { get; init; } = SmtpChecks.None;
 
+    /// <summary>JSMAIL_COMPAT=qmail: qmail-smtpd's dialogue, nothing more.</summary>
+    public bool Compat { get; init; }
+
     public bool Has(Standards s) => (Standards & s) == s;
 
     public const string DisableFile = "smtpdisable";
@@ -55,7 +58,8 @@ public sealed class SmtpdSettings
             try { if (CdbReader.TryOpen(path, out var r)) more = r; }
             catch (IOException e) { throw new ControlReadException("morercpthosts.cdb", e.HResult & 0xffff); }
         }
-        var standards = Standards.None;
+        // qmail itself offers PIPELINING and 8BITMIME; its compat mode keeps them.
+        var standards = Standards.Pipelining | Standards.EightBitMime;
         if (!compat)
         {
             standards = Standards.All;
@@ -73,6 +77,7 @@ public sealed class SmtpdSettings
             DataBytes = dataBytesFromEnv ?? controls.ReadInt("databytes", 0),
             MaxRecipients = (int)Math.Min(controls.ReadInt("maxrcpt", 100), int.MaxValue),
             Standards = standards,
+            Compat = compat,
             Checks = SmtpChecks.Read(controls, home),
         };
     }
