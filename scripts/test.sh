@@ -22,6 +22,8 @@ ucspi-tcp     tcpserver
 daemontools   supervise
 swaks         swaks
 hyperfine     hyperfine
+postfix       /usr/sbin/smtp-source
+python3       /usr/bin/python3
 '
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
