@@ -23,6 +23,8 @@ daemontools   supervise
 swaks         swaks
 hyperfine     hyperfine
 dnsmasq-base  /usr/sbin/dnsmasq
+postfix       /usr/sbin/smtp-source
+python3       /usr/bin/python3
 '
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -72,6 +72,22 @@ public sealed class QueueClient : IDisposable
 
     public Stream MessageStream => new WriteOnlyStream(this);
 
+    /// <summary>The queue program's pid (qmail-smtpd's "qp"); -1 when it could not be started.</summary>
+    public int Pid => _pid;
+
+    /// <summary>
+    /// Gives up on the message: the queue program sees its input end without an
+    /// envelope, so it queues nothing, and it is waited for.
+    /// </summary>
+    public void Abort()
+    {
+        CloseFd(ref _messageFd);
+        CloseFd(ref _envelopeFd);
+        CloseFd(ref _errorFd);
+        if (_pid > 0) Libc.Waitpid(_pid, out _);
+        _failed ??= QueueResult.Of(QueueResult.ReadError);
+    }
+
     /// <summary>Ends the message, sends the envelope and waits for the queue program.</summary>
     public QueueResult Close(QueueEnvelope envelope)
     {

@@ -1,0 +1,104 @@
+using Jsmail.Common.Cdb;
+using Jsmail.Common.Control;
+using Jsmail.Common.Smtp;
+
+namespace Jsmail.Smtpd;
+
+/// <summary>The extensions and standards beyond qmail, each one switchable.</summary>
+[Flags]
+public enum Standards
+{
+    None = 0,
+    EnhancedStatusCodes = 1, Pipelining = 2, Size = 4, EightBitMime = 8, SmtpUtf8 = 16, Dsn = 32,
+    /// <summary>RFC 5321 syntax: FROM:/TO: keywords, one MAIL per transaction, parameters parsed.</summary>
+    StrictSyntax = 64,
+    /// <summary>A CR not followed by LF in DATA is refused (RFC 5321 §2.3.8), not kept as qmail keeps it.</summary>
+    RefuseBareCr = 128,
+    All = 255,
+}
+
+/// <summary>
+/// Everything jsmail-smtpd reads from control/ at start (interfaces §8.2), plus
+/// its own files: smtpdisable (extensions switched off), maxrcpt, and the checks.
+/// </summary>
+public sealed class SmtpdSettings
+{
+    public required byte[] Greeting { get; init; }
+    public byte[]? LocalIpHost { get; init; }
+    public int TimeoutSeconds { get; init; } = 1200;
+    /// <summary>null: control/rcpthosts is missing, and jsmail-smtpd relays for nobody (BCP 30).</summary>
+    public ControlSet? RcptHosts { get; init; }
+    public CdbReader? MoreRcptHosts { get; init; }
+    public ControlSet BadMailFrom { get; init; } = new([]);
+    public ulong DataBytes { get; init; }
+    public int MaxRecipients { get; init; } = 100;
+    public Standards Standards { get; init; } = Standards.All;
+    public SmtpChecks Checks { get; init; } = SmtpChecks.None;
+
+    /// <summary>JSMAIL_COMPAT=qmail: qmail-smtpd's dialogue, nothing more.</summary>
+    public bool Compat { get; init; }
+
+    public bool Has(Standards s) => (Standards & s) == s;
+
+    public const string DisableFile = "smtpdisable";
+
+    /// <summary>Reads the controls; throws ControlReadException / ControlMissingException as qmail dies with 421.</summary>
+    public static SmtpdSettings Read(ControlReader controls, string home, bool compat, ulong? dataBytesFromEnv)
+    {
+        var greeting = controls.ReadLine("smtpgreeting", fallbackToMe: true, literalDefault: null);
+        byte[]? liphost;
+        try { liphost = controls.ReadLine("localiphost", fallbackToMe: true, literalDefault: null); }
+        catch (ControlMissingException) { liphost = null; }
+        var timeout = (int)Math.Min(controls.ReadInt("timeoutsmtpd", 1200), int.MaxValue / 1000);
+        var rcpthosts = controls.ReadListIfPresent("rcpthosts");
+        CdbReader? more = null;
+        if (rcpthosts != null)
+        {
+            var path = Path.Combine(home, "control", "morercpthosts.cdb");
+            try { if (CdbReader.TryOpen(path, out var r)) more = r; }
+            catch (IOException e) { throw new ControlReadException("morercpthosts.cdb", e.HResult & 0xffff); }
+        }
+        // qmail itself offers PIPELINING and 8BITMIME; its compat mode keeps them.
+        var standards = Standards.Pipelining | Standards.EightBitMime;
+        if (!compat)
+        {
+            standards = Standards.All;
+            foreach (var word in controls.ReadList(DisableFile))
+                standards &= ~ByName(System.Text.Encoding.ASCII.GetString(word).Trim());
+        }
+        return new SmtpdSettings
+        {
+            Greeting = greeting,
+            LocalIpHost = liphost,
+            TimeoutSeconds = timeout <= 0 ? 1 : timeout,
+            RcptHosts = rcpthosts == null ? null : new ControlSet(rcpthosts),
+            MoreRcptHosts = more,
+            BadMailFrom = new ControlSet(controls.ReadList("badmailfrom")),
+            DataBytes = dataBytesFromEnv ?? controls.ReadInt("databytes", 0),
+            MaxRecipients = (int)Math.Min(controls.ReadInt("maxrcpt", 100), int.MaxValue),
+            Standards = standards,
+            Compat = compat,
+            Checks = SmtpChecks.Read(controls, home),
+        };
+    }
+
+    /// <summary>The names administrators write in control/smtpdisable, one a line.</summary>
+    public static Standards ByName(string name) => name.ToUpperInvariant() switch
+    {
+        "ENHANCEDSTATUSCODES" => Standards.EnhancedStatusCodes,
+        "PIPELINING" => Standards.Pipelining,
+        "SIZE" => Standards.Size,
+        "8BITMIME" => Standards.EightBitMime,
+        "SMTPUTF8" => Standards.SmtpUtf8,
+        "DSN" => Standards.Dsn,
+        "STRICTSYNTAX" => Standards.StrictSyntax,
+        "BARECR" => Standards.RefuseBareCr,
+        _ => Standards.None,
+    };
+
+    public EsmtpFeatures Features =>
+        (Has(Standards.Size) ? EsmtpFeatures.Size : 0) |
+        (Has(Standards.EightBitMime) ? EsmtpFeatures.EightBitMime : 0) |
+        (Has(Standards.SmtpUtf8) ? EsmtpFeatures.SmtpUtf8 : 0) |
+        (Has(Standards.Dsn) ? EsmtpFeatures.Dsn : 0);
+}

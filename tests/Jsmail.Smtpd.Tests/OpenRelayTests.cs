@@ -1,0 +1,60 @@
+namespace Jsmail.Smtpd.Tests;
+
+/// <summary>Open-relay probes: without RELAYCLIENT nothing addressed elsewhere is accepted.</summary>
+public sealed class OpenRelayTests(OpenRelayTests.Home home) : IClassFixture<OpenRelayTests.Home>
+{
+    public sealed class Home : IDisposable
+    {
+        public SmtpdHome H { get; } = new("example.com\n");
+        public void Dispose() => H.Dispose();
+    }
+
+    [Theory]
+    [InlineData("victim%other.net@other.org")]
+    [InlineData("victim@other.net")]
+    [InlineData("@example.com:victim@other.net")]
+    [InlineData("@example.com,@example.com:victim@other.net")]
+    [InlineData("\"victim@other.net\"@other.org")]
+    [InlineData("victim\\@other.net@other.org")]
+    [InlineData("other.net!victim@other.org")]
+    [InlineData("victim@[192.0.2.1]")]
+    [InlineData("victim@[127.0.0.1]")]
+    [InlineData("victim@example.com@other.net")]
+    [InlineData("victim@other.net.")]
+    [InlineData("victim@EXAMPLE.COM.other.net")]
+    [InlineData("victim@xexample.com")]
+    public void Probes_relay_nothing(string address)
+    {
+        foreach (var compat in new[] { false, true })
+        {
+            var r = home.H.Talk($"HELO x\r\nMAIL FROM:<s@x>\r\nRCPT TO:<{address}>\r\nQUIT\r\n", compat);
+            r.Out.Should().Contain("553 ", $"{address} compat {compat}");
+        }
+        home.H.Queued().Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("victim%other.net@example.com")]
+    [InlineData("\"victim@other.net\"@example.com")]
+    [InlineData("other.net!victim@example.com")]
+    public void Tricks_inside_our_own_domain_stay_local(string address)
+    {
+        // accepted for example.com: qmail-send delivers them locally, it never forwards on them
+        home.H.Talk($"MAIL FROM:<s@x>\r\nRCPT TO:<{address}>\r\n", compat: true).Out.Should().EndWith("250 ok\r\n");
+    }
+
+    [Fact]
+    public void Without_rcpthosts_nobody_is_relayed_for_bcp30()
+    {
+        using var h = new SmtpdHome(rcpthosts: null);
+        foreach (var compat in new[] { false, true })
+        {
+            var r = h.Talk("MAIL FROM:<s@x>\r\nRCPT TO:<a@example.com>\r\nRCPT TO:<postmaster>\r\n", compat);
+            r.Out.Should().Contain("553 ").And.EndWith("250 ok\r\n".Replace("250 ", compat ? "250 " : "250 2.1.5 "));
+            r.Err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Should().ContainSingle()
+                .Which.Should().Contain("rcpthosts is missing").And.Contain("BCP 30");
+        }
+        h.Talk("MAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\n", compat: true, new Dictionary<string, string?> { ["RELAYCLIENT"] = "" })
+            .Out.Should().EndWith("250 ok\r\n250 ok\r\n");
+    }
+}

@@ -1,0 +1,87 @@
+using System.Text;
+using Jsmail.TestSupport;
+
+namespace Jsmail.Smtpd.Tests;
+
+/// <summary>An installed home with qmail's usual controls, and a way to talk to its jsmail-smtpd over a pipe.</summary>
+public sealed class SmtpdHome : IDisposable
+{
+    // One real install.sh run; every test home is a copy of it (cp -a keeps the links and modes).
+    private static readonly Lazy<TestHome> Template = new(() => TestHome.Install());
+
+    private readonly TempDir _dir = new("jsmail-smtpd");
+
+    public CopiedHome Home { get; }
+
+    public SmtpdHome() : this("example.com\n.example.com\n") { }
+
+    public SmtpdHome(string? rcpthosts)
+    {
+        var r = Run.Process("cp", ["-a", Template.Value.Path, _dir["home"]]);
+        if (r.ExitCode != 0) throw new InvalidOperationException("cp: " + r.Err);
+        Home = new CopiedHome(_dir["home"]);
+        Home.WriteControl("me", "mx.example\n");
+        if (rcpthosts != null) Home.WriteControl("rcpthosts", rcpthosts);
+        else File.Delete(Home.Control("rcpthosts"));
+    }
+
+    public static Dictionary<string, string?> BaseEnvironment(bool compat) => new()
+    {
+        ["TCPREMOTEIP"] = "127.0.0.1", ["TCPLOCALHOST"] = "mx.example", ["TCPLOCALIP"] = "127.0.0.1",
+        ["TCPREMOTEHOST"] = null, ["TCPREMOTEINFO"] = null, ["RELAYCLIENT"] = null, ["DATABYTES"] = null,
+        ["QMAILQUEUE"] = null, ["JSMAIL_COMPAT"] = compat ? "qmail" : null, ["SMTPCHECK"] = null,
+    };
+
+    /// <summary>Sends the whole conversation at once (a pipelining client) and returns what came back.</summary>
+    public RunResult Talk(string conversation, bool compat = false, IDictionary<string, string?>? env = null) =>
+        Talk(Encoding.Latin1.GetBytes(conversation), compat, env);
+
+    public RunResult Talk(byte[] conversation, bool compat = false, IDictionary<string, string?>? env = null)
+    {
+        var e = BaseEnvironment(compat);
+        if (env != null) foreach (var (k, v) in env) e[k] = v;
+        return Run.Process(Home.Bin("qmail-smtpd"), [], conversation, e, timeoutMs: 30_000);
+    }
+
+    /// <summary>Queued messages, oldest first: (todo envelope file, message file).</summary>
+    public List<(byte[] Todo, byte[] Message)> Queued()
+    {
+        return Home.Entries("todo")
+            .Select(t => (Home.ReadQueueFile(Path.Combine("todo", t)), Id: Path.GetFileName(t)))
+            .Select(x => (x.Item1, Home.ReadQueueFile(Path.Combine("mess", (long.Parse(x.Id) % 23).ToString(), x.Id))))
+            .OrderBy(x => Encoding.Latin1.GetString(x.Item2))
+            .ToList();
+    }
+
+    public static string S(byte[] b) => Encoding.Latin1.GetString(b);
+
+    /// <summary>The message without the two Received lines the queue and smtpd prepend.</summary>
+    public static string Body(byte[] message)
+    {
+        var s = S(message);
+        var first = s.IndexOf('\n') + 1;          // qmail-queue's Received line
+        var second = s.IndexOf('\n', s.IndexOf('\n', first) + 1) + 1; // smtpd's, two lines
+        return s[second..];
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>The parts of TestHome's API the tests use, over a copied home.</summary>
+public sealed class CopiedHome(string path)
+{
+    public string Path { get; } = path;
+    public string Bin(string program) => System.IO.Path.Combine(Path, "bin", program);
+    public string Queue(string relative) => System.IO.Path.Combine(Path, "queue", relative);
+    public string Control(string name) => System.IO.Path.Combine(Path, "control", name);
+    public void WriteControl(string name, string content) => File.WriteAllText(Control(name), content);
+    public byte[] ReadQueueFile(string relative) => File.ReadAllBytes(Queue(relative));
+
+    public List<string> Entries(string dir)
+    {
+        var root = Queue(dir);
+        if (!Directory.Exists(root)) return [];
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Select(f => System.IO.Path.GetRelativePath(root, f)).OrderBy(f => f).ToList();
+    }
+}
