@@ -18,6 +18,12 @@ public interface ISpawnChannel
     /// <summary>The report, status letter first, for a child that ended with <paramref name="waitStatus"/>.</summary>
     byte[] Report(int waitStatus, ReadOnlySpan<byte> output);
 
+    /// <summary>
+    /// The report when the child could not be started at all (exec failed with
+    /// <paramref name="errno"/>), or null for the spawner's own "unable to fork".
+    /// </summary>
+    byte[]? StartFailed(int errno) => null;
+
     /// <summary>Output beyond this many bytes is cut (qmail-lspawn: 3000), or null for no limit.</summary>
     int? OutputLimit { get; }
 }

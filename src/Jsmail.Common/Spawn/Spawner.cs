@@ -90,10 +90,11 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
             if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c.Slot, SpawnerSide.CannotPipe); return; }
             int pid;
             try { pid = channel.Start(message, writeEnd, c, at); }
-            catch (SpawnException)
+            catch (SpawnException e)
             {
                 Libc.Close(readEnd);
-                Refuse(c.Slot, SpawnerSide.CannotFork);
+                if (channel.StartFailed(e.Errno) is { } report) Send(SpawnerSide.EncodeResult(c.Slot, report));
+                else Refuse(c.Slot, SpawnerSide.CannotFork);
                 return;
             }
             finally { Libc.Close(writeEnd); }
