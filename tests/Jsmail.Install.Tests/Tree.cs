@@ -73,6 +73,15 @@ public static class Expected
         _ => "0755",
     };
 
+    /// <summary>The name qmail installs that program under: qmail-NAME, or NAME for its unprefixed tools.</summary>
+    public static string QmailName(string name) => name switch
+    {
+        "maildirmake" or "maildir2mbox" or "maildirwatch" or "preline" or "forward" or "condredirect"
+            or "bouncesaying" or "except" or "predate" or "datemail" or "mailsubj" or "tcp-env"
+            or "qreceipt" or "qbiff" or "splogger" => name,
+        _ => "qmail-" + name,
+    };
+
     public static IEnumerable<string> Programs(string publishedDir) =>
         Directory.GetFiles(publishedDir, "jsmail-*")
             .Select(Path.GetFileName)
@@ -128,7 +137,7 @@ public static class Expected
             foreach (var p in programs)
             {
                 Add($"bin/jsmail-{p}", p == "queue" ? "qmailq" : "root", BinaryMode(p), 'f');
-                Link($"bin/qmail-{p}", $"jsmail-{p}");
+                Link($"bin/{QmailName(p)}", $"jsmail-{p}");
             }
         return t;
     }

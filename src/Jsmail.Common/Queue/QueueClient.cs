@@ -23,6 +23,9 @@ public sealed class QueueClient : IDisposable
 
     public static string DefaultProgram => "bin/qmail-queue";
 
+    /// <summary>The queue program's pid (qmail-local reports it as "qp"), or -1 if it never started.</summary>
+    public int Pid => _pid;
+
     private QueueClient(string home, string program)
     {
         int msgRead = -1, envRead = -1, errWrite = -1;
@@ -34,7 +37,7 @@ public sealed class QueueClient : IDisposable
                 _failed = QueueResult.Of("Zqq out of memory (#4.3.0)"); // qmail reports pipe failure so
                 return;
             }
-            _pid = Spawn.Start(program, [program], null,
+            _pid = Os.Spawn.Start(program, [program], null,
                 [(0, msgRead), (1, envRead), (4, errWrite), (6, errWrite)], cwd: home);
         }
         catch (SpawnException)

@@ -1,0 +1,29 @@
+namespace Jsmail.Common.Spawn;
+
+/// <summary>
+/// What differs between qmail-lspawn and qmail-rspawn inside the common
+/// spawner (interfaces §4.1): how a delivery child is started, and how its exit
+/// status and output become a report.
+/// </summary>
+public interface ISpawnChannel
+{
+    /// <summary>
+    /// Starts the delivery child with fd 0 = <paramref name="messageFd"/> (at offset
+    /// 0) and fds 1 and 2 = <paramref name="reportFd"/>. Returns its pid; throws
+    /// <see cref="Os.SpawnException"/> when it cannot be started.
+    /// </summary>
+    /// <param name="at">the index of the recipient's last '@'</param>
+    int Start(int messageFd, int reportFd, SpawnCommand command, int at);
+
+    /// <summary>The report, status letter first, for a child that ended with <paramref name="waitStatus"/>.</summary>
+    byte[] Report(int waitStatus, ReadOnlySpan<byte> output);
+
+    /// <summary>
+    /// The report when the child could not be started at all (exec failed with
+    /// <paramref name="errno"/>), or null for the spawner's own "unable to fork".
+    /// </summary>
+    byte[]? StartFailed(int errno) => null;
+
+    /// <summary>Output beyond this many bytes is cut (qmail-lspawn: 3000), or null for no limit.</summary>
+    int? OutputLimit { get; }
+}

@@ -1,0 +1,158 @@
+using Jsmail.Common.Os;
+
+namespace Jsmail.Common.Spawn;
+
+/// <summary>
+/// The common spawner loop of qmail-lspawn and qmail-rspawn (interfaces §4.1):
+/// announces the slot limit, reads delivery commands, checks them in qmail's
+/// order, starts one child per delivery with the message on fd 0 and a report
+/// pipe on fds 1 and 2, and writes each report once the child has exited and
+/// nothing holds the pipe any more. Runs until its input ends and every
+/// delivery has reported. The caller has already changed into queue/mess.
+/// </summary>
+public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 0, int output = 1)
+{
+    public const string TooLongTail = "\nError report too long, sorry.\n";
+
+    private sealed class Delivery
+    {
+        public int Pid, ReadFd = -1, PidFd = -1, Status;
+        public bool Eof, Reaped;
+        public readonly List<byte> Output = [];
+    }
+
+    private readonly Delivery?[] _slots = new Delivery?[SpawnerSide.SlotLimit];
+    private bool _writing = true;
+
+    /// <summary>Runs the loop; returns the exit code (0).</summary>
+    public int Run()
+    {
+        Send([SpawnerSide.SlotLimit]);
+        var decoder = new SpawnCommandDecoder();
+        var commands = new List<SpawnCommand>();
+        var reading = true;
+        var buffer = new byte[1024];
+        var polls = new List<(Libc.PollFd Fd, Delivery? Owner, bool IsPid)>();
+        while (reading || _slots.Any(s => s != null))
+        {
+            polls.Clear();
+            if (reading) polls.Add((new Libc.PollFd { Fd = input, Events = Libc.POLLIN }, null, false));
+            foreach (var d in _slots)
+            {
+                if (d == null) continue;
+                if (!d.Eof) polls.Add((new Libc.PollFd { Fd = d.ReadFd, Events = Libc.POLLIN }, d, false));
+                if (!d.Reaped && d.PidFd >= 0) polls.Add((new Libc.PollFd { Fd = d.PidFd, Events = Libc.POLLIN }, d, true));
+            }
+            var fds = polls.Select(p => p.Fd).ToArray();
+            if (fds.Length > 0 && Libc.Poll(fds, -1) < 0) continue;
+
+            for (var i = 0; i < fds.Length; i++)
+            {
+                if (fds[i].Revents == 0) continue;
+                var owner = polls[i].Owner;
+                if (owner == null)
+                {
+                    var n = Libc.Read(input, buffer);
+                    if (n <= 0)
+                    {
+                        if (n == 0 || Libc.Errno != Libc.EAGAIN) reading = false;
+                        continue;
+                    }
+                    decoder.Feed(buffer.AsSpan(0, n), commands);
+                    foreach (var c in commands) Execute(c);
+                    commands.Clear();
+                }
+                else if (polls[i].IsPid) Reap(owner, wait: true);
+                else ReadOutput(owner, buffer);
+            }
+            for (var s = 0; s < _slots.Length; s++)
+                if (_slots[s] is { } d && d.Eof && FinishReaping(d)) Report((byte)s, d);
+        }
+        return 0;
+    }
+
+    private void Execute(SpawnCommand c)
+    {
+        if (c.Slot >= SpawnerSide.SlotLimit) { Refuse(c.Slot, SpawnerSide.SlotTooBig); return; }
+        if (_slots[c.Slot] != null) { Refuse(c.Slot, SpawnerSide.SlotInUse); return; }
+        if (SpawnerSide.CheckMessageId(c.MessageId) is { } bad) { Refuse(c.Slot, bad); return; }
+        var at = c.Recipient.AsSpan().LastIndexOf((byte)'@');
+        if (at < 0) { Refuse(c.Slot, SpawnerSide.NoHost); return; }
+
+        var message = Libc.Open(c.MessageId, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (message < 0) { Refuse(c.Slot, SpawnerSide.CannotOpen); return; }
+        try
+        {
+            if (Libc.Fstat(message, out var st) != 0) { Refuse(c.Slot, SpawnerSide.CannotFstat); return; }
+            if (!st.IsRegular) { Refuse(c.Slot, SpawnerSide.WrongType); return; }
+            if (st.Uid != queueOwner) { Refuse(c.Slot, SpawnerSide.WrongOwner); return; }
+            message = Libc.MoveHigh(message);
+            if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c.Slot, SpawnerSide.CannotPipe); return; }
+            int pid;
+            try { pid = channel.Start(message, writeEnd, c, at); }
+            catch (SpawnException e)
+            {
+                Libc.Close(readEnd);
+                if (channel.StartFailed(e.Errno) is { } report) Send(SpawnerSide.EncodeResult(c.Slot, report));
+                else Refuse(c.Slot, SpawnerSide.CannotFork);
+                return;
+            }
+            finally { Libc.Close(writeEnd); }
+            var pidFd = Libc.PidfdOpen(pid);
+            if (pidFd >= 0) Libc.Fcntl(pidFd, Libc.F_SETFD, Libc.FD_CLOEXEC);
+            _slots[c.Slot] = new Delivery { Pid = pid, ReadFd = readEnd, PidFd = pidFd };
+        }
+        finally { Libc.Close(message); }
+    }
+
+    private void ReadOutput(Delivery d, byte[] buffer)
+    {
+        var n = Libc.Read(d.ReadFd, buffer);
+        if (n < 0 && Libc.Errno == Libc.EAGAIN) return;
+        if (n <= 0)
+        {
+            d.Eof = true;
+            Libc.Close(d.ReadFd);
+            return;
+        }
+        // Keep one byte past the limit: enough to know the report must be cut.
+        var keep = channel.OutputLimit is { } limit ? Math.Min(n, limit + 1 - d.Output.Count) : n;
+        for (var i = 0; i < keep; i++) d.Output.Add(buffer[i]);
+    }
+
+    private static void Reap(Delivery d, bool wait)
+    {
+        if (d.Reaped) return;
+        var r = Libc.Waitpid(d.Pid, out var status, wait ? 0 : Libc.WNOHANG);
+        if (r == d.Pid) { d.Status = status; d.Reaped = true; }
+        else if (r < 0) { d.Status = 0x7f; d.Reaped = true; } // lost child: reported as a crash
+        if (d.Reaped && d.PidFd >= 0) { Libc.Close(d.PidFd); d.PidFd = -1; }
+    }
+
+    /// <summary>After EOF on the pipe: without a pidfd the child is waited for here.</summary>
+    private static bool FinishReaping(Delivery d)
+    {
+        if (!d.Reaped && d.PidFd < 0) Reap(d, wait: true);
+        return d.Reaped;
+    }
+
+    private void Report(byte slot, Delivery d)
+    {
+        var output = d.Output.ToArray();
+        if (channel.OutputLimit is { } limit && output.Length > limit)
+        {
+            var keep = limit - TooLongTail.Length - 3;
+            output = [.. output.AsSpan(0, keep), .. System.Text.Encoding.ASCII.GetBytes(TooLongTail)];
+        }
+        _slots[slot] = null;
+        Send(SpawnerSide.EncodeResult(slot, channel.Report(d.Status, output)));
+    }
+
+    private void Refuse(byte slot, string report) =>
+        Send(SpawnerSide.EncodeResult(slot, System.Text.Encoding.ASCII.GetBytes(report)));
+
+    private void Send(ReadOnlySpan<byte> bytes)
+    {
+        if (_writing && !Libc.WriteAll(output, bytes)) _writing = false;
+    }
+}

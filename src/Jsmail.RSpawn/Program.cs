@@ -1,0 +1,27 @@
+using Jsmail.Common.Control;
+using Jsmail.Common.Os;
+using Jsmail.Common.Spawn;
+using Jsmail.RSpawn;
+
+// jsmail-rspawn, a drop-in qmail-rspawn: the spawner protocol on fds 0 and 1
+// (interfaces §4.1, §6.1), one qmail-remote per delivery.
+string home;
+try { home = QmailHome.Current; }
+catch (InvalidOperationException) { return 111; }
+if (Libc.Chdir(home) != 0 || Libc.Chdir("queue/mess") != 0) return 111;
+
+// Messages must belong to whoever owns the queue: qmailq in a privileged
+// install, the invoking user in a single-user one.
+if (Libc.StatPath(".", out var mess) != 0) return 111;
+var queueOwner = mess.Uid;
+
+// A fresh start forgets which hosts timed out (errors ignored, as in qmail).
+var tcpto = Libc.Open("../lock/tcpto", Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+if (tcpto >= 0)
+{
+    Libc.WriteAll(tcpto, new byte[1024]);
+    Libc.Close(tcpto);
+}
+
+var program = Environment.GetEnvironmentVariable("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
+return new Spawner(new RemoteChannel(program), queueOwner).Run();

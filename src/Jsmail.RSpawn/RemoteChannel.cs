@@ -1,0 +1,40 @@
+using System.Text;
+using Jsmail.Common.Os;
+using Jsmail.Common.Spawn;
+
+namespace Jsmail.RSpawn;
+
+/// <summary>
+/// How qmail-rspawn delivers (§6.1): $QMAILREMOTE if set, else qmail-remote,
+/// found on PATH, run as <c>program domain sender recipient</c> with the message
+/// on fd 0 and the report pipe on fds 1 and 2.
+/// </summary>
+internal sealed class RemoteChannel(string program) : ISpawnChannel
+{
+    public int? OutputLimit => null;
+
+    public int Start(int messageFd, int reportFd, SpawnCommand command, int at)
+    {
+        var domain = command.Recipient[(at + 1)..];
+        var path = FindOnPath(program) ?? program;
+        return Spawn.Start(path, [Encoding.UTF8.GetBytes(program), domain, command.Sender, command.Recipient], null,
+            [(0, messageFd), (1, reportFd), (2, reportFd)]);
+    }
+
+    public byte[] Report(int waitStatus, ReadOnlySpan<byte> output) => RemoteReport.Build(waitStatus, output);
+
+    /// <summary>exec failed: qmail's child exits 111 for a temporary errno, else 100.</summary>
+    public byte[] StartFailed(int errno) => Report(ErrorText.IsTemporary(errno) ? 111 << 8 : 100 << 8, default);
+
+    /// <summary>execvp's search: a name with '/' is used as it is.</summary>
+    internal static string? FindOnPath(string name)
+    {
+        if (name.Contains('/')) return name;
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/bin:/usr/bin").Split(':'))
+        {
+            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}
