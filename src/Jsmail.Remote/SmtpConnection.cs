@@ -12,7 +12,7 @@ internal sealed class SmtpConnection(Socket socket) : IDisposable
 {
     private readonly byte[] _buffer = new byte[16384];
     private int _start, _end;
-    private readonly SmtpReplyParser _parser = new();
+    private readonly ServerReplyParser _parser = new();
 
     public static Socket? Connect(IPAddress ip, int port, int timeoutSeconds, out bool timedOut)
     {
@@ -64,7 +64,7 @@ internal sealed class SmtpConnection(Socket socket) : IDisposable
         Send(line);
     }
 
-    public SmtpReply ReadReply()
+    public ServerReply ReadReply()
     {
         while (true)
         {
@@ -83,8 +83,8 @@ internal sealed class SmtpConnection(Socket socket) : IDisposable
             var span = _buffer.AsSpan(_start, _end - _start);
             var lf = span.IndexOf((byte)'\n');
             var take = lf < 0 ? span.Length : lf;
-            if (line.Count < SmtpReplyParser.MaxLine + 1)
-                line.AddRange(span[..Math.Min(take, SmtpReplyParser.MaxLine + 1 - line.Count)].ToArray());
+            if (line.Count < ServerReplyParser.MaxLine + 1)
+                line.AddRange(span[..Math.Min(take, ServerReplyParser.MaxLine + 1 - line.Count)].ToArray());
             _start += lf < 0 ? take : take + 1;
             if (lf >= 0) return line.ToArray();
         }

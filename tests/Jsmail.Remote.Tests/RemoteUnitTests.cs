@@ -140,7 +140,7 @@ public class ReplyParserTests
     [Fact]
     public void Multiline_reply_keeps_every_line_and_the_first_code()
     {
-        var p = new SmtpReplyParser();
+        var p = new ServerReplyParser();
         p.Add("250-first\r"u8).Should().BeNull();
         p.Add("550-mixed\r"u8).Should().BeNull();
         var r = p.Add("250 last"u8)!;
@@ -153,12 +153,12 @@ public class ReplyParserTests
     [InlineData("2x0 ok", 0)]
     [InlineData("25", 0)]
     [InlineData("", 0)]
-    public void Codes(string line, int code) => SmtpReplyParser.CodeOf(Encoding.Latin1.GetBytes(line)).Should().Be(code);
+    public void Codes(string line, int code) => ServerReplyParser.CodeOf(Encoding.Latin1.GetBytes(line)).Should().Be(code);
 
     [Fact]
     public void Nul_becomes_a_question_mark_and_lines_are_cut_at_5000()
     {
-        var r = new SmtpReplyParser().Add(Encoding.Latin1.GetBytes("550 a\0b" + new string('x', 6000)))!;
+        var r = new ServerReplyParser().Add(Encoding.Latin1.GetBytes("550 a\0b" + new string('x', 6000)))!;
         r.Lines[0].Length.Should().Be(5000);
         Encoding.Latin1.GetString(r.Lines[0]).Should().StartWith("550 a?b");
     }
@@ -166,7 +166,7 @@ public class ReplyParserTests
     [Fact]
     public void Ehlo_keywords()
     {
-        var p = new SmtpReplyParser();
+        var p = new ServerReplyParser();
         p.Add("250-mx.example"u8);
         p.Add("250-SIZE 1000"u8);
         p.Add("250-8bitmime"u8);

@@ -23,7 +23,7 @@ public sealed class QueueClient : IDisposable
 
     public static string DefaultProgram => "bin/qmail-queue";
 
-    /// <summary>The queue program's pid (qmail-local reports it as "qp"), or -1 if it never started.</summary>
+    /// <summary>The queue program's pid ("qp" in qmail-smtpd's and qmail-local's reports), or -1 if it never started.</summary>
     public int Pid => _pid;
 
     private QueueClient(string home, string program)
@@ -74,9 +74,6 @@ public sealed class QueueClient : IDisposable
     }
 
     public Stream MessageStream => new WriteOnlyStream(this);
-
-    /// <summary>The queue program's pid (qmail-smtpd's "qp"); -1 when it could not be started.</summary>
-    public int Pid => _pid;
 
     /// <summary>
     /// Gives up on the message: the queue program sees its input end without an

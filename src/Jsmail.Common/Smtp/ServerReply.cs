@@ -7,7 +7,7 @@ namespace Jsmail.Common.Smtp;
 /// turned into '?', each at most 5000 bytes), as qmail-remote keeps them for
 /// "Remote host said:".
 /// </summary>
-public sealed class SmtpReply(int code, List<byte[]> lines)
+public sealed class ServerReply(int code, List<byte[]> lines)
 {
     public int Code { get; } = code;
     public IReadOnlyList<byte[]> Lines { get; } = lines;
@@ -39,14 +39,14 @@ public sealed class SmtpReply(int code, List<byte[]> lines)
 /// Collects reply lines: three digits, then '-' for a continuation or anything
 /// else for the last line. Pure: feed it lines without their LF.
 /// </summary>
-public sealed class SmtpReplyParser
+public sealed class ServerReplyParser
 {
     public const int MaxLine = 5000;
     private readonly List<byte[]> _lines = new();
     private int _code;
 
     /// <summary>Adds one line; returns the reply when it was the last line.</summary>
-    public SmtpReply? Add(ReadOnlySpan<byte> line)
+    public ServerReply? Add(ReadOnlySpan<byte> line)
     {
         if (line.Length > 0 && line[^1] == (byte)'\r') line = line[..^1];
         if (line.Length > MaxLine) line = line[..MaxLine];
@@ -57,7 +57,7 @@ public sealed class SmtpReplyParser
         _lines.Add(kept);
         var continues = line.Length > 3 && line[3] == (byte)'-';
         if (continues) return null;
-        var reply = new SmtpReply(_code, new List<byte[]>(_lines));
+        var reply = new ServerReply(_code, new List<byte[]>(_lines));
         _lines.Clear();
         return reply;
     }
