@@ -182,18 +182,21 @@ install_bin() {
   mode "$m" "$bin/.$base.new"
   mv -f "$bin/.$base.new" "$bin/$base" || fatal "cannot rename $bin/.$base.new to $bin/$base"
 
-  local link=$bin/qmail-$name
+  # qmail's name for it: qmail-<name>, except the sendmail wrapper, which qmail calls sendmail
+  local qname=qmail-$name
+  [ "$name" = sendmail ] && qname=sendmail
+  local link=$bin/$qname
   if [ -e "$link" ] && [ ! -L "$link" ]; then
     # a real qmail program: keep it beside the link rather than lose it
     if [ ! -e "$link.orig" ]; then
       mv "$link" "$link.orig" || fatal "cannot keep $link as $link.orig"
-      say "kept the old qmail-$name as bin/qmail-$name.orig"
+      say "kept the old $qname as bin/$qname.orig"
     fi
   fi
-  rm -f "$bin/.qmail-$name.new"
-  ln -s "$base" "$bin/.qmail-$name.new" || fatal "cannot link $link"
-  own root qmail "$bin/.qmail-$name.new"
-  mv -Tf "$bin/.qmail-$name.new" "$link" || fatal "cannot rename the link to $link"
+  rm -f "$bin/.$qname.new"
+  ln -s "$base" "$bin/.$qname.new" || fatal "cannot link $link"
+  own root qmail "$bin/.$qname.new"
+  mv -Tf "$bin/.$qname.new" "$link" || fatal "cannot rename the link to $link"
 }
 
 # ------------------------------------------------------------- control

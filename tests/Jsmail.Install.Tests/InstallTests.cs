@@ -231,7 +231,7 @@ public class InstallTests
         File.ReadAllText(Path.Combine(prefix, "control/rcpthosts")).Should().Be(me);
         foreach (var p in Expected.Programs(Repo.PublishedDir))
         {
-            var link = new FileInfo(Path.Combine(prefix, "bin", "qmail-" + p));
+            var link = new FileInfo(Path.Combine(prefix, Expected.QmailName(p)));
             link.LinkTarget.Should().Be("jsmail-" + p, "qmail-{0} is a relative link beside its program", p);
             File.ReadAllBytes(link.FullName).Should().Equal(File.ReadAllBytes(Path.Combine(Repo.PublishedDir, "jsmail-" + p)));
         }

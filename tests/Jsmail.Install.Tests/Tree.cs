@@ -73,6 +73,9 @@ public static class Expected
         _ => "0755",
     };
 
+    /// <summary>The link qmail's name gets: bin/qmail-&lt;p&gt;, but bin/sendmail for the sendmail wrapper.</summary>
+    public static string QmailName(string p) => p == "sendmail" ? "bin/sendmail" : $"bin/qmail-{p}";
+
     public static IEnumerable<string> Programs(string publishedDir) =>
         Directory.GetFiles(publishedDir, "jsmail-*")
             .Select(Path.GetFileName)
@@ -128,7 +131,7 @@ public static class Expected
             foreach (var p in programs)
             {
                 Add($"bin/jsmail-{p}", p == "queue" ? "qmailq" : "root", BinaryMode(p), 'f');
-                Link($"bin/qmail-{p}", $"jsmail-{p}");
+                Link(QmailName(p), $"jsmail-{p}");
             }
         return t;
     }

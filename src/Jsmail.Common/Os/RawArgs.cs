@@ -1,0 +1,50 @@
+namespace Jsmail.Common.Os;
+
+/// <summary>
+/// The program's argv as the kernel holds it, argv[0] included. .NET hands
+/// arguments over decoded as UTF-8, which loses bytes that are not; qmail
+/// programs take addresses from argv, and argv[0]'s base name decides what
+/// sendmail does (mailq, newaliases).
+/// </summary>
+public static class RawArgs
+{
+    public static List<byte[]> Read()
+    {
+        var fd = Libc.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return FromRuntime();
+        try
+        {
+            var data = new List<byte>(512);
+            Span<byte> buf = stackalloc byte[4096];
+            while (true)
+            {
+                var n = Libc.Read(fd, buf);
+                if (n < 0) return FromRuntime();
+                if (n == 0) break;
+                foreach (var b in buf[..n]) data.Add(b);
+            }
+            return Split(data.ToArray());
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
+    }
+
+    /// <summary>Splits /proc/self/cmdline: each argument ends with NUL.</summary>
+    public static List<byte[]> Split(ReadOnlySpan<byte> cmdline)
+    {
+        var args = new List<byte[]>();
+        while (!cmdline.IsEmpty)
+        {
+            var nul = cmdline.IndexOf((byte)0);
+            if (nul < 0) { args.Add(cmdline.ToArray()); break; }
+            args.Add(cmdline[..nul].ToArray());
+            cmdline = cmdline[(nul + 1)..];
+        }
+        return args;
+    }
+
+    private static List<byte[]> FromRuntime() =>
+        Environment.GetCommandLineArgs().Select(a => System.Text.Encoding.UTF8.GetBytes(a)).ToList();
+}
