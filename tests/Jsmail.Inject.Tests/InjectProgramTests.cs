@@ -92,9 +92,9 @@ public sealed class InjectProgramTests(InjectHome home) : IClassFixture<InjectHo
     [Fact]
     public void Item_50_an_unparsable_sender_field_exits_100()
     {
-        var r = home.Capture(L("To: a@x.y\nReply-To: <a@b\n\nbody\n"), []);
+        var r = home.Capture(L("To: a@x.y\nReply-To: x@y.z>\n\nbody\n"), []);
         r.Result.ExitCode.Should().Be(100);
-        r.Result.Err.Should().Be("qmail-inject: fatal: unable to parse this line:\nReply-To: <a@b\n");
+        r.Result.Err.Should().Be("qmail-inject: fatal: unable to parse this line:\nReply-To: x@y.z>\n");
         r.Message.Should().BeNull();
     }
 

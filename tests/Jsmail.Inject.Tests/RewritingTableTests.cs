@@ -43,7 +43,7 @@ public sealed class RewritingTableTests
     [InlineData("a b@x", "a b@x.d.example")]
     [InlineData("", "")]
     [InlineData("joe@[]", "joe@[]")]
-    [InlineData("@r:joe@c.d", "joe@c.d")]
+    [InlineData("@r:joe@c.d", "@r:joe@c.d")] // quoted as an envelope address first: "@r:joe"@c.d has no route
     public void Qualifies_argv_addresses(string arg, string expected) =>
         S(CommandLine.Recipient(L(arg), Rewriter())).Should().Be(expected);
 

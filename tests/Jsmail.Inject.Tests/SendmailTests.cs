@@ -47,12 +47,12 @@ public sealed class SendmailTests(InjectHome home) : IClassFixture<InjectHome>
             .Select(e => QueueEnvelope.Decode(TodoEnvelope(home.Home.ReadQueueFile("todo/" + e)))).ToList();
     }
 
-    // A todo file is u<uid>\0p<pid>\0 then the envelope.
+    // A todo file is u<uid>\0p<pid>\0 then the envelope's records, without the final NUL.
     private static byte[] TodoEnvelope(byte[] todo)
     {
         var first = Array.IndexOf(todo, (byte)0);
         var second = Array.IndexOf(todo, (byte)0, first + 1);
-        return todo[(second + 1)..];
+        return [.. todo[(second + 1)..], 0];
     }
 
     [Fact]
