@@ -202,7 +202,7 @@ install_bin() {
 # tools qmail installs without the prefix (interfaces §14.2).
 qmailname() {
   case $1 in
-    maildirmake|maildir2mbox|maildirwatch|preline|forward|condredirect|bouncesaying|except|predate|datemail|mailsubj|tcp-env|qreceipt|qbiff|splogger) echo "$1" ;;
+    sendmail|maildirmake|maildir2mbox|maildirwatch|preline|forward|condredirect|bouncesaying|except|predate|datemail|mailsubj|tcp-env|qreceipt|qbiff|splogger) echo "$1" ;;
     *) echo "qmail-$1" ;;
   esac
 }

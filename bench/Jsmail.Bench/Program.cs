@@ -4,10 +4,14 @@ using Jsmail.Common.Os;
 
 // jsmail-bench: start-up and throughput figures, always against a baseline
 // measured in the same run. Usage:
-//   jsmail-bench startup <hello> <program> <message> <envelope> [runs]
-//   jsmail-bench sequential <program> <message> <envelope> [count]
-// Programs run through posix_spawn with the message on fd 0 and the envelope on fd 1.
+//   jsmail-bench startup <hello> <program> <message> <envelope> [runs] [-- program args]
+//   jsmail-bench sequential <program> <message> <envelope> [count] [-- program args]
+// Programs run through posix_spawn with the message on fd 0 and the envelope on fd 1
+// (a program that writes, such as jsmail-inject -n, gets /dev/null there).
 
+var dash = Array.IndexOf(args, "--");
+string[] programArgs = dash < 0 ? [] : args[(dash + 1)..];
+if (dash >= 0) args = args[..dash];
 if (args.Length < 1) return Usage();
 switch (args[0])
 {
@@ -19,8 +23,8 @@ switch (args[0])
         var program = new List<double>();
         for (var i = 0; i < runs; i++)
         {
-            hello.Add(Time(args[1], null, null));
-            program.Add(Time(args[2], args[3], args[4]));
+            hello.Add(Time(args[1], null, null, []));
+            program.Add(Time(args[2], args[3], args[4], programArgs));
         }
         var h = Median(hello);
         var p = Median(program);
@@ -34,7 +38,7 @@ switch (args[0])
     {
         var count = args.Length > 4 ? int.Parse(args[4]) : 2000;
         var sw = Stopwatch.StartNew();
-        for (var i = 0; i < count; i++) Time(args[1], args[2], args[3]);
+        for (var i = 0; i < count; i++) Time(args[1], args[2], args[3], programArgs);
         sw.Stop();
         Console.WriteLine($"{count} messages in {sw.Elapsed.TotalSeconds:F2} s: {count / sw.Elapsed.TotalSeconds:F1} msgs/s");
         return 0;
@@ -45,18 +49,19 @@ switch (args[0])
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: jsmail-bench startup HELLO PROGRAM MESSAGE ENVELOPE [RUNS] | sequential PROGRAM MESSAGE ENVELOPE [COUNT]");
+    Console.Error.WriteLine("usage: jsmail-bench startup HELLO PROGRAM MESSAGE ENVELOPE [RUNS] [-- ARGS] | sequential PROGRAM MESSAGE ENVELOPE [COUNT] [-- ARGS]");
     return 100;
 }
 
-static double Time(string program, string? stdin, string? fd1)
+static double Time(string program, string? stdin, string? fd1, string[] programArgs)
 {
     var inFd = stdin == null ? Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0) : Libc.Open(stdin, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
     var outFd = Libc.Open(fd1 ?? "/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0); // the envelope is read; hello writes
     inFd = Libc.MoveHigh(inFd);
     outFd = Libc.MoveHigh(outFd);
     var start = Stopwatch.GetTimestamp();
-    var pid = Spawn.Start(program, [Encoding.UTF8.GetBytes(program)], null, [(0, inFd), (1, outFd)]);
+    var argv = new[] { program }.Concat(programArgs).Select(Encoding.UTF8.GetBytes).ToList();
+    var pid = Spawn.Start(program, argv, null, [(0, inFd), (1, outFd)]);
     Libc.Waitpid(pid, out var status);
     var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     Libc.Close(inFd);

@@ -14,7 +14,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var report = new Report();
-        try { Deliver(RawArgs.Read() ?? args.Select(Encoding.UTF8.GetBytes).ToArray(), report); }
+        try { Deliver(RawArgs.Read().Skip(1).ToArray(), report); }
         catch (OutOfMemoryException) { report.Add('Z', "Out of memory. (#4.3.0)\n"); }
         Libc.WriteAll(1, report.Bytes);
         return 0;

@@ -76,7 +76,7 @@ public static class Expected
     /// <summary>The name qmail installs that program under: qmail-NAME, or NAME for its unprefixed tools.</summary>
     public static string QmailName(string name) => name switch
     {
-        "maildirmake" or "maildir2mbox" or "maildirwatch" or "preline" or "forward" or "condredirect"
+        "sendmail" or "maildirmake" or "maildir2mbox" or "maildirwatch" or "preline" or "forward" or "condredirect"
             or "bouncesaying" or "except" or "predate" or "datemail" or "mailsubj" or "tcp-env"
             or "qreceipt" or "qbiff" or "splogger" => name,
         _ => "qmail-" + name,

@@ -1,32 +1,50 @@
 namespace Jsmail.Common.Os;
 
 /// <summary>
-/// argv as the bytes the program was given. .NET decodes argv as UTF-8 and
-/// replaces what is not; mail addresses are bytes and must arrive unchanged.
+/// The program's argv as the kernel holds it, argv[0] included. .NET hands
+/// arguments over decoded as UTF-8, which loses bytes that are not; qmail
+/// programs take addresses from argv, and argv[0]'s base name decides what
+/// sendmail does (mailq, newaliases).
 /// </summary>
 public static class RawArgs
 {
-    /// <summary>argv[1..] from /proc/self/cmdline; null if it cannot be read.</summary>
-    public static byte[][]? Read()
+    public static List<byte[]> Read()
     {
-        byte[] all;
-        try { all = File.ReadAllBytes("/proc/self/cmdline"); }
-        catch (IOException) { return null; }
-        catch (UnauthorizedAccessException) { return null; }
-        return Split(all).Skip(1).ToArray();
+        var fd = Libc.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return FromRuntime();
+        try
+        {
+            var data = new List<byte>(512);
+            Span<byte> buf = stackalloc byte[4096];
+            while (true)
+            {
+                var n = Libc.Read(fd, buf);
+                if (n < 0) return FromRuntime();
+                if (n == 0) break;
+                foreach (var b in buf[..n]) data.Add(b);
+            }
+            return Split(data.ToArray());
+        }
+        finally
+        {
+            Libc.Close(fd);
+        }
     }
 
-    /// <summary>Pure: NUL-terminated strings of a cmdline buffer.</summary>
+    /// <summary>Splits /proc/self/cmdline: each argument ends with NUL.</summary>
     public static List<byte[]> Split(ReadOnlySpan<byte> cmdline)
     {
-        var list = new List<byte[]>();
+        var args = new List<byte[]>();
         while (!cmdline.IsEmpty)
         {
             var nul = cmdline.IndexOf((byte)0);
-            if (nul < 0) { list.Add(cmdline.ToArray()); break; }
-            list.Add(cmdline[..nul].ToArray());
+            if (nul < 0) { args.Add(cmdline.ToArray()); break; }
+            args.Add(cmdline[..nul].ToArray());
             cmdline = cmdline[(nul + 1)..];
         }
-        return list;
+        return args;
     }
+
+    private static List<byte[]> FromRuntime() =>
+        Environment.GetCommandLineArgs().Select(a => System.Text.Encoding.UTF8.GetBytes(a)).ToList();
 }
