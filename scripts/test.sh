@@ -22,6 +22,7 @@ ucspi-tcp     tcpserver
 daemontools   supervise
 swaks         swaks
 hyperfine     hyperfine
+mblaze        mlist
 '
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
