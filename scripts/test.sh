@@ -25,6 +25,7 @@ hyperfine     hyperfine
 dnsmasq-base  /usr/sbin/dnsmasq
 postfix       /usr/sbin/smtp-source
 python3       /usr/bin/python3
+mblaze        mlist
 '
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -7,7 +7,7 @@ using Jsmail.Getpw;
 // a home that cannot be checked for now.
 const int NoAlias = 116, SystemTrouble = 118, NfsTrouble = 115;
 
-var argv = RawArgv.Arguments();
+var argv = RawArgs.Read().ToArray();
 if (argv.Length < 2) return 100;
 var local = argv[1];
 

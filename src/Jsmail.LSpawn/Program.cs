@@ -8,7 +8,7 @@ using Jsmail.LSpawn;
 // by qmail-start as root, speaking the spawner protocol on fds 0 and 1
 // (interfaces §4). Without root (a single-user install) every delivery runs as
 // the invoking user.
-var argv = RawArgv.Arguments();
+var argv = RawArgs.Read().ToArray();
 string home;
 try { home = QmailHome.Current; }
 catch (InvalidOperationException) { return 111; }

@@ -6,7 +6,7 @@ using Jsmail.Common.Os;
 const string Fatal = "maildirmake: fatal: ";
 
 Libc.Umask(0x3F); // 077
-var argv = RawArgv.Arguments();
+var argv = RawArgs.Read().ToArray();
 if (argv.Length < 2)
 {
     Console.Error.Write("maildirmake: usage: maildirmake name\n");

@@ -6,8 +6,22 @@ namespace Jsmail.Common.Os;
 /// programs take addresses from argv, and argv[0]'s base name decides what
 /// sendmail does (mailq, newaliases).
 /// </summary>
-public static class RawArgs
+public static unsafe class RawArgs
 {
+    /// <summary>
+    /// The environment, each "NAME=value", from libc's environ: /proc/self/environ
+    /// is unreadable in a process that changed its ids before exec.
+    /// </summary>
+    public static byte[][] Environment()
+    {
+        var environ = *(byte***)System.Runtime.InteropServices.NativeLibrary.GetExport(
+            System.Runtime.InteropServices.NativeLibrary.Load("libc.so.6"), "environ");
+        var list = new List<byte[]>();
+        for (var e = environ; e != null && *e != null; e++)
+            list.Add(System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(*e).ToArray());
+        return list.ToArray();
+    }
+
     public static List<byte[]> Read()
     {
         var fd = Libc.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
@@ -46,5 +60,5 @@ public static class RawArgs
     }
 
     private static List<byte[]> FromRuntime() =>
-        Environment.GetCommandLineArgs().Select(a => System.Text.Encoding.UTF8.GetBytes(a)).ToList();
+        System.Environment.GetCommandLineArgs().Select(a => System.Text.Encoding.UTF8.GetBytes(a)).ToList();
 }

@@ -1,0 +1,180 @@
+using System.Text;
+using Jsmail.Common.Control;
+using Jsmail.Common.Os;
+
+namespace Jsmail.Local;
+
+/// <summary>qmail-local's run, in its order (interfaces §5.2–§5.12).</summary>
+public sealed class LocalDelivery(LocalArgs a)
+{
+    /// <summary>qmail's conf-patrn: group and other must not be able to write.</summary>
+    public const uint Patrn = 0x2;
+    private const uint Sticky = 0x200, OwnerExecute = 0x40;
+    public const int DefaultProgramTimeout = 86400;
+
+    private readonly MessageInput _message = new();
+    private int _files, _forwards, _programs;
+
+    public int Run()
+    {
+        var home = Encoding.UTF8.GetString(a.Home);
+        if (Libc.Chdir(home) != 0)
+            throw LocalFailure.Temporary($"Unable to switch to {home}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+        CheckHome();
+
+        var lines = new DeliveryLines(a, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var env = lines.Environment(a);
+        if (a.Deliver && _message.HasHeaderLine(lines.DtLine))
+            throw LocalFailure.Permanent("This message is looping: it already has my Delivered-To line. (#5.4.6)");
+
+        var (content, forwardOnly, defaultPart) = FindDotQmail();
+        if (defaultPart != null) env.Add(("DEFAULT", defaultPart));
+        var newSender = NewSender();
+        env.Add(("NEWSENDER", newSender));
+        var environment = DeliveryLines.Merge(RawArgs.Environment(), env, defaultPart == null ? ["DEFAULT"] : []);
+
+        if (content.Length == 0)
+        {
+            content = a.DefaultDelivery;
+            forwardOnly = false;
+        }
+        var forwards = new List<byte[]>();
+        var first = true;
+        foreach (var instruction in DotQmail.Parse(content))
+        {
+            var wasFirst = first;
+            first = false;
+            if (Execute(instruction, wasFirst, ref forwardOnly, forwards, lines, environment, home) ==
+                ProgramDelivery.Outcome.Stop)
+                break;
+        }
+
+        var qp = 0;
+        if (a.Deliver && forwards.Count > 0)
+            qp = Forwarder.Forward(QmailHomeForForwarding(), _message, lines, newSender, forwards);
+        var report = $"did {_files}+{_forwards}+{_programs}\n" + (qp > 0 ? $"qp {qp}\n" : "");
+        Libc.WriteAll(1, Encoding.ASCII.GetBytes(report));
+        return 0;
+    }
+
+    private ProgramDelivery.Outcome Execute(Instruction i, bool first, ref bool forwardOnly, List<byte[]> forwards,
+        DeliveryLines lines, List<byte[]> environment, string home)
+    {
+        switch (i.Kind)
+        {
+            case InstructionKind.Blank when first:
+                throw LocalFailure.Temporary("Uh-oh: first line of .qmail file is blank. (#4.2.1)");
+            case InstructionKind.Maildir or InstructionKind.Mbox:
+                _files++;
+                if (forwardOnly) throw LocalFailure.Temporary("Uh-oh: .qmail has file delivery but has x bit set. (#4.7.0)");
+                var maildir = i.Kind == InstructionKind.Maildir;
+                if (!a.Deliver) Print(maildir ? "maildir " : "mbox ", i.Argument);
+                else if (maildir) MaildirDelivery.Deliver(i.Argument, home, _message, lines);
+                else MboxDelivery.Deliver(i.Argument, _message, lines);
+                break;
+            case InstructionKind.Program:
+                _programs++;
+                if (forwardOnly) throw LocalFailure.Temporary("Uh-oh: .qmail has prog delivery but has x bit set. (#4.7.0)");
+                if (!a.Deliver) Print("program ", i.Argument);
+                else return ProgramDelivery.Run(i.Argument, _message, environment, ProgramTimeout());
+                break;
+            case InstructionKind.ListMode:
+                forwardOnly = true;
+                break;
+            case InstructionKind.Forward:
+                _forwards++;
+                if (!a.Deliver) Print("forward ", i.Argument);
+                else forwards.Add(i.Argument);
+                break;
+        }
+        return ProgramDelivery.Outcome.Continue;
+    }
+
+    private void CheckHome()
+    {
+        if (Libc.StatPath(".", out var st) != 0)
+            throw LocalFailure.Temporary($"Unable to stat home directory: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+        if ((st.Mode & Patrn) != 0) throw LocalFailure.Temporary("Uh-oh: home directory is writable. (#4.7.0)");
+        if ((st.Mode & Sticky) == 0) return;
+        if (a.Deliver) throw LocalFailure.Temporary("Home directory is sticky: user is editing his .qmail file. (#4.2.1)");
+        Libc.WriteAll(2, "Warning: home directory is sticky.\n"u8);
+    }
+
+    /// <summary>The .qmail contents (empty when none is needed), forward-only mode, and DEFAULT.</summary>
+    private (byte[] Content, bool ForwardOnly, byte[]? Default) FindDotQmail()
+    {
+        foreach (var c in DotQmail.Candidates(a.Dash, a.Ext))
+        {
+            var fd = Libc.Open(c.Name, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+            if (fd < 0)
+            {
+                var errno = Libc.Errno;
+                if (ErrorText.IsTemporary(errno) || errno is Errno.EPERM or Errno.EACCES)
+                    throw LocalFailure.Temporary($"Unable to open {Show(c.Name)}: {ErrorText.Describe(errno)}. (#4.3.0)");
+                continue;
+            }
+            try
+            {
+                if (Libc.Fstat(fd, out var st) != 0)
+                    throw LocalFailure.Temporary($"Unable to open {Show(c.Name)}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+                if (!st.IsRegular) continue;
+                if ((st.Mode & Patrn) != 0) throw LocalFailure.Temporary("Uh-oh: .qmail file is writable. (#4.7.0)");
+                return (ReadAll(fd, c.Name), (st.Mode & OwnerExecute) != 0, c.Default);
+            }
+            finally { Libc.Close(fd); }
+        }
+        if (a.Dash.Length > 0) throw LocalFailure.Permanent("Sorry, no mailbox here by that name. (#5.1.1)");
+        return ([], false, null);
+    }
+
+    private static byte[] ReadAll(int fd, byte[] name)
+    {
+        var o = new List<byte>();
+        var buf = new byte[8192];
+        while (true)
+        {
+            var n = Libc.Read(fd, buf);
+            if (n == 0) return o.ToArray();
+            if (n < 0) throw LocalFailure.Temporary($"Unable to read {Show(name)}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+            o.AddRange(buf.AsSpan(0, n));
+        }
+    }
+
+    private byte[] NewSender()
+    {
+        if (a.Sender.Length == 0 || a.Sender.AsSpan().SequenceEqual("#@[]"u8)) return a.Sender;
+        var (owner, ownerDefault) = DotQmail.OwnerFiles(a.Dash, a.Ext);
+        if (!Exists(owner)) return a.Sender;
+        return Exists(ownerDefault)
+            ? [.. a.Local, .. "-owner-@"u8, .. a.Domain, .. "-@[]"u8]
+            : [.. a.Local, .. "-owner@"u8, .. a.Domain];
+    }
+
+    private static bool Exists(byte[] name)
+    {
+        if (Libc.StatPath(name, out _) == 0) return true;
+        var errno = Libc.Errno;
+        if (ErrorText.IsTemporary(errno))
+            throw LocalFailure.Temporary($"Unable to stat {Show(name)}: {ErrorText.Describe(errno)}. (#4.3.0)");
+        return false;
+    }
+
+    /// <summary>control/timeoutlocal bounds a program delivery (beyond qmail, which waits for ever).</summary>
+    private static int ProgramTimeout()
+    {
+        if (Compat.IsQmail) return 0;
+        try { return (int)Math.Min(new ControlReader(QmailHome.Current).ReadInt("timeoutlocal", DefaultProgramTimeout), int.MaxValue / 1000); }
+        catch (Exception e) when (e is ControlReadException or InvalidOperationException) { return DefaultProgramTimeout; }
+    }
+
+    private static string QmailHomeForForwarding()
+    {
+        try { return QmailHome.Current; }
+        catch (InvalidOperationException) { throw LocalFailure.Temporary("Unable to forward message: qq trouble in home directory (#4.3.0)."); }
+    }
+
+    private static void Print(string what, byte[] argument) =>
+        Libc.WriteAll(1, [.. Encoding.ASCII.GetBytes(what), .. argument, (byte)'\n']);
+
+    private static string Show(byte[] name) => Encoding.UTF8.GetString(name);
+}
