@@ -23,6 +23,9 @@ public sealed class QueueClient : IDisposable
 
     public static string DefaultProgram => "bin/qmail-queue";
 
+    /// <summary>The queue program's process id (qmail-send logs it as the bounce's qp), -1 if none was started.</summary>
+    public int Pid => _pid;
+
     private QueueClient(string home, string program)
     {
         int msgRead = -1, envRead = -1, errWrite = -1;
