@@ -157,22 +157,6 @@ public sealed partial class QueueManager
         if (_done.TryPeek(out var doneId, out var d) && d <= _recent) { _done.Dequeue(); MessageDone(doneId); }
     }
 
-    /// <summary>qmail's integer square root: result² ≤ x &lt; (result+1)².</summary>
-    public static long SquareRoot(long x)
-    {
-        if (x <= 0) return 0;
-        var y = (long)Math.Sqrt(x);
-        while (y * y > x) y--;
-        while ((y + 1) * (y + 1) <= x) y++;
-        return y;
-    }
-
-    public static long NextRetry(long birth, long now, int skip)
-    {
-        var n = (birth > now ? 0 : SquareRoot(now - birth)) + skip;
-        return birth + n * n;
-    }
-
     private void PassChannel(ChannelState c)
     {
         if (_exitAsap) return;
@@ -198,7 +182,7 @@ public sealed partial class QueueManager
             var job = new Job
             {
                 Id = id, Channel = c.Index, Sender = sender,
-                Retry = NextRetry(birth, _recent, c.Skip),
+                Retry = RetrySchedule.Next(birth, _recent, c.Skip),
                 Dying = _recent > birth + _controls.Lifetime,
                 Parameters = ReadParameters(path),
             };
