@@ -23,8 +23,8 @@ while True:
     if not data:
         break
     buf += data
-    while buf.count(b'\0') >= 3:
-        a = buf.index(b'\0'); b = buf.index(b'\0', a + 1); c = buf.index(b'\0', b + 1)
+    while len(buf) > 1 and buf.count(b'\0', 1) >= 3:
+        a = buf.index(b'\0', 1); b = buf.index(b'\0', a + 1); c = buf.index(b'\0', b + 1)
         slot = buf[0:1]; mess = buf[1:a]; sender = buf[a + 1:b]; recip = buf[b + 1:c]
         buf = buf[c + 1:]
         size = os.path.getsize(os.path.join(home, 'queue', 'mess', mess.decode()))

@@ -18,14 +18,16 @@ public readonly record struct Identity(uint Uid, uint Gid, uint[] Groups)
 /// <summary>
 /// The identities of qmail-start's children (interfaces §3.2). Single-user
 /// mode, where every child simply stays the invoking user, applies when
-/// jsmail-start is not run by root (a home installed with install.sh
-/// --single-user) or when any of the qmail accounts is missing.
+/// jsmail-start is not run by root, when any of the qmail accounts is missing,
+/// or when the home's queue/ is not owned by qmailq (a home installed with
+/// install.sh --single-user, even by root: its queue is writable by its owner
+/// only, so the qmail accounts could not work in it).
 /// </summary>
 public sealed record Accounts(Identity? LSpawn, Identity? RSpawn, Identity? Clean, Identity? Send, Identity? Logger)
 {
     public bool SingleUser => Send == null;
 
-    public static Accounts Resolve()
+    public static Accounts Resolve(string home)
     {
         if (Libc.Getuid() != 0) return SingleUserAccounts;
         var qmail = Libc.GetGroupId("qmail");
@@ -35,6 +37,8 @@ public sealed record Accounts(Identity? LSpawn, Identity? RSpawn, Identity? Clea
         var q = Libc.GetPasswd("qmailq");
         var s = Libc.GetPasswd("qmails");
         if (qmail is not { } g || nofiles is not { } nf || l == null || r == null || q == null || s == null)
+            return SingleUserAccounts;
+        if (Libc.StatPath(Path.Combine(home, "queue"), out var queue) != 0 || queue.Uid != q.Value.Uid)
             return SingleUserAccounts;
         return new Accounts(new Identity(0, g, [g]), new Identity(r.Value.Uid, g, [g]), new Identity(q.Value.Uid, g, [g]),
             new Identity(s.Value.Uid, g, [g]), new Identity(l.Value.Uid, nf, [nf]));

@@ -43,8 +43,10 @@ public sealed class Launcher(string home)
     /// <summary>The re-executed side: args = program, argv...</summary>
     public static int ExecAs(string who, string[] args)
     {
+        // read before the switch: /proc/self/environ is closed to a process whose ids changed
+        var env = CurrentEnvironment(Program.AsVariable);
         if (args.Length < 2 || !Accounts.Become(Identity.Decode(who))) return 111;
-        Exec(args[0], args[1..], CurrentEnvironment(Program.AsVariable));
+        Exec(args[0], args[1..], env);
         return 111;
     }
 

@@ -31,7 +31,7 @@ public static class Program
         var home = QmailHome.Current;
         if (Libc.Chdir("/") != 0) return 111;
         Libc.Umask(0x3F);
-        var accounts = Accounts.Resolve();
+        var accounts = Accounts.Resolve(home);
         if (accounts.Send is { } s && Libc.Setgroups(s.Groups) != 0) return 111;
         if (accounts.Send is { } s2 && Libc.Setregid(s2.Gid, s2.Gid) != 0) return 111;
 
@@ -71,8 +71,9 @@ public static class Program
         (int Child, int Parent)[] mine = [(0, log), (1, p[1]), (2, p[2]), (3, p[5]), (4, p[6]), (5, p[9]), (6, p[10]), (7, p[13]), (8, p[14])];
         foreach (var (child, parent) in mine)
             if (Libc.Dup2(parent, child) != child) return 111;
+        var env = Launcher.CurrentEnvironment(null);
         if (accounts.Send is { } sendAs && !Accounts.Become(sendAs)) return 111;
-        Launcher.Exec(launcher.Find("qmail-send"), ["qmail-send"], Launcher.CurrentEnvironment(null));
+        Launcher.Exec(launcher.Find("qmail-send"), ["qmail-send"], env);
         return 111;
     }
 }
