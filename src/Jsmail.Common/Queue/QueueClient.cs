@@ -23,7 +23,7 @@ public sealed class QueueClient : IDisposable
 
     public static string DefaultProgram => "bin/qmail-queue";
 
-    /// <summary>The queue program's pid ("qp" in qmail-smtpd's and qmail-local's reports), or -1 if it never started.</summary>
+    /// <summary>The queue program's pid: the "qp" of qmail-smtpd's reply, qmail-local's report and qmail-send's bounce log; -1 if it never started.</summary>
     public int Pid => _pid;
 
     private QueueClient(string home, string program)

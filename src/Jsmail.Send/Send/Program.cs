@@ -1,0 +1,47 @@
+using Jsmail.Common.Control;
+using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
+
+namespace Jsmail.Send.Send;
+
+/// <summary>
+/// jsmail-send, qmail-send of the ext_todo design (interfaces §2, §2.16), started
+/// by jsmail-start: fd 0 log, 1/2 local spawner, 3/4 remote spawner, 5/6
+/// jsmail-clean, 7/8 jsmail-todo.
+/// </summary>
+public static class Program
+{
+    public static int Main()
+    {
+        string home;
+        try { home = QmailHome.Current; }
+        catch (InvalidOperationException) { return Die("alert: cannot start: unable to switch to home directory"); }
+        if (Libc.Chdir(home) != 0) return Die("alert: cannot start: unable to switch to home directory");
+        SendControls controls;
+        try { controls = SendControls.Read(new ControlReader(home)); }
+        catch (Exception e) when (e is ControlReadException or ControlMissingException)
+        { return Die("alert: cannot start: unable to read controls"); }
+        if (Libc.Chdir("queue") != 0) return Die("alert: cannot start: unable to switch to queue directory");
+        using var signals = new Signals();
+        Libc.Umask(0x3F); // 077
+
+        var mutex = Libc.Open(QueueLayout.SendMutex, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (mutex < 0) return Die("alert: cannot start: unable to open mutex");
+        if (Libc.Flock(mutex, Libc.LOCK_EX | Libc.LOCK_NB) != 0) return Die("alert: cannot start: qmail-send is already running");
+
+        var concurrency = new int[2];
+        Span<byte> one = stackalloc byte[1];
+        for (var c = 0; c < 2; c++)
+        {
+            if (Libc.Read(2 + 2 * c, one) != 1) return Die("alert: cannot start: hath the daemon spawn no fire?");
+            concurrency[c] = Math.Min(controls.Concurrency[c], one[0]);
+        }
+        return new QueueManager(home, controls, concurrency, signals).Run();
+    }
+
+    private static int Die(string line)
+    {
+        ActivityLog.Line(line);
+        return 111;
+    }
+}

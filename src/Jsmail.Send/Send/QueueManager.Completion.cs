@@ -1,0 +1,130 @@
+using System.Text;
+using Jsmail.Common.Envelope;
+using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
+using Jsmail.Common.Spawn;
+
+namespace Jsmail.Send.Send;
+
+public sealed partial class QueueManager
+{
+    /// <summary>Appends a permanent failure to bounce/&lt;id&gt;; keeps trying, as qmail does, since losing it loses the bounce.</summary>
+    private void AddBounce(ulong id, byte[] recipient, byte[] report)
+    {
+        var block = BounceText.Block(recipient, report, _controls.VirtualDomains);
+        var path = QueueLayout.Bounce(id);
+        int fd;
+        while ((fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_APPEND | Libc.O_CREAT | Libc.O_CLOEXEC, 0x180)) < 0)
+        {
+            ActivityLog.Line("alert: unable to append to bounce message; HELP! sleeping...");
+            Thread.Sleep(10_000);
+        }
+        while (!Libc.WriteAll(fd, block))
+        {
+            ActivityLog.Line("alert: unable to append to bounce message; HELP! sleeping...");
+            Thread.Sleep(10_000);
+        }
+        Libc.Close(fd);
+    }
+
+    /// <summary>qmail's messdone: the message has no channel file left.</summary>
+    private void MessageDone(ulong id)
+    {
+        string path;
+        for (var c = 0; c < 2; c++)
+        {
+            path = ChannelPath(c, id);
+            if (Libc.StatPath(path, out _) == 0) return;
+            if (Libc.Errno != Libc.ENOENT) goto stat;
+        }
+        path = QueueLayout.Todo(id);
+        if (Libc.StatPath(path, out _) == 0) return;
+        if (Libc.Errno != Libc.ENOENT) goto stat;
+        path = QueueLayout.Info(id);
+        if (Libc.StatPath(path, out _) != 0)
+        {
+            if (Libc.Errno == Libc.ENOENT) return;
+            goto stat;
+        }
+        if (!InjectBounce(id)) goto fail;
+        ActivityLog.Line($"end msg {id}");
+        if (Libc.Unlink(path) != 0)
+        {
+            ActivityLog.Line($"warning: unable to unlink {path}; will try again later");
+            goto fail;
+        }
+        Foop(id);
+        return;
+    stat:
+        ActivityLog.Line($"warning: unable to stat {path}; will try again later");
+    fail:
+        _done.Enqueue(id, Now() + SleepSysfail);
+    }
+
+    /// <summary>Sends bounce/&lt;id&gt; as one bounce message, if there is one. False: try again later (logged).</summary>
+    private bool InjectBounce(ulong id)
+    {
+        if (Info(id) is not var (sender, _)) return false;
+        sender = Verp.StripMarker(sender);
+        var bouncePath = QueueLayout.Bounce(id);
+        if (Libc.StatPath(bouncePath, out _) != 0)
+        {
+            if (Libc.Errno == Libc.ENOENT) return true;
+            ActivityLog.Line($"warning: unable to stat {bouncePath}");
+            return false;
+        }
+        if (sender.AsSpan().SequenceEqual("#@[]"u8))
+            ActivityLog.Line($"triple bounce: discarding {bouncePath}");
+        else
+        {
+            var single = sender.Length > 0;
+            var bounceSender = single ? [] : "#@[]"u8.ToArray();
+            var bounceRecipient = single ? sender : _controls.DoubleBounceTo;
+            using var qq = QueueClient.Open(_home);
+            if (qq.Pid < 0)
+            {
+                ActivityLog.Line("warning: unable to start qmail-queue, will try later");
+                return false;
+            }
+            qq.Write(BounceText.Head(Now(), _controls.BounceFrom, _controls.BounceHost, bounceRecipient, single));
+            var ok = Copy(bouncePath, qq);
+            qq.Write(BounceText.Separator(single, sender));
+            ok = ok && Copy(QueueLayout.Mess(id), qq);
+            if (!ok)
+            {
+                qq.Dispose(); // qmail-queue sees no envelope and queues nothing
+                Libc.Waitpid(qq.Pid, out _);
+            }
+            if (!ok || !qq.Close(new QueueEnvelope(bounceSender, [bounceRecipient])).Success)
+            {
+                ActivityLog.Line("warning: trouble injecting bounce message, will try later");
+                return false;
+            }
+            ActivityLog.Line($"bounce msg {id} qp {qq.Pid}");
+        }
+        if (Libc.Unlink(bouncePath) != 0)
+        {
+            ActivityLog.Line($"warning: unable to unlink {bouncePath}");
+            return false;
+        }
+        return true;
+    }
+
+    private static bool Copy(string path, QueueClient qq)
+    {
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return false;
+        try
+        {
+            var buf = new byte[65536];
+            while (true)
+            {
+                var n = Libc.Read(fd, buf);
+                if (n < 0) return false;
+                if (n == 0) return true;
+                qq.Write(buf.AsSpan(0, n));
+            }
+        }
+        finally { Libc.Close(fd); }
+    }
+}

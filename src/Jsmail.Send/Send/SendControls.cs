@@ -1,0 +1,35 @@
+using Jsmail.Common.Control;
+
+namespace Jsmail.Send.Send;
+
+/// <summary>The control files jsmail-send reads at start (interfaces §2.2); HUP re-reads locals and virtualdomains only.</summary>
+public sealed class SendControls
+{
+    public long Lifetime { get; private init; }
+    public int[] Concurrency { get; private init; } = [10, 20];
+    public byte[] BounceFrom { get; private init; } = [];
+    public byte[] BounceHost { get; private init; } = [];
+    public byte[] DoubleBounceTo { get; private init; } = [];
+    public ControlSet Locals { get; set; } = new([]);
+    public ControlMap VirtualDomains { get; set; } = new([]);
+
+    /// <exception cref="ControlReadException">a control file could not be read</exception>
+    /// <exception cref="ControlMissingException">locals and me are both missing</exception>
+    public static SendControls Read(ControlReader c)
+    {
+        var doubleBounceTo = c.ReadLine("doublebounceto", false, "postmaster"u8.ToArray());
+        var doubleBounceHost = c.ReadLine("doublebouncehost", true, "doublebouncehost"u8.ToArray());
+        c.ReadLine("envnoathost", true, "envnoathost"u8.ToArray()); // read as qmail-send does: its failure stops the start
+        c.ReadList("percenthack");
+        return new SendControls
+        {
+            Lifetime = c.ReadInt("queuelifetime", 604800),
+            Concurrency = [(int)Math.Min(c.ReadInt("concurrencylocal", 10), 255), (int)Math.Min(c.ReadInt("concurrencyremote", 20), 255)],
+            BounceFrom = c.ReadLine("bouncefrom", false, "MAILER-DAEMON"u8.ToArray()),
+            BounceHost = c.ReadLine("bouncehost", true, "bouncehost"u8.ToArray()),
+            DoubleBounceTo = [.. doubleBounceTo, (byte)'@', .. doubleBounceHost],
+            Locals = new ControlSet(c.ReadLocals()),
+            VirtualDomains = c.ReadMap("virtualdomains"),
+        };
+    }
+}

@@ -1,0 +1,173 @@
+using System.Text;
+using Jsmail.Common.Envelope;
+using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
+using Jsmail.Common.Spawn;
+
+namespace Jsmail.Send.Todo;
+
+/// <summary>What preprocessing a message produced: which channel files exist now.</summary>
+public readonly record struct Preprocessed(bool Local, bool Remote)
+{
+    public byte Code => Local && Remote ? (byte)'B' : Local ? (byte)'L' : Remote ? (byte)'R' : (byte)'X';
+}
+
+/// <summary>
+/// Preprocesses one queued message (interfaces §2.4): todo/&lt;id&gt; becomes
+/// info/, local/ and remote/ files (and, for a message with an envelope
+/// extension, the channel files' parameter sidecars), then qmail-clean removes
+/// todo/ and intd/. Runs in queue/. Any failure leaves the partial files for the
+/// next scan, which starts by removing them.
+/// </summary>
+public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean, Action<byte[]> log, bool keepParameters)
+{
+    private const string Who = "qmail-todo: ";
+    private static readonly string[] Channels = ["local", "remote"];
+
+    /// <summary>Set when qmail-clean went away: the caller must stop.</summary>
+    public bool CleanDied { get; private set; }
+
+    /// <returns>the channels made, or null when the message stays in todo/ (already logged)</returns>
+    public Preprocessed? Process(ulong id)
+    {
+        var todo = QueueLayout.Todo(id);
+        var fd = Libc.Open(todo, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (fd < 0) { Warn("unable to open ", todo); return null; }
+        var info = -1;
+        var chan = new[] { -1, -1 };
+        try
+        {
+            byte[] content;
+            try { content = FdRead.All(fd); }
+            catch (IOException) { Warn("trouble reading ", todo); return null; }
+            if (Libc.StatPath(QueueLayout.Mess(id), out var mess) != 0) { Warn("unable to stat ", QueueLayout.Mess(id)); return null; }
+
+            string[] chanPaths = [QueueLayout.Local(id), QueueLayout.Remote(id)];
+            foreach (var p in chanPaths)
+                foreach (var q in new[] { p, ChannelParameters.PathOf(p) })
+                    if (Libc.Unlink(q) != 0 && Libc.Errno != Libc.ENOENT) { Warn("unable to unlink ", q); return null; }
+            var infoPath = QueueLayout.Info(id);
+            if (Libc.Unlink(infoPath) != 0 && Libc.Errno != Libc.ENOENT) { Warn("unable to unlink ", infoPath); return null; }
+            info = OpenExcl(infoPath);
+            if (info < 0) { Warn("unable to create ", infoPath); return null; }
+            log(Encoding.ASCII.GetBytes($"new msg {id}\n"));
+
+            var buffers = new[] { new List<byte>(), new List<byte>() };
+            var envelopeIndexes = new[] { new List<int>(), new List<int>() };
+            ulong uid = 0, pid = 0;
+            var tIndex = 0;
+            var pos = 0;
+            while (true)
+            {
+                var nul = content.AsSpan(pos).IndexOf((byte)0);
+                if (nul < 0) break; // a partial last record is not a record
+                var record = content.AsSpan(pos, nul + 1);
+                pos += nul + 1;
+                switch (record[0])
+                {
+                    case (byte)'u': uid = LeadingNumber(record[1..]); break;
+                    case (byte)'p': pid = LeadingNumber(record[1..]); break;
+                    case (byte)'F':
+                        if (!Libc.WriteAll(info, record)) { Warn("trouble writing to ", infoPath); return null; }
+                        log(InfoLine(id, mess.Size, record[1..^1], pid, uid));
+                        break;
+                    case (byte)'T':
+                        var r = rewriter.Rewrite(record[1..^1]);
+                        var c = r.Local ? 0 : 1;
+                        if (chan[c] < 0)
+                        {
+                            chan[c] = OpenExcl(chanPaths[c]);
+                            if (chan[c] < 0) { Warn("unable to create ", chanPaths[c]); return null; }
+                        }
+                        buffers[c].Add((byte)'T');
+                        buffers[c].AddRange(r.Address);
+                        buffers[c].Add(0);
+                        envelopeIndexes[c].Add(tIndex++);
+                        break;
+                    default:
+                        Warn("unknown record type in ", todo);
+                        return null;
+                }
+            }
+
+            if (Libc.Fsync(info) != 0) { Warn("trouble fsyncing ", infoPath); return null; }
+            var parameters = keepParameters ? ReadExtension(id, tIndex) : null;
+            for (var c = 0; c < 2; c++)
+            {
+                if (chan[c] < 0) continue;
+                if (!Libc.WriteAll(chan[c], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffers[c])))
+                { Warn("trouble writing to ", chanPaths[c]); return null; }
+                if (parameters != null && ChannelParameters.ForChannel(parameters, envelopeIndexes[c]) is { } forChannel &&
+                    !WriteSidecar(ChannelParameters.PathOf(chanPaths[c]), EnvelopeExtensionCodec.Encode(forChannel)))
+                    return null;
+                if (Libc.Fsync(chan[c]) != 0) { Warn("trouble fsyncing ", chanPaths[c]); return null; }
+            }
+
+            var reply = clean.Remove("todo", id);
+            if (reply == null) { CleanDied = true; return null; }
+            if (reply != (byte)'+')
+            {
+                log(Encoding.ASCII.GetBytes($"warning: qmail-clean unable to clean up {todo}\n"));
+                return null;
+            }
+            return new Preprocessed(chan[0] >= 0, chan[1] >= 0);
+        }
+        finally
+        {
+            Libc.Close(fd);
+            if (info >= 0) Libc.Close(info);
+            foreach (var c in chan) if (c >= 0) Libc.Close(c);
+        }
+    }
+
+    /// <summary>The message's extension, or null: none stored, unreadable or malformed (the message matters more).</summary>
+    private static EnvelopeExtension? ReadExtension(ulong id, int recipients)
+    {
+        var fd = Libc.Open(QueueLayout.Ext(id), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return null;
+        try { return EnvelopeExtensionCodec.Decode(FdRead.All(fd), recipients); }
+        catch (IOException) { return null; }
+        catch (EnvelopeExtensionException) { return null; }
+        finally { Libc.Close(fd); }
+    }
+
+    private bool WriteSidecar(string path, byte[] block)
+    {
+        var fd = OpenExcl(path);
+        if (fd < 0) { Warn("unable to create ", path); return false; }
+        try
+        {
+            if (!Libc.WriteAll(fd, block)) { Warn("trouble writing to ", path); return false; }
+            if (Libc.Fsync(fd) != 0) { Warn("trouble fsyncing ", path); return false; }
+            return true;
+        }
+        finally { Libc.Close(fd); }
+    }
+
+    public static byte[] InfoLine(ulong id, long size, ReadOnlySpan<byte> sender, ulong pid, ulong uid)
+    {
+        var o = new List<byte>(64 + sender.Length);
+        o.AddRange(Encoding.ASCII.GetBytes($"info msg {id}: bytes {size} from <"));
+        o.AddRange(LogSafe.Of(sender));
+        o.AddRange(Encoding.ASCII.GetBytes($"> qp {pid} uid {uid}\n"));
+        return o.ToArray();
+    }
+
+    private void Warn(string what, string file) =>
+        log(Encoding.ASCII.GetBytes($"warning: {Who}{what}{file}\n"));
+
+    private static int OpenExcl(string path) =>
+        Libc.Open(path, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4 /* 0644, umask 077 makes it 0600 */);
+
+    internal static ulong LeadingNumber(ReadOnlySpan<byte> s)
+    {
+        ulong n = 0;
+        foreach (var b in s)
+        {
+            if (b is < (byte)'0' or > (byte)'9') break;
+            n = unchecked(n * 10 + (ulong)(b - '0'));
+        }
+        return n;
+    }
+
+}

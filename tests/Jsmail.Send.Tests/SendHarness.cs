@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text;
+using Jsmail.TestSupport;
+
+namespace Jsmail.Send.Tests;
+
+/// <summary>
+/// A test home whose qmail-lspawn and qmail-rspawn are the protocol-speaking
+/// test spawner (testspawn.py), run by the real jsmail-start; the log is
+/// jsmail-start's stdout, in a file.
+/// </summary>
+public sealed class SendHarness : IDisposable
+{
+    public TestHome Home { get; }
+    private Process? _start;
+
+    public string LogPath => System.IO.Path.Combine(Home.Path, "log");
+    public string DeliveredPath => System.IO.Path.Combine(Home.Path, "delivered");
+
+    public SendHarness(bool privileged = false, string locals = "local.example\n")
+    {
+        Home = TestHome.Install(privileged);
+        var spawner = System.IO.Path.Combine(AppContext.BaseDirectory, "testspawn.py");
+        foreach (var name in new[] { "qmail-lspawn", "qmail-rspawn" })
+        {
+            File.Copy(spawner, Home.Bin(name), overwrite: true);
+            File.SetUnixFileMode(Home.Bin(name), (UnixFileMode)0x1ED);
+        }
+        Home.WriteControl("me", "me.example\n");
+        Home.WriteControl("locals", locals);
+        File.WriteAllText(DeliveredPath, "");
+        File.SetUnixFileMode(DeliveredPath, (UnixFileMode)0x1B6); // the remote spawner may run as qmailr
+        Directory.CreateDirectory(System.IO.Path.Combine(Home.Path, "copies"));
+        File.SetUnixFileMode(System.IO.Path.Combine(Home.Path, "copies"), (UnixFileMode)0x1FF);
+    }
+
+    public void Start(params string[] args)
+    {
+        var quoted = string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+        var psi = new ProcessStartInfo("/bin/bash")
+        {
+            ArgumentList = { "-c", $"cd / && exec {Home.Bin("qmail-start")} {quoted} >>{LogPath} 2>&1 </dev/null" },
+            UseShellExecute = false,
+        };
+        psi.Environment["PATH"] = Home.Path + "/bin:" + Environment.GetEnvironmentVariable("PATH");
+        _start = Process.Start(psi)!;
+    }
+
+    /// <summary>The pid of qmail-send (jsmail-start execs into it).</summary>
+    public int SendPid => _start!.Id;
+
+    /// <summary>TERM to qmail-send; waits for it to exit.</summary>
+    public void Stop()
+    {
+        if (_start == null) return;
+        Libc_Kill(_start.Id, 15);
+        if (!_start.WaitForExit(30_000)) { _start.Kill(true); _start.WaitForExit(); }
+        _start = null;
+    }
+
+    public void Kill9()
+    {
+        if (_start == null) return;
+        Libc_Kill(_start.Id, 9);
+        _start.WaitForExit(30_000);
+        _start = null;
+    }
+
+    private static void Libc_Kill(int pid, int sig) => Jsmail.Common.Os.Libc.Kill(pid, sig);
+
+    /// <summary>Queues a message with jsmail-queue; the envelope may carry an extension block.</summary>
+    public void Queue(byte[] envelope, string message = "Subject: test\n\nbody\n")
+    {
+        var env = System.IO.Path.Combine(Home.Path, "env.tmp");
+        File.WriteAllBytes(env, envelope);
+        var r = Run.Shell("cd \"$1\" && exec bin/qmail-queue 1<\"$2\"", Encoding.ASCII.GetBytes(message), args: [Home.Path, env]);
+        r.ExitCode.Should().Be(0, r.Err);
+    }
+
+    public static byte[] Envelope(string sender, params string[] recipients) =>
+        Encoding.Latin1.GetBytes("F" + sender + "\0" + string.Concat(recipients.Select(r => "T" + r + "\0")) + "\0");
+
+    public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath, Encoding.Latin1) : "";
+    public string[] LogLines => Log.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    public string[] Delivered => File.ReadAllLines(DeliveredPath);
+
+    public static bool WaitUntil(Func<bool> condition, int timeoutMs = 30_000)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.ElapsedMilliseconds < timeoutMs)
+        {
+            try { if (condition()) return true; }
+            catch (IOException) { }
+            Thread.Sleep(50);
+        }
+        return condition();
+    }
+
+    public void WaitForLog(string substring, int count = 1, int timeoutMs = 30_000) =>
+        WaitUntil(() => CountLog(substring) >= count, timeoutMs).Should().BeTrue($"the log should have {count}× '{substring}':\n{Log}");
+
+    public int CountLog(string substring) => LogLines.Count(l => l.Contains(substring));
+
+    /// <summary>The copies the test spawner kept of delivered messages: (sender, recipient, message).</summary>
+    public List<(string Sender, string Recipient, string Message)> Copies() =>
+        Directory.GetFiles(System.IO.Path.Combine(Home.Path, "copies")).OrderBy(f => f).Select(f =>
+        {
+            var t = File.ReadAllText(f, Encoding.Latin1);
+            var a = t.IndexOf('\n');
+            var b = t.IndexOf('\n', a + 1);
+            return (t[..a], t[(a + 1)..b], t[(b + 1)..]);
+        }).ToList();
+
+    public void Dispose()
+    {
+        try { Stop(); } catch (Exception) { }
+        Home.Dispose();
+    }
+}
