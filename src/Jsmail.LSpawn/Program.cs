@@ -22,18 +22,16 @@ if (argv.Length >= 2 && Encoding.ASCII.GetString(argv[1]) == LocalChannel.ChildM
 if (argv.Length < 2) return 100;
 if (Libc.Chdir(home) != 0 || Libc.Chdir("queue/mess") != 0) return 111;
 
-uint queueOwner, getpwUid, getpwGid;
-if (Libc.Geteuid() == 0 || Compat.IsQmail)
-{
-    if (Libc.GetPasswd("qmailq") is not { } q || Libc.GetPasswd("qmailp") is not { } p ||
-        Libc.GetGroupId("nofiles") is not { } nofiles)
-        return 111;
-    (queueOwner, getpwUid, getpwGid) = (q.Uid, p.Uid, nofiles);
-}
-else
-{
-    (queueOwner, getpwUid, getpwGid) = (Libc.Getuid(), Libc.Getuid(), Libc.Getgid());
-}
+// Messages must belong to whoever owns the queue: qmailq in a privileged
+// install, the invoking user in a single-user one (even when that is root).
+if (Libc.StatPath(".", out var mess) != 0) return 111;
+var queueOwner = mess.Uid;
+
+// qmail-getpw runs as qmailp with the nofiles group; where qmail's accounts
+// do not exist (a single-user install) it runs as the invoker.
+uint getpwUid = Libc.Getuid(), getpwGid = Libc.Getgid();
+if (Libc.Geteuid() == 0 && Libc.GetPasswd("qmailp") is { } p && Libc.GetGroupId("nofiles") is { } nofiles)
+    (getpwUid, getpwGid) = (p.Uid, nofiles);
 
 var self = Environment.ProcessPath ?? "/proc/self/exe";
 return new Spawner(new LocalChannel(self, argv[1], getpwUid, getpwGid), queueOwner).Run();
