@@ -9,10 +9,8 @@ count=${2:-2000}
 work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-scripts/publish.sh artifacts/publish >/dev/null
-dotnet publish bench/Hello -c Release -o "$work/hello" >/dev/null
-dotnet build bench/Jsmail.Bench -c Release -o "$work/driver" >/dev/null
-scripts/install.sh --single-user --prefix "$work/home" --prebuilt artifacts/publish >/dev/null
+. bench/lib.sh
+bench_prepare "$work"
 
 # A 2 KB message with the usual header fields, so that every field kind is rewritten.
 {

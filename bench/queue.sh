@@ -12,11 +12,8 @@ work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
 shm=$(mktemp -d /dev/shm/jsmail-bench.XXXXXX)
 trap 'rm -rf "$work" "$shm"' EXIT
 
-scripts/publish.sh artifacts/publish >/dev/null
-dotnet publish bench/Hello -c Release -o "$work/hello" >/dev/null
-dotnet build bench/Jsmail.Bench -c Release -o "$work/driver" >/dev/null
-scripts/install.sh --single-user --prefix "$work/home" --prebuilt artifacts/publish >/dev/null
-scripts/install.sh --single-user --prefix "$shm/home" --prebuilt artifacts/publish >/dev/null
+. bench/lib.sh
+bench_prepare "$work" "$shm/home"
 
 # A 2 KB message and a one-recipient envelope.
 { printf 'From: a@example.com\nTo: b@example.com\nSubject: bench\n\n'; head -c 1950 /dev/zero | tr '\0' 'x' | fold -w 70; echo; } > "$work/msg"

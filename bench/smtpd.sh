@@ -12,10 +12,8 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 
-scripts/publish.sh artifacts/publish >/dev/null
-dotnet publish bench/Hello -c Release -o "$work/hello" >/dev/null
-dotnet build bench/Jsmail.Bench -c Release -o "$work/driver" >/dev/null
-scripts/install.sh --single-user --prefix "$work/home" --prebuilt artifacts/publish >/dev/null
+. bench/lib.sh
+bench_prepare "$work"
 echo mx.example > "$work/home/control/me"
 echo example.com > "$work/home/control/rcpthosts"
 
