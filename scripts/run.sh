@@ -77,11 +77,16 @@ if [ -z "$prebuilt" ]; then
 fi
 
 # ------------------------------------------------------------- the home
-# A new home answers as localhost: install.sh derives locals, rcpthosts and
-# the domains from an existing control/me.
+# A new home answers as localhost. qmail-inject completes a dotless host
+# with defaultdomain (you -> you@localhost.localdomain), so that name is
+# local too. install.sh only creates the control files that are missing.
 if [ ! -e "$home/control/me" ]; then
   mkdir -p "$home/control" || fatal "cannot create $home/control"
   echo localhost >"$home/control/me"
+  echo localdomain >"$home/control/defaultdomain"
+  echo localdomain >"$home/control/plusdomain"
+  printf 'localhost\nlocalhost.localdomain\n' >"$home/control/locals"
+  printf 'localhost\nlocalhost.localdomain\n' >"$home/control/rcpthosts"
 fi
 "$repo/scripts/install.sh" --single-user --prefix "$home" --prebuilt "$prebuilt" >&2 || fatal "install.sh failed"
 

@@ -62,7 +62,14 @@ public sealed class RunCommandTests : IDisposable
             "--to", "nobody-here@localhost", "--header", "Subject: " + bounced]);
         r.ExitCode.Should().Be(0, r.Out + r.Err);
 
+        // the README's other way in: jsmail-inject, whose "you" means you@localhost.localdomain
+        var injected = "inject-" + Guid.NewGuid().ToString("N");
+        r = Run.Process(Path.Combine(HomeDir, "bin", "jsmail-inject"), [], Encoding.ASCII.GetBytes($"To: you\nSubject: {injected}\n\nhi\n"));
+        r.ExitCode.Should().Be(0, r.Err);
+
         Wait.Until(() => Delivered("you").Any(m => m.Contains(token)), 60).Should().BeTrue(Output);
+        Wait.Until(() => Delivered("you").Any(m => m.Contains(injected)), 60).Should().BeTrue(Output);
+        Delivered("you").Single(m => m.Contains(injected)).Should().Contain("Delivered-To: you@localhost.localdomain\n");
         Delivered("you").Single(m => m.Contains(token)).Should().StartWith("Return-Path: <someone@example.org>\nDelivered-To: you@localhost\n");
         // an unknown name bounces to the sender's mailbox
         Wait.Until(() => Delivered("you").Any(m => m.Contains(bounced) && m.Contains("Sorry, no mailbox here by that name. (#5.1.1)")), 60)

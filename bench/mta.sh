@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The whole MTA (issue: the whole MTA): scripts/run.sh serving SMTP on
+# loopback, postfix's smtp-source sending N messages (half to a local Maildir,
+# half to a remote domain routed to smtp-sink), until every one is delivered.
+# Reports messages per second and CPU seconds per 1,000 messages of every
+# process of the MTA (tcpserver, jsmail-smtpd, -queue, -send, -todo, -clean,
+# -lspawn, -local, -rspawn, -remote), against the AOT hello world of
+# bench/lib.sh measured in the same run. Never part of the test run.
+#   bench/mta.sh [N] [CONCURRENCY]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000}
+conc=${2:-10}
+work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
+run=
+sink=
+cleanup() {
+  [ -z "$run" ] || { kill -INT "$run" 2>/dev/null; wait "$run" 2>/dev/null || true; }
+  [ -z "$sink" ] || { kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+. bench/lib.sh
+bench_prepare "$work"
+for tool in tcpserver /usr/sbin/smtp-source /usr/sbin/smtp-sink; do
+  command -v "$tool" >/dev/null || { echo "bench/mta.sh: $tool is missing (ucspi-tcp, postfix)" >&2; exit 111; }
+done
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+sinkport=$(free_port)
+tick=$(getconf CLK_TCK)
+
+# ------------------------------------------------------------- baseline
+# CPU of 1,000 starts of the AOT hello world, as the shell's children.
+baseline=$(bash -c 'for ((i = 0; i < 1000; i++)); do "$1" >/dev/null; done; times' bash "$work/hello/aot-hello" | sed -n 2p)
+seconds() { # "0m1.234s 0m0.567s" -> total seconds
+  echo "$1" | awk '{ t = 0; for (i = 1; i <= NF; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] } print t }'
+}
+hello_cpu=$(seconds "$baseline")
+start=$(date +%s.%N)
+for ((i = 0; i < 1000; i++)); do "$work/hello/aot-hello" >/dev/null; done
+hello_rate=$(echo "1000 / ($(date +%s.%N) - $start)" | bc -l)
+
+# ------------------------------------------------------------- the MTA
+mkdir -p "$work/mta/control" "$work/sink"
+echo localhost >"$work/mta/control/me"
+echo "remote.test:127.0.0.1:$sinkport" >"$work/mta/control/smtproutes"
+as=()
+[ "$(id -u)" != 0 ] || { as=(-u nobody); chmod 1777 "$work/sink"; }
+/usr/sbin/smtp-sink "${as[@]}" 127.0.0.1:"$sinkport" 1000 >/dev/null 2>&1 &
+sink=$!
+scripts/run.sh --home "$work/mta" --port "$port" --prebuilt artifacts/publish >"$work/run.log" 2>&1 &
+run=$!
+for ((t = 0; t < 600; t++)); do grep -q 'Ctrl-C stops' "$work/run.log" && break; sleep 0.1; done
+grep -q 'Ctrl-C stops' "$work/run.log" || { cat "$work/run.log" >&2; exit 111; }
+
+# cpu: clock ticks of the MTA's processes, their reaped children included
+# (every short-lived program is reaped by a daemon of the MTA).
+cpu() {
+  local groups
+  groups=$(ps -o pid= --ppid "$run" | tr -s ' \n' ' ')
+  for g in $groups; do
+    for p in $(ps -e -o pid=,pgid= | awk -v g="$g" '$2 == g { print $1 }'); do
+      cut -d ')' -f 2- "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }'
+    done
+  done | awk '{ t += $1 } END { print t + 0 }'
+}
+ends() { grep -c '^end msg' "$work/run.log" || true; }
+
+before=$(cpu)
+start=$(date +%s.%N)
+half=$((n / 2))
+/usr/sbin/smtp-source -s "$conc" -m "$half" -l 2048 -f bench@example.org -t you@localhost 127.0.0.1:"$port" &
+local_src=$!
+/usr/sbin/smtp-source -s "$conc" -m "$((n - half))" -l 2048 -f bench@example.org -t sink@remote.test 127.0.0.1:"$port" &
+remote_src=$!
+wait "$local_src" "$remote_src"
+accepted=$(date +%s.%N)
+for ((t = 0; t < 6000; t++)); do [ "$(ends)" -ge "$n" ] && break; sleep 0.1; done
+done_at=$(date +%s.%N)
+after=$(cpu)
+
+delivered=$(ends)
+local_files=$(find "$work/mta/mail/you/Maildir/new" -type f | wc -l)
+mta_cpu=$(echo "($after - $before) / $tick" | bc -l)
+rate=$(echo "$delivered / ($done_at - $start)" | bc -l)
+per1000=$(echo "$mta_cpu * 1000 / $delivered" | bc -l)
+printf 'messages: %d sent, %d delivered (%d in the local Maildir), concurrency %d per stream\n' "$n" "$delivered" "$local_files" "$conc"
+printf 'SMTP in: %.1f msgs/s; in and delivered: %.1f msgs/s\n' "$(echo "$n / ($accepted - $start)" | bc -l)" "$rate"
+printf 'MTA CPU: %.2f s per 1,000 messages\n' "$per1000"
+printf 'baseline: AOT hello %.2f s CPU per 1,000 starts, %.0f starts/s sequential\n' "$hello_cpu" "$hello_rate"
+printf 'ratios: CPU per message = %.1f hello starts; throughput = %.3f of sequential hello starts\n' \
+  "$(echo "$per1000 / $hello_cpu" | bc -l)" "$(echo "$rate / $hello_rate" | bc -l)"
