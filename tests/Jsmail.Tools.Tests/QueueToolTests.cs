@@ -45,10 +45,16 @@ public class QueueToolTests
         bp.Out.Should().Be(read.Out);
     }
 
+    // qmail-qstat's script counts `find queue/mess/*` and `find queue/todo`; the
+    // big-todo variant, when queue/todo/0 exists, counts `find queue/todo/*`.
+    // queue/intd is never counted (a message being queued already has its mess
+    // file): the issue's "(+ intd)" is not what qmail-qstat does, and an
+    // administrator comparing the two would see different numbers.
     [Fact]
-    public void Qstat_counts_a_split_todo_as_big_todo_homes_have_it()
+    public void Qstat_counts_a_split_todo_as_big_todo_homes_have_it_and_never_intd()
     {
         using var h = new ToolHome();
+        File.WriteAllText(h.Home.Queue("intd/99"), "");
         var todo = h.Home.Queue("todo");
         Directory.CreateDirectory(Path.Combine(todo, "0"));
         Directory.CreateDirectory(Path.Combine(todo, "1"));
@@ -58,6 +64,11 @@ public class QueueToolTests
         h.Tool("qmail-qstat").Out.Should().Be("messages in queue: 0\nmessages in queue but not yet preprocessed: 3\n");
     }
 
+    // UNCERTAIN in qmail: a read error after a queue file was opened makes
+    // qmail-qread's getln fail, which it reports as "fatal: out of memory" and
+    // exit 111. jsmail-qread reports it like an open failure ("warning: trouble
+    // with #<id>: <error>") and lists the rest, which is what an administrator
+    // looking at a queue expects. Not reproducible here: only opens can be made to fail.
     [Fact]
     public void Qread_reports_trouble_and_goes_on()
     {
