@@ -14,7 +14,9 @@ namespace Jsmail.Smtpd;
 /// </summary>
 public static class Program
 {
-    public static int Main()
+    /// <param name="args">none, as qmail-smtpd; or, as with the qmail AUTH patches,
+    /// <c>hostname checkpassword subprogram [args...]</c> to offer AUTH</param>
+    public static int Main(string[] args)
     {
         string home;
         try { home = QmailHome.Current; }
@@ -33,9 +35,16 @@ public static class Program
             Log("control/rcpthosts is missing: relaying for nobody (BCP 30), only local addresses without a domain are accepted; " +
                 "qmail-smtpd would have accepted every domain", client);
 
+        Checkpassword? auth = null;
+        if (args.Length >= 3) auth = new Checkpassword(args[0], args[1..]);
+        else if (args.Length > 0 && !compat)
+            Log("usage: jsmail-smtpd [hostname checkpassword subprogram...]: AUTH is not offered", client);
+
+        var tls = settings.TlsCertificate is { } pem ? new ServerTls(pem) : null;
+        void SessionLog(string text) => Log(text, client);
         var session = new SmtpSession(settings, client, () => OpenQueue(home),
-            () => DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        return new SmtpConnection(session, 0, 1, settings.TimeoutSeconds).Run();
+            () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), tls, auth, SessionLog);
+        return new SmtpConnection(session, new FdTransport(0, 1, settings.TimeoutSeconds), SessionLog).Run();
     }
 
     private static IMessageQueue? OpenQueue(string home)
