@@ -19,7 +19,18 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Actio
     public int Run()
     {
         session.Greet();
-        var step = SessionStep.Command;
+        return Drive(SessionStep.Command);
+    }
+
+    /// <summary>jsmail-smtpd answered STARTTLS with 220 and handed the connection over: the handshake comes first.</summary>
+    public int RunAfterStartTls(int authFailures)
+    {
+        session.AuthFailures = authFailures;
+        return Drive(SessionStep.StartTls);
+    }
+
+    private int Drive(SessionStep step)
+    {
         var discarding = false; // inside an over-long line, until its LF
         while (true)
         {
@@ -81,14 +92,13 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Actio
         if (!Flush()) return false;
         if (_end > _start) log?.Invoke($"dropped {_end - _start} bytes sent in the clear after STARTTLS");
         _start = _end = 0;
-        var tls = session.Tls!.Handshake(plain);
-        if (tls == null)
+        if (session.Tls?.Handshake(plain, session.AuthFailures, out var description) is not { } tls)
         {
             log?.Invoke("TLS handshake failed");
             return false;
         }
         _transport = tls;
-        session.TlsStarted(tls.Description);
+        session.TlsStarted(description);
         return true;
     }
 

@@ -19,7 +19,14 @@ public sealed partial class SmtpSession
     private int _authFailures;
 
     /// <summary>The TLS side of the connection, for the driver once STARTTLS has been answered.</summary>
-    public ServerTls? Tls => tls;
+    public ITlsUpgrade? Tls => tls;
+
+    /// <summary>Failed AUTH attempts: they survive STARTTLS, and the handover to jsmail-smtpd-tls.</summary>
+    public int AuthFailures
+    {
+        get => _authFailures;
+        set => _authFailures = Math.Max(0, value);
+    }
 
     public bool Authenticated => _authUser != null;
 
@@ -32,9 +39,9 @@ public sealed partial class SmtpSession
         if (settings.TlsCertificate == null || tls == null) return Reply(SmtpReplyId.Unimplemented);
         if (_inTls) return Reply(503, "TLS already started (#5.5.1)");
         if (!arg.IsEmpty) return Reply(501, "syntax: STARTTLS takes no parameters (#5.5.4)");
-        if (!tls.Load(out var problem))
+        if (!tls.Prepare(out var problem))
         {
-            _log($"{ServerTls.ControlFile} unusable ({problem}): STARTTLS refused");
+            _log($"{SmtpdSettings.CertificateFile} unusable ({problem}): STARTTLS refused");
             return Reply(454, "TLS not available due to temporary reason (#4.7.0)");
         }
         Reply(220, "ready to start TLS", "2.0.0");

@@ -26,11 +26,11 @@ public enum SessionStep
 /// chunks of message data, writing replies into a buffer. It does no I/O of
 /// its own, so the per-connection program and a server mode can both drive it.
 /// </summary>
-/// <param name="tls">STARTTLS's certificate and handshake, or null</param>
+/// <param name="tls">how STARTTLS is done, or null when control/servercert.pem is missing</param>
 /// <param name="auth">the checkpassword program for AUTH, or null</param>
 /// <param name="log">one line for the log, without the program's name and the client's address</param>
 public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, Func<IMessageQueue?> openQueue,
-    Func<long> clock, ServerTls? tls = null, Checkpassword? auth = null, Action<string>? log = null)
+    Func<long> clock, ITlsUpgrade? tls = null, Checkpassword? auth = null, Action<string>? log = null)
 {
     private readonly Action<string> _log = log ?? (_ => { });
 

@@ -50,6 +50,8 @@ public sealed class SmtpdSettings
 
     public const string DisableFile = "smtpdisable";
     public const string AuthTlsFile = "smtpauthtls";
+    /// <summary>Certificate, key and chain in one PEM file, as the qmail TLS patch keeps them.</summary>
+    public const string CertificateFile = "servercert.pem";
 
     /// <summary>Reads the controls; throws ControlReadException / ControlMissingException as qmail dies with 421.</summary>
     public static SmtpdSettings Read(ControlReader controls, string home, bool compat, ulong? dataBytesFromEnv)
@@ -75,7 +77,7 @@ public sealed class SmtpdSettings
             foreach (var word in controls.ReadList(DisableFile))
                 standards &= ~ByName(System.Text.Encoding.ASCII.GetString(word).Trim());
         }
-        var cert = Path.Combine(home, "control", ServerTls.ControlFile);
+        var cert = Path.Combine(home, "control", CertificateFile);
         return new SmtpdSettings
         {
             Greeting = greeting,

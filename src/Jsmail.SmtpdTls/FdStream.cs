@@ -1,6 +1,8 @@
 using Jsmail.Common.Os;
 
-namespace Jsmail.Smtpd;
+using Jsmail.Smtpd;
+
+namespace Jsmail.SmtpdTls;
 
 /// <summary>
 /// fd 0 for reading and fd 1 for writing as one Stream, for SslStream. Every

@@ -3,22 +3,22 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Jsmail.Smtpd;
+using Jsmail.Smtpd;
+
+namespace Jsmail.SmtpdTls;
 
 /// <summary>
-/// STARTTLS (RFC 3207) for one connection: the certificate, its key and any
+/// STARTTLS (RFC 3207) in jsmail-smtpd-tls: the certificate, its key and any
 /// intermediate certificates from one PEM file (control/servercert.pem, as the
-/// qmail TLS patch keeps them), and the handshake over fds 0 and 1. Nothing
-/// here runs, and no TLS library is loaded, unless a client asks for STARTTLS.
+/// qmail TLS patch keeps them), and the handshake over fds 0 and 1. The TLS
+/// library (OpenSSL) is loaded only when a handshake starts.
 /// </summary>
-public sealed class ServerTls(string pemPath)
+public sealed class ServerTls(string pemPath) : ITlsUpgrade
 {
-    public const string ControlFile = "servercert.pem";
-
     private SslStreamCertificateContext? _context;
 
     /// <summary>Reads the certificate and key; false (and the reason) when they are not usable.</summary>
-    public bool Load(out string? problem)
+    public bool Prepare(out string? problem)
     {
         problem = null;
         if (_context != null) return true;
@@ -45,8 +45,10 @@ public sealed class ServerTls(string pemPath)
     /// The server side of the handshake over the plain transport's fds; null
     /// when it fails or times out, after which the connection is simply closed.
     /// </summary>
-    public TlsTransport? Handshake(FdTransport plain)
+    public ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)
     {
+        description = "";
+        if (!Prepare(out _)) return null;
         var stream = new FdStream(plain.InFd, plain.OutFd, plain.TimeoutSeconds);
         var ssl = new SslStream(stream, leaveInnerStreamOpen: true);
         try
@@ -58,7 +60,8 @@ public sealed class ServerTls(string pemPath)
                 CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
                 EncryptionPolicy = EncryptionPolicy.RequireEncryption,
             });
-            return new TlsTransport(ssl, stream, Describe(ssl.SslProtocol, ssl.NegotiatedCipherSuite.ToString()));
+            description = Describe(ssl.SslProtocol, ssl.NegotiatedCipherSuite.ToString());
+            return new TlsTransport(ssl, stream);
         }
         catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException
                                       or CryptographicException or ObjectDisposedException)
@@ -83,10 +86,8 @@ public sealed class ServerTls(string pemPath)
 }
 
 /// <summary>The session after STARTTLS: reads and writes through the SslStream.</summary>
-public sealed class TlsTransport(SslStream ssl, FdStream inner, string description) : ISmtpTransport
+public sealed class TlsTransport(SslStream ssl, FdStream inner) : ISmtpTransport
 {
-    public string Description => description;
-
     public int Read(Span<byte> buffer)
     {
         try { return ssl.Read(buffer); }
