@@ -31,13 +31,13 @@ public sealed class TlsAuthTests : IDisposable
         _submissionPort = Serve("127.0.0.1:allow,SUBMISSION=\"1\"\n:deny\n", "submission");
     }
 
-    private int Serve(string rules, string name)
+    private int Serve(string rules, string name, string? runScript = null)
     {
         var r = Run.Process("tcprules", [_dir[name + ".cdb"], _dir[name + ".tmp"]], Encoding.ASCII.GetBytes(rules));
         r.ExitCode.Should().Be(0, r.Err);
         var port = FreePort();
         var psi = new ProcessStartInfo("tcpserver") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-R", "-H", "-l", "mx.example", "-x", _dir[name + ".cdb"], "-c", "10", "127.0.0.1", port.ToString(), _dir["run"] })
+        foreach (var a in new[] { "-R", "-H", "-l", "mx.example", "-x", _dir[name + ".cdb"], "-c", "10", "127.0.0.1", port.ToString(), runScript ?? _dir["run"] })
             psi.ArgumentList.Add(a);
         foreach (var (k, v) in SmtpdHome.BaseEnvironment(compat: false))
             if (k.StartsWith("TCP") || v == null) psi.Environment.Remove(k);
@@ -254,6 +254,29 @@ s.quit()
         r.ExitCode.Should().Be(0, r.Err);
         r.Out.Should().Be("(530, b'5.7.0 authentication required (#5.7.0)')\n");
         QueuedOnce("Subject: submitted\n\nbody\n", "Ta@other.com\0Tb@example.com\0", "ESMTPSA");
+    }
+
+    [Fact]
+    public void Failed_auth_attempts_survive_starttls()
+    {
+        using var h = new SmtpdHome("example.com\n");
+        SmtpdHome.WriteCertificate(h.Home.Control("servercert.pem"), _dir["cert2"]);
+        h.Home.WriteControl("smtpauthtls", "0\n");
+        var run = _dir["run2"];
+        File.WriteAllText(run, $"#!/bin/sh\nexec {h.Home.Bin("qmail-smtpd")} mx.example {_dir["checkpassword"]} /bin/true 2>/dev/null\n");
+        File.SetUnixFileMode(run, (UnixFileMode)0x1ED);
+        var port = Serve("127.0.0.1:allow\n:deny\n", "plainauth", run);
+        var r = Python("""
+s = smtplib.SMTP('127.0.0.1', port, local_hostname='py.example', timeout=20)
+s.ehlo()
+bad = base64.b64encode(b'\0alice\0guess').decode()
+for i in range(3): print(s.docmd('AUTH', 'PLAIN ' + bad)[0])
+s.starttls(context=ctx)
+s.ehlo()
+print(s.docmd('AUTH', 'PLAIN ' + base64.b64encode(b'\0alice\0open sesame').decode()))
+""", port);
+        r.ExitCode.Should().Be(0, r.Err);
+        r.Out.Should().Be("535\n535\n535\n(421, b'4.7.0 too many failed authentications, closing (#4.7.0)')\n");
     }
 
     public void Dispose()
