@@ -1,30 +1,52 @@
-using Jsmail.Common.Os;
-
 namespace Jsmail.Smtpd;
 
 /// <summary>
-/// Drives a session over two file descriptors (tcpserver's 0 and 1) with
-/// qmail's timeout on every read and write. Replies are flushed before each
-/// read, so a pipelined group is answered in order in as few writes as
-/// possible, and right after 354, so that nothing past DATA is read before
-/// the client has its go-ahead (RFC 2920 §3.1).
+/// Drives a session over a transport (tcpserver's fds 0 and 1, TLS over them
+/// after STARTTLS) with qmail's timeout on every read and write. Replies are
+/// flushed before each read, so a pipelined group is answered in order in as
+/// few writes as possible, and right after 354, so that nothing past DATA is
+/// read before the client has its go-ahead (RFC 2920 §3.1).
 /// </summary>
-public sealed class SmtpConnection(SmtpSession session, int inFd, int outFd, int timeoutSeconds)
+public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Action<string>? log = null)
 {
     private enum Fill { Read, TimedOut, Ended }
 
     private readonly byte[] _buffer = new byte[65536];
     private int _start, _end;
+    private ISmtpTransport _transport = plain;
 
     /// <summary>Runs the conversation; returns the exit code.</summary>
     public int Run()
     {
         session.Greet();
-        var step = SessionStep.Command;
+        return Drive(SessionStep.Command);
+    }
+
+    /// <summary>jsmail-smtpd answered STARTTLS with 220 and handed the connection over: the handshake comes first.</summary>
+    public int RunAfterStartTls(int authFailures)
+    {
+        session.AuthFailures = authFailures;
+        return Drive(SessionStep.StartTls);
+    }
+
+    private int Drive(SessionStep step)
+    {
         var discarding = false; // inside an over-long line, until its LF
         while (true)
         {
-            if (step == SessionStep.Close) return Flush() ? session.ExitCode : 1;
+            if (step == SessionStep.Close)
+            {
+                if (!Flush()) return 1;
+                _transport.Close();
+                return session.ExitCode;
+            }
+            if (step == SessionStep.StartTls)
+            {
+                if (!StartTls()) return 1;
+                discarding = false;
+                step = SessionStep.Command;
+                continue;
+            }
             if (step == SessionStep.Data)
             {
                 if (_start == _end)
@@ -59,6 +81,27 @@ public sealed class SmtpConnection(SmtpSession session, int inFd, int outFd, int
         }
     }
 
+    /// <summary>
+    /// After the 220: whatever the client sent behind STARTTLS in the clear is
+    /// dropped, never read as commands of the TLS session (the STARTTLS command
+    /// injection of CVE-2011-0411). A failed handshake ends the connection
+    /// without a word: there is no channel left to say it on.
+    /// </summary>
+    private bool StartTls()
+    {
+        if (!Flush()) return false;
+        if (_end > _start) log?.Invoke($"dropped {_end - _start} bytes sent in the clear after STARTTLS");
+        _start = _end = 0;
+        if (session.Tls?.Handshake(plain, session.AuthFailures, out var description) is not { } tls)
+        {
+            log?.Invoke("TLS handshake failed");
+            return false;
+        }
+        _transport = tls;
+        session.TlsStarted(description);
+        return true;
+    }
+
     /// <summary>Sends pending replies, then waits for and reads more input.</summary>
     private Fill Read()
     {
@@ -69,9 +112,9 @@ public sealed class SmtpConnection(SmtpSession session, int inFd, int outFd, int
             _end -= _start;
             _start = 0;
         }
-        if (!Wait(inFd, Libc.POLLIN)) return Fill.TimedOut;
-        var n = Libc.Read(inFd, _buffer.AsSpan(_end));
-        if (n <= 0) return Fill.Ended;
+        var n = _transport.Read(_buffer.AsSpan(_end));
+        if (n < 0) return Fill.TimedOut;
+        if (n == 0) return Fill.Ended;
         _end += n;
         return Fill.Read;
     }
@@ -82,21 +125,6 @@ public sealed class SmtpConnection(SmtpSession session, int inFd, int outFd, int
         if (output.Count == 0) return true;
         var bytes = output.ToArray();
         output.Clear();
-        var done = 0;
-        while (done < bytes.Length)
-        {
-            if (!Wait(outFd, Libc.POLLOUT)) return false;
-            var n = Libc.WriteOnce(outFd, bytes.AsSpan(done));
-            if (n <= 0) return false;
-            done += n;
-        }
-        return true;
-    }
-
-    private bool Wait(int fd, short events)
-    {
-        Span<Libc.PollFd> p = stackalloc Libc.PollFd[1];
-        p[0] = new Libc.PollFd { Fd = fd, Events = events };
-        return Libc.Poll(p, timeoutSeconds * 1000) > 0;
+        return _transport.Write(bytes);
     }
 }

@@ -14,6 +14,11 @@ public enum SessionStep
     Data,
     /// <summary>Send what is pending, then end the connection with <see cref="SmtpSession.ExitCode"/>.</summary>
     Close,
+    /// <summary>
+    /// Send what is pending (the 220), drop every byte already read, do the TLS
+    /// handshake and report it with <see cref="SmtpSession.TlsStarted"/>.
+    /// </summary>
+    StartTls,
 }
 
 /// <summary>
@@ -21,9 +26,14 @@ public enum SessionStep
 /// chunks of message data, writing replies into a buffer. It does no I/O of
 /// its own, so the per-connection program and a server mode can both drive it.
 /// </summary>
-public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, Func<IMessageQueue?> openQueue,
-    Func<long> clock)
+/// <param name="tls">how STARTTLS is done, or null when control/servercert.pem is missing</param>
+/// <param name="auth">the checkpassword program for AUTH, or null</param>
+/// <param name="log">one line for the log, without the program's name and the client's address</param>
+public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, Func<IMessageQueue?> openQueue,
+    Func<long> clock, ITlsUpgrade? tls = null, Checkpassword? auth = null, Action<string>? log = null)
 {
+    private readonly Action<string> _log = log ?? (_ => { });
+
     public const int MaxHops = 100;
     /// <summary>
     /// RFC 5321 §4.5.3.1.4 allows 512 octets, and lets extensions add to it
@@ -66,7 +76,7 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
     /// <summary>The client went away: a message in progress is not queued.</summary>
     public void Hangup() => AbortMessage();
 
-    public SessionStep LineTooLong() => Reply(SmtpReplyId.LineTooLong);
+    public SessionStep LineTooLong() => _authStep != null ? AuthLineTooLong() : Reply(SmtpReplyId.LineTooLong);
 
     public SessionStep Timeout()
     {
@@ -78,6 +88,7 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
     /// <param name="line">one command line without its LF</param>
     public SessionStep Command(ReadOnlySpan<byte> line)
     {
+        if (_authStep != null) return AuthResponse(line);
         switch (SmtpCommand.Check(line, allowEightBit: true))
         {
             case SmtpLineFault.Nul: return Reply(SmtpReplyId.NulInCommand);
@@ -98,6 +109,8 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
                 SmtpVerb.Vrfy => Reply(SmtpReplyId.Vrfy),
                 SmtpVerb.Help => Reply(SmtpReplyId.Help),
                 SmtpVerb.Quit => Quit(),
+                SmtpVerb.Starttls => StartTls(cmd.Argument),
+                SmtpVerb.Auth => Auth(cmd.Argument),
                 _ => Reply(SmtpReplyId.Unimplemented),
             };
         }
@@ -131,6 +144,8 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
             if (settings.Has(Standards.EnhancedStatusCodes)) lines.Add("ENHANCEDSTATUSCODES");
             if (settings.Has(Standards.SmtpUtf8)) lines.Add("SMTPUTF8");
             if (settings.Has(Standards.Dsn)) lines.Add("DSN");
+            if (StartTlsOffered) lines.Add("STARTTLS");
+            if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
         }
         _out.AddRange(lines.Count > 0 ? "250-"u8 : "250 "u8);
         _out.AddRange(settings.Greeting);
@@ -146,12 +161,22 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
 
     private SessionStep Mail(ReadOnlySpan<byte> arg)
     {
+        // RFC 6409 §4.3: a submission server takes mail only from a client that authenticated.
+        if (client.Submission && !settings.Compat && _authUser == null)
+            return Reply(530, "authentication required (#5.7.0)");
         if (Strict && _seenMail) return Reply(SmtpReplyId.NestedMail);
         if (!ReadPath(arg, "FROM:"u8, SmtpReplyId.MailSyntax, out var address, out var rest, out var fault))
             return fault;
         MailParameters? mp = null;
         if (Strict)
         {
+            if (AuthConfigured)
+            {
+                // RFC 4954 §5: AUTH= is accepted and, since jsmail passes no such trust on, not kept.
+                var af = SmtpAuthCodec.TakeMailAuth(rest, out var withoutAuth, out _);
+                if (af != EsmtpParameterFault.None) return ParameterFault(af);
+                rest = withoutAuth;
+            }
             var pf = EsmtpParameters.ParseMail(rest, settings.Features, out mp);
             if (pf != EsmtpParameterFault.None) return ParameterFault(pf);
             if (NonAscii(address, mp!.Utf8) is { } bad) return Reply(bad);
@@ -191,7 +216,7 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
             return Reply(SmtpReplyId.TooManyRecipients);
         var given = address;
         if (client.RelayClient is { } suffix) address = [.. address, .. suffix];
-        else if (!RecipientAllowed(address)) return Reply(SmtpReplyId.NotInRcpthosts);
+        else if (_authUser == null && !RecipientAllowed(address)) return Reply(SmtpReplyId.NotInRcpthosts);
         var check = settings.Checks.Check(CheckStage.Rcpt, _helo, _sender, given);
         if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.NoSuchUser);
 
@@ -284,9 +309,8 @@ public sealed class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, F
         _hops = new SmtpHopCounter();
         _dataBytes = 0;
         _overflow = false;
-        var protocol = _ehlo && !settings.Compat ? "ESMTP" : "SMTP";
         _queue.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
-            client.LocalHost, protocol, clock()));
+            client.LocalHost, ReceivedProtocol(), clock()));
         return SessionStep.Data;
     }
 

@@ -14,7 +14,11 @@ public enum Standards
     StrictSyntax = 64,
     /// <summary>A CR not followed by LF in DATA is refused (RFC 5321 §2.3.8), not kept as qmail keeps it.</summary>
     RefuseBareCr = 128,
-    All = 255,
+    /// <summary>RFC 3207, offered when control/servercert.pem exists.</summary>
+    StartTls = 256,
+    /// <summary>RFC 4954, offered when a checkpassword program is named on the command line.</summary>
+    Auth = 512,
+    All = 1023,
 }
 
 /// <summary>
@@ -34,6 +38,10 @@ public sealed class SmtpdSettings
     public int MaxRecipients { get; init; } = 100;
     public Standards Standards { get; init; } = Standards.All;
     public SmtpChecks Checks { get; init; } = SmtpChecks.None;
+    /// <summary>control/servercert.pem when it exists and STARTTLS is on; null otherwise.</summary>
+    public string? TlsCertificate { get; init; }
+    /// <summary>control/smtpauthtls (default 1): AUTH only after STARTTLS. 0 offers it on plain connections too.</summary>
+    public bool AuthRequiresTls { get; init; } = true;
 
     /// <summary>JSMAIL_COMPAT=qmail: qmail-smtpd's dialogue, nothing more.</summary>
     public bool Compat { get; init; }
@@ -41,6 +49,9 @@ public sealed class SmtpdSettings
     public bool Has(Standards s) => (Standards & s) == s;
 
     public const string DisableFile = "smtpdisable";
+    public const string AuthTlsFile = "smtpauthtls";
+    /// <summary>Certificate, key and chain in one PEM file, as the qmail TLS patch keeps them.</summary>
+    public const string CertificateFile = "servercert.pem";
 
     /// <summary>Reads the controls; throws ControlReadException / ControlMissingException as qmail dies with 421.</summary>
     public static SmtpdSettings Read(ControlReader controls, string home, bool compat, ulong? dataBytesFromEnv)
@@ -66,6 +77,7 @@ public sealed class SmtpdSettings
             foreach (var word in controls.ReadList(DisableFile))
                 standards &= ~ByName(System.Text.Encoding.ASCII.GetString(word).Trim());
         }
+        var cert = Path.Combine(home, "control", CertificateFile);
         return new SmtpdSettings
         {
             Greeting = greeting,
@@ -79,6 +91,9 @@ public sealed class SmtpdSettings
             Standards = standards,
             Compat = compat,
             Checks = SmtpChecks.Read(controls, home),
+            // Only whether the file is there: it is read when a client asks for STARTTLS.
+            TlsCertificate = (standards & Standards.StartTls) != 0 && File.Exists(cert) ? cert : null,
+            AuthRequiresTls = compat || controls.ReadInt(AuthTlsFile, 1) != 0,
         };
     }
 
@@ -93,6 +108,8 @@ public sealed class SmtpdSettings
         "DSN" => Standards.Dsn,
         "STRICTSYNTAX" => Standards.StrictSyntax,
         "BARECR" => Standards.RefuseBareCr,
+        "STARTTLS" => Standards.StartTls,
+        "AUTH" => Standards.Auth,
         _ => Standards.None,
     };
 

@@ -1,13 +1,34 @@
+using Jsmail.TestSupport;
+
 namespace Jsmail.Smtpd.Tests;
 
-/// <summary>Open-relay probes: without RELAYCLIENT nothing addressed elsewhere is accepted.</summary>
+/// <summary>Open-relay probes: without RELAYCLIENT or AUTH nothing addressed elsewhere is accepted.</summary>
 public sealed class OpenRelayTests(OpenRelayTests.Home home) : IClassFixture<OpenRelayTests.Home>
 {
     public sealed class Home : IDisposable
     {
+        private readonly TempDir _dir = new("jsmail-relay");
         public SmtpdHome H { get; } = new("example.com\n");
-        public void Dispose() => H.Dispose();
+        /// <summary>AUTH offered without TLS (control/smtpauthtls 0), so a pipe can drive it.</summary>
+        public SmtpdHome Auth { get; } = new("example.com\n");
+        public string[] AuthArgs { get; }
+
+        public Home()
+        {
+            Auth.Home.WriteControl("smtpauthtls", "0\n");
+            AuthArgs = ["mx.example", SmtpdHome.WriteCheckpassword(_dir["checkpassword"], _dir["fd3"]), "/bin/true"];
+        }
+
+        public void Dispose()
+        {
+            H.Dispose();
+            Auth.Dispose();
+            _dir.Dispose();
+        }
     }
+
+    private static readonly string GoodAuth = "AUTH PLAIN " + Convert.ToBase64String("\0alice\0open sesame"u8.ToArray()) + "\r\n";
+    private static readonly string BadAuth = "AUTH PLAIN " + Convert.ToBase64String("\0alice\0guess"u8.ToArray()) + "\r\n";
 
     [Theory]
     [InlineData("victim%other.net@other.org")]
@@ -31,6 +52,25 @@ public sealed class OpenRelayTests(OpenRelayTests.Home home) : IClassFixture<Ope
             r.Out.Should().Contain("553 ", $"{address} compat {compat}");
         }
         home.H.Queued().Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("victim%other.net@other.org")]
+    [InlineData("@example.com:victim@other.net")]
+    [InlineData("\"victim@other.net\"@other.org")]
+    [InlineData("other.net!victim@other.org")]
+    [InlineData("victim@[192.0.2.1]")]
+    [InlineData("victim@other.net")]
+    public void Probes_relay_nothing_with_auth_offered_failed_or_cancelled_and_everything_after_auth(string address)
+    {
+        var probe = $"MAIL FROM:<s@x>\r\nRCPT TO:<{address}>\r\nRSET\r\n";
+        var r = home.Auth.Talk("EHLO x\r\n" + probe + BadAuth + probe + "AUTH LOGIN\r\n*\r\n" + probe + "QUIT\r\n", args: home.AuthArgs);
+        r.Out.Split("\r\n").Count(l => l.StartsWith("553 5.7.1 sorry, that domain isn't in my list")).Should().Be(3, r.Out);
+        r.Out.Should().NotContain("250 2.1.5");
+
+        r = home.Auth.Talk("EHLO x\r\n" + GoodAuth + $"MAIL FROM:<s@x>\r\nRCPT TO:<{address}>\r\nQUIT\r\n", args: home.AuthArgs);
+        r.Out.Should().Contain("235 2.7.0 authentication successful\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n");
+        home.Auth.Queued().Should().BeEmpty();
     }
 
     [Theory]

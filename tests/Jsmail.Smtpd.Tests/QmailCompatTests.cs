@@ -205,5 +205,23 @@ public sealed class QmailCompatTests : IDisposable
         r.ExitCode.Should().Be(1);
     }
 
+    [Fact]
+    public void Compat_offers_neither_starttls_nor_auth_even_when_configured()
+    {
+        using var h = new SmtpdHome();
+        using var dir = new TempDir("jsmail-compat-tls");
+        SmtpdHome.WriteCertificate(h.Home.Control("servercert.pem"), dir["cert"]);
+        h.Home.WriteControl("smtpauthtls", "0\n");
+        string[] args = ["mx.example", SmtpdHome.WriteCheckpassword(dir["checkpassword"], dir["fd3"]), "/bin/true"];
+        var plain = Convert.ToBase64String("\0alice\0open sesame"u8.ToArray());
+        var r = h.Talk("EHLO client.example\r\nSTARTTLS\r\nAUTH PLAIN " + plain + "\r\nAUTH LOGIN\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nQUIT\r\n",
+            compat: true, env: new Dictionary<string, string?> { ["SUBMISSION"] = "1" }, args: args);
+        r.Out.Should().Be("220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250 8BITMIME\r\n" +
+                          "502 unimplemented (#5.5.1)\r\n502 unimplemented (#5.5.1)\r\n502 unimplemented (#5.5.1)\r\n250 ok\r\n" +
+                          "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)\r\n221 mx.example\r\n");
+        r.Err.Should().BeEmpty();
+        File.Exists(dir["fd3"]).Should().BeFalse();
+    }
+
     public void Dispose() => _h.Dispose();
 }

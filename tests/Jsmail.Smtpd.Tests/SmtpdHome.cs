@@ -30,17 +30,49 @@ public sealed class SmtpdHome : IDisposable
         ["TCPREMOTEIP"] = "127.0.0.1", ["TCPLOCALHOST"] = "mx.example", ["TCPLOCALIP"] = "127.0.0.1",
         ["TCPREMOTEHOST"] = null, ["TCPREMOTEINFO"] = null, ["RELAYCLIENT"] = null, ["DATABYTES"] = null,
         ["QMAILQUEUE"] = null, ["JSMAIL_COMPAT"] = compat ? "qmail" : null, ["SMTPCHECK"] = null,
+        ["SUBMISSION"] = null,
     };
 
     /// <summary>Sends the whole conversation at once (a pipelining client) and returns what came back.</summary>
-    public RunResult Talk(string conversation, bool compat = false, IDictionary<string, string?>? env = null) =>
-        Talk(Encoding.Latin1.GetBytes(conversation), compat, env);
+    public RunResult Talk(string conversation, bool compat = false, IDictionary<string, string?>? env = null,
+        IEnumerable<string>? args = null) =>
+        Talk(Encoding.Latin1.GetBytes(conversation), compat, env, args);
 
-    public RunResult Talk(byte[] conversation, bool compat = false, IDictionary<string, string?>? env = null)
+    public RunResult Talk(byte[] conversation, bool compat = false, IDictionary<string, string?>? env = null,
+        IEnumerable<string>? args = null)
     {
         var e = BaseEnvironment(compat);
         if (env != null) foreach (var (k, v) in env) e[k] = v;
-        return Run.Process(Home.Bin("qmail-smtpd"), [], conversation, e, timeoutMs: 30_000);
+        return Run.Process(Home.Bin("qmail-smtpd"), args ?? [], conversation, e, timeoutMs: 30_000);
+    }
+
+    /// <summary>
+    /// A checkpassword program (interfaces §12) as a shell script: it keeps what
+    /// came on fd 3 in <paramref name="seen"/>, accepts alice with "open sesame"
+    /// by running its subprogram, and refuses everyone else with exit 1.
+    /// </summary>
+    public static string WriteCheckpassword(string path, string seen)
+    {
+        File.WriteAllText(path, $$"""
+            #!/bin/sh
+            cat <&3 > '{{seen}}' || exit 2
+            user=$(tr '\0' '\n' < '{{seen}}' | sed -n 1p)
+            pass=$(tr '\0' '\n' < '{{seen}}' | sed -n 2p)
+            [ "$user" = alice ] && [ "$pass" = 'open sesame' ] || exit 1
+            exec "$@"
+
+            """);
+        File.SetUnixFileMode(path, (UnixFileMode)0x1ED);
+        return path;
+    }
+
+    /// <summary>A self-signed certificate and its key in one PEM file, made by openssl req.</summary>
+    public static void WriteCertificate(string pemPath, string scratch)
+    {
+        var r = Run.Process("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mx.example",
+            "-keyout", scratch + ".key", "-out", scratch + ".crt"], timeoutMs: 60_000);
+        if (r.ExitCode != 0) throw new InvalidOperationException("openssl req: " + r.Err);
+        File.WriteAllText(pemPath, File.ReadAllText(scratch + ".crt") + File.ReadAllText(scratch + ".key"));
     }
 
     /// <summary>Queued messages, oldest first: (todo envelope file, message file).</summary>

@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Jsmail.Common.Os;
+
+namespace Jsmail.Smtpd;
+
+/// <summary>
+/// STARTTLS in jsmail-smtpd: after the 220, exec bin/jsmail-smtpd-tls with the
+/// same argv and environment plus <see cref="TlsHandoverProtocol.Variable"/>.
+/// fds 0 and 1 carry over; whatever was read from the client after STARTTLS
+/// stays behind, which is exactly what RFC 3207 and CVE-2011-0411 ask for.
+/// </summary>
+public sealed class TlsHandover(string home, string pemPath) : ITlsUpgrade
+{
+    /// <summary>Only whether the file can be opened: reading it is jsmail-smtpd-tls's job.</summary>
+    public bool Prepare(out string? problem)
+    {
+        problem = null;
+        var fd = Libc.Open(pemPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            problem = ErrorText.Describe(Libc.Errno);
+            return false;
+        }
+        Libc.Close(fd);
+        return true;
+    }
+
+    public unsafe ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)
+    {
+        description = "";
+        var program = Path.Combine(home, "bin", TlsHandoverProtocol.Program);
+        var argv = RawArgs.Read();
+        argv[0] = Encoding.UTF8.GetBytes(program);
+        var prefix = Encoding.ASCII.GetBytes(TlsHandoverProtocol.Variable + "=");
+        var env = RawArgs.Environment().Where(e => !e.AsSpan().StartsWith(prefix)).ToList();
+        env.Add([.. prefix, .. Encoding.ASCII.GetBytes(authFailures.ToString())]);
+        var nativeArgv = ToNative(argv);
+        var nativeEnv = ToNative(env);
+        Libc.Execve(program, nativeArgv, nativeEnv); // returns only when it failed
+        return null;
+    }
+
+    /// <summary>A NULL-terminated array of NUL-terminated strings; never freed, as exec replaces the process.</summary>
+    private static unsafe byte** ToNative(IReadOnlyList<byte[]> list)
+    {
+        var array = (byte**)NativeMemory.AllocZeroed((nuint)(list.Count + 1), (nuint)sizeof(byte*));
+        for (var i = 0; i < list.Count; i++)
+        {
+            var s = (byte*)NativeMemory.AllocZeroed((nuint)list[i].Length + 1);
+            list[i].CopyTo(new Span<byte>(s, list[i].Length));
+            array[i] = s;
+        }
+        return array;
+    }
+}

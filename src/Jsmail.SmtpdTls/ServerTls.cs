@@ -1,0 +1,119 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+using Jsmail.Smtpd;
+
+namespace Jsmail.SmtpdTls;
+
+/// <summary>
+/// STARTTLS (RFC 3207) in jsmail-smtpd-tls: the certificate, its key and any
+/// intermediate certificates from one PEM file (control/servercert.pem, as the
+/// qmail TLS patch keeps them), and the handshake over fds 0 and 1. The TLS
+/// library (OpenSSL) is loaded only when a handshake starts.
+/// </summary>
+public sealed class ServerTls(string pemPath) : ITlsUpgrade
+{
+    private SslStreamCertificateContext? _context;
+
+    /// <summary>Reads the certificate and key; false (and the reason) when they are not usable.</summary>
+    public bool Prepare(out string? problem)
+    {
+        problem = null;
+        if (_context != null) return true;
+        try
+        {
+            var leaf = X509Certificate2.CreateFromPemFile(pemPath);
+            if (!leaf.HasPrivateKey) { problem = "no private key"; return false; }
+            var all = new X509Certificate2Collection();
+            all.ImportFromPemFile(pemPath);
+            var chain = new X509Certificate2Collection();
+            foreach (var c in all)
+                if (!c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)) chain.Add(c);
+            _context = SslStreamCertificateContext.Create(leaf, chain, offline: true);
+            return true;
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            problem = e.GetType().Name;
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The server side of the handshake over the plain transport's fds; null
+    /// when it fails or times out, after which the connection is simply closed.
+    /// </summary>
+    public ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)
+    {
+        description = "";
+        if (!Prepare(out _)) return null;
+        var stream = new FdStream(plain.InFd, plain.OutFd, plain.TimeoutSeconds);
+        var ssl = new SslStream(stream, leaveInnerStreamOpen: true);
+        try
+        {
+            ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = _context,
+                ClientCertificateRequired = false,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                EncryptionPolicy = EncryptionPolicy.RequireEncryption,
+            });
+            description = Describe(ssl.SslProtocol, ssl.NegotiatedCipherSuite.ToString());
+            return new TlsTransport(ssl, stream);
+        }
+        catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException
+                                      or CryptographicException or ObjectDisposedException)
+        {
+            ssl.Dispose();
+            return null;
+        }
+    }
+
+    /// <summary>What the Received line says: protocol version and cipher suite, letters, digits and '_' only.</summary>
+    public static string Describe(SslProtocols protocol, string cipher)
+    {
+        var version = protocol switch
+        {
+            SslProtocols.Tls13 => "TLSv1.3",
+            SslProtocols.Tls12 => "TLSv1.2",
+            _ => "TLS",
+        };
+        var clean = new string(cipher.Where(c => char.IsAsciiLetterOrDigit(c) || c == '_').ToArray());
+        return clean.Length == 0 ? version : version + " " + clean;
+    }
+}
+
+/// <summary>The session after STARTTLS: reads and writes through the SslStream.</summary>
+public sealed class TlsTransport(SslStream ssl, FdStream inner) : ISmtpTransport
+{
+    public int Read(Span<byte> buffer)
+    {
+        try { return ssl.Read(buffer); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return inner.TimedOut ? -1 : 0;
+        }
+    }
+
+    public void Close()
+    {
+        // SslStream offers close_notify only as a task; over the blocking FdStream it completes synchronously.
+        try { ssl.ShutdownAsync().GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException) { }
+    }
+
+    public bool Write(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            ssl.Write(data);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
