@@ -26,6 +26,7 @@ dnsmasq-base  /usr/sbin/dnsmasq
 postfix       /usr/sbin/smtp-source
 python3       /usr/bin/python3
 mblaze        mlist
+python3-dkim  dkimverify
 '
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -39,6 +39,7 @@ public static class Program
         var host = argv[0];
         var hosts = new Destination(settings).Resolve(host, report);
         if (hosts == null) return;
+        if (!SendTimeProcessing.Apply(new ControlReader(home), settings.Compat, host, argv[1], argv[2..], report)) return;
 
         var (connection, ip) = Connect(hosts.Value.Hosts, hosts.Value.Port, settings);
         if (connection == null)
