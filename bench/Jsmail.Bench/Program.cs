@@ -6,6 +6,9 @@ using Jsmail.Common.Os;
 // measured in the same run. Usage:
 //   jsmail-bench startup <hello> <program> <message> <envelope> [runs] [-- program args]
 //   jsmail-bench sequential <program> <message> <envelope> [count] [-- program args]
+//   jsmail-bench fill <queue dir> <count> <sender> <recipient> [trigger every]
+//     queues count messages from this one process by the commit protocol
+//     (tests/Jsmail.Send.Tests/QueueFiller.cs), without fsyncs: a backlog made fast
 // Programs run through posix_spawn with the message on fd 0 and the envelope on fd 1
 // (a program that writes, such as jsmail-inject -n, gets /dev/null there).
 
@@ -43,13 +46,31 @@ switch (args[0])
         Console.WriteLine($"{count} messages in {sw.Elapsed.TotalSeconds:F2} s: {count / sw.Elapsed.TotalSeconds:F1} msgs/s");
         return 0;
     }
+    case "fill" when args.Length >= 5:
+    {
+        var count = int.Parse(args[2]);
+        var every = args.Length > 5 ? int.Parse(args[5]) : 1000;
+        var filler = new Jsmail.Send.Tests.QueueFiller(args[1]);
+        var message = "Subject: bench\n\nbody\n"u8.ToArray();
+        byte[] sender = Encoding.UTF8.GetBytes(args[3]), recipient = Encoding.UTF8.GetBytes(args[4]);
+        var sw = Stopwatch.StartNew();
+        for (var i = 1; i <= count; i++)
+        {
+            filler.Add(message, sender, [recipient]);
+            if (i % every == 0) filler.PullTrigger();
+        }
+        filler.PullTrigger();
+        Console.WriteLine($"queued {count} in {sw.Elapsed.TotalSeconds:F2} s: {count / sw.Elapsed.TotalSeconds:F0} msgs/s");
+        return 0;
+    }
     default:
         return Usage();
 }
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: jsmail-bench startup HELLO PROGRAM MESSAGE ENVELOPE [RUNS] [-- ARGS] | sequential PROGRAM MESSAGE ENVELOPE [COUNT] [-- ARGS]");
+    Console.Error.WriteLine("usage: jsmail-bench startup HELLO PROGRAM MESSAGE ENVELOPE [RUNS] [-- ARGS] | sequential PROGRAM MESSAGE ENVELOPE [COUNT] [-- ARGS]" +
+                            " | fill QUEUE COUNT SENDER RECIPIENT [TRIGGER-EVERY]");
     return 100;
 }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
 using Jsmail.Common.Spawn;
 using Jsmail.LSpawn;
 
@@ -24,8 +25,7 @@ if (Libc.Chdir(home) != 0 || Libc.Chdir("queue/mess") != 0) return 111;
 
 // Messages must belong to whoever owns the queue: qmailq in a privileged
 // install, the invoking user in a single-user one (even when that is root).
-if (Libc.StatPath(".", out var mess) != 0) return 111;
-var queueOwner = mess.Uid;
+if (QueueOwner.Of(home) is not { } queueOwner) return 111;
 
 // qmail-getpw runs as qmailp with the nofiles group; where qmail's accounts
 // do not exist (a single-user install) it runs as the invoker.

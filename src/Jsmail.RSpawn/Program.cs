@@ -1,5 +1,6 @@
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
 using Jsmail.Common.Spawn;
 using Jsmail.RSpawn;
 
@@ -12,8 +13,7 @@ if (Libc.Chdir(home) != 0 || Libc.Chdir("queue/mess") != 0) return 111;
 
 // Messages must belong to whoever owns the queue: qmailq in a privileged
 // install, the invoking user in a single-user one.
-if (Libc.StatPath(".", out var mess) != 0) return 111;
-var queueOwner = mess.Uid;
+if (QueueOwner.Of(home) is not { } queueOwner) return 111;
 
 // A fresh start forgets which hosts timed out (errors ignored, as in qmail).
 var tcpto = Libc.Open("../lock/tcpto", Libc.O_WRONLY | Libc.O_CLOEXEC, 0);

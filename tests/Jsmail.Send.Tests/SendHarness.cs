@@ -5,9 +5,10 @@ using Jsmail.TestSupport;
 namespace Jsmail.Send.Tests;
 
 /// <summary>
-/// A test home whose qmail-lspawn and qmail-rspawn are the protocol-speaking
-/// test spawner (testspawn.py), run by the real jsmail-start; the log is
-/// jsmail-start's stdout, in a file.
+/// A test home run by the real jsmail-start, whose qmail-lspawn and
+/// qmail-rspawn are the protocol-speaking test spawner (testspawn.py) unless
+/// the real spawners are asked for; the log is jsmail-start's stdout, in a
+/// file. Every wait is bounded; Dispose stops (or kills) what it started.
 /// </summary>
 public sealed class SendHarness : IDisposable
 {
@@ -17,21 +18,29 @@ public sealed class SendHarness : IDisposable
     public string LogPath => System.IO.Path.Combine(Home.Path, "log");
     public string DeliveredPath => System.IO.Path.Combine(Home.Path, "delivered");
 
-    public SendHarness(bool privileged = false, string locals = "local.example\n")
+    /// <param name="testSpawners">replace qmail-lspawn and qmail-rspawn by testspawn.py</param>
+    /// <param name="keepCopies">let the test spawner keep a copy of every delivered message (see Copies)</param>
+    public SendHarness(bool privileged = false, string locals = "local.example\n", bool testSpawners = true, bool keepCopies = true)
     {
         Home = TestHome.Install(privileged);
-        var spawner = System.IO.Path.Combine(AppContext.BaseDirectory, "testspawn.py");
-        foreach (var name in new[] { "qmail-lspawn", "qmail-rspawn" })
-        {
-            File.Copy(spawner, Home.Bin(name), overwrite: true);
-            File.SetUnixFileMode(Home.Bin(name), (UnixFileMode)0x1ED);
-        }
+        if (testSpawners)
+            foreach (var name in new[] { "qmail-lspawn", "qmail-rspawn" }) Replace(name, "testspawn.py");
         Home.WriteControl("me", "me.example\n");
         Home.WriteControl("locals", locals);
         File.WriteAllText(DeliveredPath, "");
         File.SetUnixFileMode(DeliveredPath, (UnixFileMode)0x1B6); // the remote spawner may run as qmailr
-        Directory.CreateDirectory(System.IO.Path.Combine(Home.Path, "copies"));
-        File.SetUnixFileMode(System.IO.Path.Combine(Home.Path, "copies"), (UnixFileMode)0x1FF);
+        if (keepCopies)
+        {
+            Directory.CreateDirectory(System.IO.Path.Combine(Home.Path, "copies"));
+            File.SetUnixFileMode(System.IO.Path.Combine(Home.Path, "copies"), (UnixFileMode)0x1FF);
+        }
+    }
+
+    /// <summary>Puts a test script of this project in place of a program of the home's bin/.</summary>
+    public void Replace(string program, string script)
+    {
+        File.Copy(System.IO.Path.Combine(AppContext.BaseDirectory, script), Home.Bin(program), overwrite: true);
+        File.SetUnixFileMode(Home.Bin(program), (UnixFileMode)0x1ED);
     }
 
     public void Start(params string[] args)
@@ -65,6 +74,9 @@ public sealed class SendHarness : IDisposable
         _start.WaitForExit(30_000);
         _start = null;
     }
+
+    /// <summary>Appends a line to the log between two runs of jsmail-send (nothing else writes it then).</summary>
+    public void MarkLog(string line) => File.AppendAllText(LogPath, line + "\n");
 
     private static void Libc_Kill(int pid, int sig) => Jsmail.Common.Os.Libc.Kill(pid, sig);
 

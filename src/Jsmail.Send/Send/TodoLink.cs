@@ -84,7 +84,11 @@ public sealed class TodoLink(int fdOut, int fdIn)
             if (b != 0) { _in.Add(b); continue; }
             var rec = TodoRecord.Parse(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_in));
             _in.Clear();
-            if (rec.Kind == TodoRecordKind.Exit) Alive = false;
+            if (rec.Kind == TodoRecordKind.Exit)
+            {
+                Alive = false;
+                if (!_exitSent) Lost = true; // jsmail-todo gave up on its own (its jsmail-clean died): so must we
+            }
             records.Add(rec);
         }
         return records;

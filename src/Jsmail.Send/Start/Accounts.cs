@@ -1,4 +1,5 @@
 using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
 
 namespace Jsmail.Send.Start;
 
@@ -19,7 +20,7 @@ public readonly record struct Identity(uint Uid, uint Gid, uint[] Groups)
 /// The identities of qmail-start's children (interfaces §3.2). Single-user
 /// mode, where every child simply stays the invoking user, applies when
 /// jsmail-start is not run by root, when any of the qmail accounts is missing,
-/// or when the home's queue/ is not owned by qmailq (a home installed with
+/// or when the home's queue is not qmailq's (QueueOwner: a home installed with
 /// install.sh --single-user, even by root: its queue is writable by its owner
 /// only, so the qmail accounts could not work in it).
 /// </summary>
@@ -38,8 +39,7 @@ public sealed record Accounts(Identity? LSpawn, Identity? RSpawn, Identity? Clea
         var s = Libc.GetPasswd("qmails");
         if (qmail is not { } g || nofiles is not { } nf || l == null || r == null || q == null || s == null)
             return SingleUserAccounts;
-        if (Libc.StatPath(Path.Combine(home, "queue"), out var queue) != 0 || queue.Uid != q.Value.Uid)
-            return SingleUserAccounts;
+        if (!QueueOwner.IsQmailq(home)) return SingleUserAccounts;
         return new Accounts(new Identity(0, g, [g]), new Identity(r.Value.Uid, g, [g]), new Identity(q.Value.Uid, g, [g]),
             new Identity(s.Value.Uid, g, [g]), new Identity(l.Value.Uid, nf, [nf]));
     }

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Jsmail.TestSupport;
+
+namespace Jsmail.Send.Tests;
+
+/// <summary>A real account (useradd) whose home's .qmail delivers to ./Maildir/; removed on dispose.</summary>
+public sealed class MailUser : IDisposable
+{
+    private readonly TempDir _dir = new("jsmail-user");
+    public string Name { get; } = "jss" + Guid.NewGuid().ToString("N")[..6];
+    public string Home => _dir["home"];
+    public string Maildir => Path.Combine(Home, "Maildir");
+
+    public MailUser(string maildirmake)
+    {
+        Directory.CreateDirectory(Home);
+        var r = Run.Shell("useradd -M -d \"$2\" -s /bin/sh -U \"$1\" && cd \"$2\" && \"$3\" Maildir && printf './Maildir/\\n' >.qmail && " +
+                          "chown -R \"$1:$1\" . && chmod 0755 .", args: [Name, Home, maildirmake]);
+        if (r.ExitCode != 0) throw new InvalidOperationException("cannot make the user: " + r.Err);
+    }
+
+    /// <summary>The messages delivered so far (Maildir/new).</summary>
+    public string[] Messages() =>
+        Directory.GetFiles(Path.Combine(Maildir, "new")).Order().Select(f => File.ReadAllText(f, Encoding.Latin1)).ToArray();
+
+    public void Dispose()
+    {
+        Run.Shell("userdel \"$1\"; groupdel \"$1\" 2>/dev/null; true", args: [Name]);
+        _dir.Dispose();
+    }
+}
+
+/// <summary>
+/// Postfix's smtp-sink on a loopback port, dumping every transaction into one
+/// file (its X-Rcpt-Args lines name the recipients). Killed on dispose.
+/// </summary>
+public sealed class SmtpSink : IDisposable
+{
+    private readonly TempDir _dir = new("jsmail-sink");
+    private readonly Process _process;
+    public int Port { get; }
+    public string DumpPath => _dir["dump/all"];
+
+    public SmtpSink()
+    {
+        Directory.CreateDirectory(_dir["dump"]);
+        File.SetUnixFileMode(_dir["dump"], (UnixFileMode)0x1FF); // written as nobody
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var psi = new ProcessStartInfo("/usr/sbin/smtp-sink") { UseShellExecute = false, RedirectStandardError = true };
+        foreach (var a in new[] { "-u", "nobody", "-D", DumpPath, $"127.0.0.1:{Port}", "10" }) psi.ArgumentList.Add(a);
+        _process = Process.Start(psi)!;
+        var up = SendHarness.WaitUntil(() =>
+        {
+            try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return true; }
+            catch (SocketException) { return _process.HasExited; }
+        }, 10_000);
+        if (!up || _process.HasExited) throw new InvalidOperationException("smtp-sink did not start");
+    }
+
+    public string Dump => File.Exists(DumpPath) ? File.ReadAllText(DumpPath, Encoding.Latin1) : "";
+
+    public void Dispose()
+    {
+        try { if (!_process.HasExited) _process.Kill(); _process.WaitForExit(10_000); } catch (InvalidOperationException) { }
+        _process.Dispose();
+        _dir.Dispose();
+    }
+}
