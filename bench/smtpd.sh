@@ -54,3 +54,5 @@ done
 printf 'QUIT\r\n' > "$work/quit"; : > "$work/out"
 echo "== start-up: jsmail-smtpd answering QUIT vs a Native AOT hello world (median of $runs each, interleaved)"
 "$work/driver/jsmail-bench" startup "$work/hello/aot-hello" "$work/home/bin/jsmail-smtpd" "$work/quit" "$work/out" "$runs"
+echo "== start-up: jsmail-smtpd-tls (what a STARTTLS session execs; plain sessions never pay it)"
+"$work/driver/jsmail-bench" startup "$work/hello/aot-hello" "$work/home/bin/jsmail-smtpd-tls" "$work/quit" "$work/out" "$runs"
