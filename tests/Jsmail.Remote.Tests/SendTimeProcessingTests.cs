@@ -128,7 +128,7 @@ public class SendTimeProcessingTests : IDisposable
         };
         _home.WriteControl("dkimkeys", "example.com:s1:control/example.pem\n");
         _home.WriteControl("remoteprocessors", "bin/jsmail-dkimsign\n");
-        var message = "From: Alice <alice@example.com>\nTo: bob@x.test,\n carol@x.test\nSubject: gr\xfc\xdf" + "e\n\n.leading dot\n8-bit \xe9t\xe9  body\n";
+        var message = "From: Alice <alice@example.com>\nTo: bob@x.test,\n carol@x.test\nSubject: gr\xfc\xdf" + "e\n\n.leading dot\n8-bit \xe9t\xe9  body\nbare\rcr\n";
         Remote(message, false, "x.test", "alice@example.com", "bob@x.test").Out.Should().StartWith("r|K");
         var received = Encoding.Latin1.GetBytes(Data(peer.Received));
         Encoding.Latin1.GetString(received).Should().StartWith("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1;");
