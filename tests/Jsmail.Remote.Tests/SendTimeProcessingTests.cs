@@ -92,9 +92,10 @@ public class SendTimeProcessingTests : IDisposable
         using var peer = Peer(timeout: 5);
         RouteTo(peer);
         _home.WriteControl("timeoutremoteprocessor", "1\n");
-        _home.WriteControl("remoteprocessors", $"sleep 300 & echo $! >{_dir["bg"]}; cat; sleep 300\n");
+        var command = $"sleep 300 & echo $! >{_dir["bg"]}; echo waiting >&2; sleep 300";
+        _home.WriteControl("remoteprocessors", command + "\n");
         var (output, _) = Remote(Message, false, "x.test", "a@b", "bob@x.test");
-        output.Should().Be($"ZSend-time processor sleep 300 & echo $! >{_dir["bg"]}; cat; sleep 300 timed out after 1 seconds. (#4.3.0)\n|");
+        output.Should().Be($"ZSend-time processor {command} timed out after 1 seconds. (#4.3.0)\nIt said: waiting\n|");
         var background = int.Parse(File.ReadAllText(_dir["bg"]).Trim());
         var gone = false;
         for (var i = 0; i < 100 && !gone; i++)
