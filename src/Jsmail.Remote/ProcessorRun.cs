@@ -47,7 +47,7 @@ internal static class ProcessorRun
             var finished = WaitForExit(pid, timeout, out var reaped);
             Libc.Kill(-pid, Libc.SIGKILL);
             var status = reaped ?? Reap(pid);
-            var outcome = !finished ? new ProcessorOutcome(ProcessorFailure.TimedOut)
+            var outcome = !finished ? new ProcessorOutcome(ProcessorFailure.TimedOut, 0, Said(errors))
                 : !Libc.Exited(status) ? new ProcessorOutcome(ProcessorFailure.Signalled, Libc.TermSignal(status), Said(errors))
                 : Libc.ExitCode(status) != 0 ? new ProcessorOutcome(ProcessorFailure.Exited, Libc.ExitCode(status), Said(errors))
                 : Libc.Fstat(result, out var st) != 0 ? new ProcessorOutcome(ProcessorFailure.Resources)

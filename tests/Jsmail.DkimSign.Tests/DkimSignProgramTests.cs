@@ -41,6 +41,8 @@ public class DkimSignProgramTests : IDisposable
         { "crlf", "From: alice@example.com\r\nSubject: crlf\r\n\r\nline one\r\nline two\r\n" },
         { "empty body", "From: alice@example.com\nSubject: nothing\n\n" },
         { "no body", "From: alice@example.com\nSubject: header only\n" },
+        // jsmail-remote sends a lone CR as a line end, so it is one for the signature too
+        { "bare CR", "From: alice@example.com\nSubject: cr\n\nbare\rcr in body\n\r\n" },
     };
 
     [Theory]

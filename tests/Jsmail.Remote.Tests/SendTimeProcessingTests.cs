@@ -92,9 +92,10 @@ public class SendTimeProcessingTests : IDisposable
         using var peer = Peer(timeout: 5);
         RouteTo(peer);
         _home.WriteControl("timeoutremoteprocessor", "1\n");
-        _home.WriteControl("remoteprocessors", $"sleep 300 & echo $! >{_dir["bg"]}; cat; sleep 300\n");
+        var command = $"sleep 300 & echo $! >{_dir["bg"]}; echo waiting >&2; sleep 300";
+        _home.WriteControl("remoteprocessors", command + "\n");
         var (output, _) = Remote(Message, false, "x.test", "a@b", "bob@x.test");
-        output.Should().Be($"ZSend-time processor sleep 300 & echo $! >{_dir["bg"]}; cat; sleep 300 timed out after 1 seconds. (#4.3.0)\n|");
+        output.Should().Be($"ZSend-time processor {command} timed out after 1 seconds. (#4.3.0)\nIt said: waiting\n|");
         var background = int.Parse(File.ReadAllText(_dir["bg"]).Trim());
         var gone = false;
         for (var i = 0; i < 100 && !gone; i++)
@@ -128,7 +129,7 @@ public class SendTimeProcessingTests : IDisposable
         };
         _home.WriteControl("dkimkeys", "example.com:s1:control/example.pem\n");
         _home.WriteControl("remoteprocessors", "bin/jsmail-dkimsign\n");
-        var message = "From: Alice <alice@example.com>\nTo: bob@x.test,\n carol@x.test\nSubject: gr\xfc\xdf" + "e\n\n.leading dot\n8-bit \xe9t\xe9  body\n";
+        var message = "From: Alice <alice@example.com>\nTo: bob@x.test,\n carol@x.test\nSubject: gr\xfc\xdf" + "e\n\n.leading dot\n8-bit \xe9t\xe9  body\nbare\rcr\n";
         Remote(message, false, "x.test", "alice@example.com", "bob@x.test").Out.Should().StartWith("r|K");
         var received = Encoding.Latin1.GetBytes(Data(peer.Received));
         Encoding.Latin1.GetString(received).Should().StartWith("DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=example.com; s=s1;");
