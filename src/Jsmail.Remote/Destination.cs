@@ -11,7 +11,7 @@ namespace Jsmail.Remote;
 /// </summary>
 internal sealed class Destination(RemoteSettings settings)
 {
-    public (List<MailHost> Hosts, int Port)? Resolve(byte[] hostBytes, Report report)
+    public (List<MailHost> Hosts, int Port, Route? Route)? Resolve(byte[] hostBytes, Report report)
     {
         var host = Encoding.Latin1.GetString(hostBytes);
         var route = Routes.Find(settings.SmtpRoutes, hostBytes);
@@ -22,7 +22,7 @@ internal sealed class Destination(RemoteSettings settings)
         List<MailHost> hosts;
         LookupFailure failure;
         if (MailHosts.Literal(target, ipv6) is { } literal)
-            (hosts, failure) = ([new MailHost(literal, 0)], LookupFailure.None);
+            (hosts, failure) = ([new MailHost(literal, 0, target)], LookupFailure.None);
         else
         {
             var dns = new MailHosts(MailHosts.Client(settings.DnsServers), ipv6);
@@ -56,7 +56,7 @@ internal sealed class Destination(RemoteSettings settings)
                 return null;
             }
         }
-        return (hosts, port);
+        return (hosts, port, route);
     }
 
     private static HashSet<IPAddress>? s_local;

@@ -9,16 +9,28 @@ namespace Jsmail.Remote;
 /// One SMTP transaction for several recipients, qmail-remote's dialogue (§6.6):
 /// greeting, HELO (or EHLO outside compat mode, HELO on refusal), MAIL, a RCPT
 /// per recipient with its own report, DATA, the message, the final reply.
+/// Outside compat mode also STARTTLS and AUTH (Dialogue.Security.cs), MAIL and
+/// RCPT parameters, and MAIL with the RCPTs as one PIPELINING group.
 /// Every outcome of the dialogue sends QUIT without waiting; a dead connection
 /// does not.
 /// </summary>
-internal sealed class Dialogue(SmtpConnection smtp, string ip, Report report, bool compat)
+internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report report, bool compat)
 {
+    /// <summary>RCPTs per pipelined write: bounded, so neither side's buffers fill while the other writes.</summary>
+    private const int PipelineGroup = 100;
+
     /// <summary>Quit with a message report (QUIT is sent first, its reply never awaited).</summary>
     private void Quit(char letter, string prefix, string suffix, byte[]? replyText)
     {
         try { smtp.Command("QUIT"); } catch (ConnectionDiedException) { }
         report.Add(letter, Report.About(prefix, ip, suffix, replyText));
+    }
+
+    /// <summary>Quit with a report of our own words.</summary>
+    private void Quit(char letter, string text)
+    {
+        try { smtp.Command("QUIT"); } catch (ConnectionDiedException) { }
+        report.Add(letter, text);
     }
 
     public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message)
@@ -31,11 +43,19 @@ internal sealed class Dialogue(SmtpConnection smtp, string ip, Report report, bo
 
             var extensions = Hello(helo);
             if (extensions == null) return;
+            extensions = Secure(helo, extensions);
+            if (extensions == null) return;
 
-            var mailParams = MailParameters(extensions, message);
+            var parameters = compat ? DeliveryParameters.Empty(recipients.Count) : DeliveryParameters.FromEnvironment(recipients.Count);
+            var mailParams = MailParameters(extensions, message, sender, recipients, parameters);
             if (mailParams == null) return;
-            smtp.Command("MAIL FROM:<"u8, AddressQuoting.Quote(sender), Encoding.ASCII.GetBytes(">" + mailParams));
-            var mail = smtp.ReadReply();
+            var dsn = extensions.ContainsKey("DSN");
+            var mailLine = SmtpConnection.Line("MAIL FROM:<"u8, AddressQuoting.Quote(sender), Encoding.UTF8.GetBytes(">" + mailParams));
+            var rcptLines = recipients.Select((r, i) => SmtpConnection.Line("RCPT TO:<"u8, AddressQuoting.Quote(r),
+                Encoding.UTF8.GetBytes(">" + (dsn ? DeliveryParameters.Words(parameters.Rcpt[i], "NOTIFY", "ORCPT") : "")))).ToList();
+
+            var replies = extensions.ContainsKey("PIPELINING") ? Pipelined(mailLine, rcptLines) : OneByOne(mailLine, rcptLines);
+            var mail = replies[0];
             if (Failed(mail.Code, out var mailLetter))
             {
                 Quit(mailLetter, "Connected to ", " but sender was rejected", mail.Text);
@@ -43,10 +63,8 @@ internal sealed class Dialogue(SmtpConnection smtp, string ip, Report report, bo
             }
 
             var anyAccepted = false;
-            foreach (var rcpt in recipients)
+            foreach (var r in replies.Skip(1))
             {
-                smtp.Command("RCPT TO:<"u8, AddressQuoting.Quote(rcpt), ">"u8);
-                var r = smtp.ReadReply();
                 if (!Failed(r.Code, out var letter)) { report.Add('r'); anyAccepted = true; continue; }
                 report.Add(letter == 'D' ? 'h' : 's', Report.About("", ip, " does not like recipient", r.Text));
             }
@@ -68,6 +86,42 @@ internal sealed class Dialogue(SmtpConnection smtp, string ip, Report report, bo
         }
     }
 
+    /// <summary>MAIL's reply, then one per RCPT sent; after a refused MAIL no RCPT is sent.</summary>
+    private List<ServerReply> OneByOne(byte[] mailLine, List<byte[]> rcptLines)
+    {
+        smtp.Send(mailLine);
+        var replies = new List<ServerReply> { smtp.ReadReply() };
+        if (Failed(replies[0].Code, out _)) return replies;
+        foreach (var line in rcptLines)
+        {
+            smtp.Send(line);
+            replies.Add(smtp.ReadReply());
+        }
+        return replies;
+    }
+
+    /// <summary>
+    /// RFC 2920: MAIL and the RCPTs written as groups, the replies read in
+    /// order. DATA waits for them: with every recipient refused it is not sent.
+    /// A refused MAIL still has the replies of its group read (they were sent).
+    /// </summary>
+    private List<ServerReply> Pipelined(byte[] mailLine, List<byte[]> rcptLines)
+    {
+        var replies = new List<ServerReply>();
+        var group = new List<byte>(mailLine);
+        var sent = 1;
+        var next = 0;
+        while (true)
+        {
+            for (var n = 0; n < PipelineGroup && next < rcptLines.Count; n++, next++, sent++) group.AddRange(rcptLines[next]);
+            smtp.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(group));
+            group.Clear();
+            while (replies.Count < sent) replies.Add(smtp.ReadReply());
+            if (Failed(replies[0].Code, out _)) return replies.Take(1).ToList();
+            if (next == rcptLines.Count) return replies;
+        }
+    }
+
     /// <summary>≥500 permanent, ≥400 (and anything unreadable) temporary.</summary>
     private static bool Failed(int code, out char letter)
     {
@@ -75,41 +129,69 @@ internal sealed class Dialogue(SmtpConnection smtp, string ip, Report report, bo
         return code >= 400 || code < 200;
     }
 
-    /// <summary>The EHLO keywords (empty after HELO), or null when our name was refused (reported).</summary>
-    private HashSet<string>? Hello(byte[] helo)
+    /// <summary>The EHLO keywords with their arguments (none after HELO), or null when our name was refused (reported).</summary>
+    private Dictionary<string, string>? Hello(byte[] helo)
     {
         if (!compat)
         {
             smtp.Command("EHLO "u8, helo, default);
             var ehlo = smtp.ReadReply();
             if (ehlo.Code == 250)
-                return ehlo.Extensions.Select(e => e.Keyword + (e.Argument.Length > 0 ? " " + e.Argument : "")).ToHashSet();
+            {
+                var offered = new Dictionary<string, string>();
+                foreach (var (keyword, argument) in ehlo.Extensions) offered.TryAdd(keyword, argument);
+                return offered;
+            }
         }
         smtp.Command("HELO "u8, helo, default);
         var reply = smtp.ReadReply();
-        if (reply.Code == 250) return [];
+        if (reply.Code == 250) return new();
         Quit('Z', "Connected to ", " but my name was rejected", reply.Text);
         return null;
     }
 
-    /// <summary>SIZE and BODY when the peer offers them; null when the peer's SIZE limit refuses the message (reported).</summary>
-    private string? MailParameters(HashSet<string> extensions, MessageSource message)
+    /// <summary>
+    /// SIZE, BODY, SMTPUTF8, RET and ENVID as the peer offers them; null when
+    /// the message cannot go to this peer (reported): over its SIZE limit,
+    /// needing SMTPUTF8 it lacks (5.6.7), or 8-bit to a peer without
+    /// 8BITMIME (5.6.3: RFC 6152 lets us refuse rather than convert).
+    /// </summary>
+    private string? MailParameters(Dictionary<string, string> extensions, MessageSource message, byte[] sender,
+        IReadOnlyList<byte[]> recipients, DeliveryParameters parameters)
     {
         var p = new StringBuilder();
-        var size = extensions.FirstOrDefault(e => e == "SIZE" || e.StartsWith("SIZE ", StringComparison.Ordinal));
-        if (size != null && message.Size is { } bytes)
+        if (extensions.TryGetValue("SIZE", out var size) && message.Size is { } bytes)
         {
-            if (size.Length > 5 && long.TryParse(size[5..], out var limit) && limit > 0 && bytes > limit)
+            if (long.TryParse(size, out var limit) && limit > 0 && bytes > limit)
             {
-                try { smtp.Command("QUIT"); } catch (ConnectionDiedException) { }
-                report.Add('D', $"{ip} accepts messages of at most {limit} bytes; this one has {bytes}. (#5.3.4)\n");
+                Quit('D', $"{ip} accepts messages of at most {limit} bytes; this one has {bytes}. (#5.3.4)\n");
                 return null;
             }
             p.Append(" SIZE=").Append(bytes);
         }
-        if (extensions.Contains("8BITMIME") && message.HasEightBit) p.Append(" BODY=8BITMIME");
+        if (compat) return p.ToString();
+
+        var utf8 = parameters.Has("SMTPUTF8") || IsEightBit(sender) || recipients.Any(IsEightBit);
+        if (utf8 && !extensions.ContainsKey("SMTPUTF8"))
+        {
+            Quit('D', $"Connected to {ip} but it does not support SMTPUTF8, which this message needs. (#5.6.7)\n");
+            return null;
+        }
+        if (message.HasEightBit)
+        {
+            if (!extensions.ContainsKey("8BITMIME"))
+            {
+                Quit('D', $"Connected to {ip} but it does not support 8BITMIME, and this message has 8-bit bytes. (#5.6.3)\n");
+                return null;
+            }
+            p.Append(" BODY=8BITMIME");
+        }
+        if (utf8) p.Append(" SMTPUTF8");
+        if (extensions.ContainsKey("DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
         return p.ToString();
     }
+
+    private static bool IsEightBit(byte[] address) => address.AsSpan().IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0;
 
     /// <summary>Sends the message and the final dot; false when it cannot (reported).</summary>
     private bool Blast(MessageSource message)

@@ -5,8 +5,11 @@ using DnsClient.Protocol;
 
 namespace Jsmail.Remote;
 
-/// <summary>An address to try, with the MX preference it came from (0 for A records and literals).</summary>
-internal readonly record struct MailHost(IPAddress Address, int Preference);
+/// <summary>
+/// An address to try, with the MX preference it came from (0 for A records and
+/// literals) and the name it was found under (what its TLS certificate names).
+/// </summary>
+internal readonly record struct MailHost(IPAddress Address, int Preference, string Name = "");
 
 internal enum LookupFailure { None, Soft, Hard, NullMx }
 
@@ -40,7 +43,7 @@ internal sealed class MailHosts(ILookupClient dns, bool withIpv6)
     public (List<MailHost> Hosts, LookupFailure Failure) Addresses(string host)
     {
         var (addresses, failure) = Resolve(host);
-        return (addresses.Select(a => new MailHost(a, 0)).ToList(), failure);
+        return (addresses.Select(a => new MailHost(a, 0, host)).ToList(), failure);
     }
 
     /// <summary>The MX list for a domain, falling back to the domain's own addresses.</summary>
@@ -66,9 +69,10 @@ internal sealed class MailHosts(ILookupClient dns, bool withIpv6)
         {
             foreach (var record in group.OrderBy(_ => Random.Shared.Next()))
             {
-                var (addresses, failure) = Resolve(record.Exchange.Value.TrimEnd('.'));
+                var name = record.Exchange.Value.TrimEnd('.');
+                var (addresses, failure) = Resolve(name);
                 if (failure == LookupFailure.Soft) soft = true;
-                hosts.AddRange(addresses.Select(a => new MailHost(a, group.Key)));
+                hosts.AddRange(addresses.Select(a => new MailHost(a, group.Key, name)));
             }
         }
         if (hosts.Count == 0 && soft) return ([], LookupFailure.Soft);

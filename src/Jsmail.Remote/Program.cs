@@ -41,7 +41,8 @@ public static class Program
         if (hosts == null) return;
         if (!SendTimeProcessing.Apply(new ControlReader(home), settings.Compat, host, argv[1], argv[2..], report)) return;
 
-        var (connection, ip) = Connect(hosts.Value.Hosts, hosts.Value.Port, settings);
+        var (connection, ip) = Connect(hosts.Value.Hosts, hosts.Value.Port, settings,
+            candidate => SecurityFor(settings, host, hosts.Value.Route, candidate));
         if (connection == null)
         {
             report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
@@ -56,7 +57,8 @@ public static class Program
     }
 
     /// <summary>Tries each candidate in order, skipping those tcpto marks down; the first connect wins.</summary>
-    private static (SmtpConnection?, string) Connect(List<MailHost> candidates, int port, RemoteSettings settings)
+    private static (SmtpConnection?, string) Connect(List<MailHost> candidates, int port, RemoteSettings settings,
+        Func<MailHost, PeerSecurity> security)
     {
         const string tcpto = "queue/lock/tcpto";
         var table = Tcpto.Load(tcpto);
@@ -67,10 +69,19 @@ public static class Program
             if (Tcpto.IsDown(table, candidate.Address, now, pid)) continue;
             var socket = SmtpConnection.Connect(candidate.Address, port, settings.TimeoutConnect, out var timedOut);
             Tcpto.Update(tcpto, candidate.Address, timedOut && socket == null, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-            if (socket != null) return (new SmtpConnection(socket), Format(candidate.Address));
+            if (socket != null) return (new SmtpConnection(socket) { Security = security(candidate) }, Format(candidate.Address));
         }
         return (null, "");
     }
 
     private static string Format(IPAddress ip) => ip.ToString();
+
+    /// <summary>TLS by the destination domain (tlsdestinations), AUTH by the smtproutes relay (remoteauth).</summary>
+    private static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate)
+    {
+        if (settings.Compat) return PeerSecurity.None;
+        var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
+        return new PeerSecurity(TlsPolicy.For(settings.TlsDestinations, host), candidate.Name,
+            Encoding.Latin1.GetString(host), auth);
+    }
 }

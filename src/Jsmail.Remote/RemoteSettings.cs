@@ -8,6 +8,12 @@ namespace Jsmail.Remote;
 internal sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int TimeoutConnect, ControlMap SmtpRoutes,
     IReadOnlyList<IPEndPoint> DnsServers, bool Compat)
 {
+    /// <summary>control/tlsdestinations (jsmail; empty in compat mode).</summary>
+    public ControlMap TlsDestinations { get; init; } = new([]);
+
+    /// <summary>control/remoteauth lines (jsmail; empty in compat mode).</summary>
+    public IReadOnlyList<byte[]> RemoteAuth { get; init; } = [];
+
     public static RemoteSettings Read(ControlReader control)
     {
         var compat = Jsmail.Common.Control.Compat.IsQmail;
@@ -17,7 +23,11 @@ internal sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int Ti
             (int)Math.Clamp(control.ReadInt("timeoutconnect", 60), 1, int.MaxValue / 1000),
             control.ReadMap("smtproutes"),
             DnsServersOf(control.ReadList("dnsresolvers")),
-            compat);
+            compat)
+        {
+            TlsDestinations = compat ? new ControlMap([]) : control.ReadMap("tlsdestinations"),
+            RemoteAuth = compat ? [] : control.ReadList("remoteauth"),
+        };
     }
 
     /// <summary>control/dnsresolvers: "ip", "ip:port" or "[ipv6]:port" a line; none: /etc/resolv.conf.</summary>

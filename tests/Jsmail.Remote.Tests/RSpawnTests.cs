@@ -120,4 +120,18 @@ public class RSpawnProgramTests : IDisposable
         output.Split("K127.0.0.1 accepted message.\nRemote host said: 250 ok 1 qp 2\n|").Length.Should().Be(3, output);
         peer.Received.Should().Contain("RCPT TO:<u@y.test>").And.Contain("RCPT TO:<v@y.test>");
     }
+
+    [Fact]
+    public void Peer_breaking_the_tls_handshake_gives_a_temporary_report_and_the_message_stays_queued()
+    {
+        using var peer = new StubPeer(config: new JsonObject
+        {
+            ["replies"] = new JsonObject { ["EHLO"] = "250-stub\r\n250 STARTTLS" }, ["tls_garbage"] = true,
+        });
+        _home.WriteControl("smtproutes", $"y.test:127.0.0.1:{peer.Port}\n");
+        var output = RSpawn(Command(3, Message("126"), "s@x", "u@y.test"));
+        output.Should().StartWith("x\u0003ZConnected to 127.0.0.1 but the TLS handshake failed: ").And.EndWith(". (#4.7.0)\n|");
+        File.Exists(_home.Queue("mess/0/126")).Should().BeTrue();
+        peer.Received.Should().MatchRegex("^EHLO [^\r\n]+\r\nSTARTTLS\r\n$", "nothing is sent after a failed handshake");
+    }
 }

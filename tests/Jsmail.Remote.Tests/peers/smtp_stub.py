@@ -3,16 +3,23 @@
 configured reply, records every byte it receives, serves a bounded number of
 connections and exits. Config (JSON, argv[1]):
   listen [host, port]      port 0 picks one; the port is written to "portfile"
-  record                   file that receives every byte read, connection after connection
+  record                   file that receives every byte read (after STARTTLS: decrypted), connection after connection
+  transcript               file of "C: line" / "S: reply" entries in the order they happened
   greeting                 first reply ("" sends nothing: a silent peer)
-  replies {VERB: reply}    for EHLO HELO MAIL RCPT DATA DOT QUIT RSET NOOP; reply may hold CRLFs (multiline)
+  replies {VERB: reply}    for EHLO HELO MAIL RCPT DATA DOT QUIT RSET NOOP STARTTLS AUTH; reply may hold CRLFs (multiline)
   rcpt {substring: reply}  RCPT replies chosen by the address
+  ehlo_tls reply           the EHLO reply after STARTTLS (default: the EHLO reply)
+  tls [cert, key]          STARTTLS answered 220 is followed by a real TLS handshake with this certificate
+  tls_garbage              STARTTLS answered 220 is followed by plain bytes and a close: a broken handshake
+  auth_steps [reply...]    replies to the lines following an AUTH command answered 334, in turn
+  hold S                   replies wait until no command has arrived for S seconds, then go out together:
+                           a client that pipelines shows all its commands before the first reply
   hang_on VERB             stop answering from this command on (the peer hangs)
   close_on VERB            close the connection instead of answering this command
   connections N            how many connections to serve (default 1)
   timeout S                give up after S seconds in all (default 30)
 """
-import json, socket, sys, time
+import json, select, socket, ssl, sys, time
 
 cfg = json.load(open(sys.argv[1]))
 deadline = time.time() + cfg.get("timeout", 30)
@@ -26,21 +33,38 @@ if "portfile" in cfg:
         f.write(str(srv.getsockname()[1]))
     import os; os.rename(cfg["portfile"] + ".tmp", cfg["portfile"])
 record = open(cfg["record"], "ab") if "record" in cfg else None
+transcript = open(cfg["transcript"], "a", encoding="latin-1") if "transcript" in cfg else None
 replies = {"EHLO": "250 stub", "HELO": "250 stub", "MAIL": "250 ok", "RCPT": "250 ok",
-           "DATA": "354 go ahead", "DOT": "250 ok 1 qp 2", "QUIT": "221 bye", "RSET": "250 ok", "NOOP": "250 ok"}
+           "DATA": "354 go ahead", "DOT": "250 ok 1 qp 2", "QUIT": "221 bye", "RSET": "250 ok", "NOOP": "250 ok",
+           "STARTTLS": "220 ready", "AUTH": "235 ok"}
 replies.update(cfg.get("replies", {}))
+
+def log(entry):
+    if transcript:
+        transcript.write(entry + "\n"); transcript.flush()
 
 def serve(conn):
     conn.settimeout(max(1, deadline - time.time()))
+    pending = []
     def send(text):
-        conn.sendall(text.encode("latin-1") + b"\r\n")
+        pending.append(text)
+    def flush():
+        for text in pending:
+            log("S: " + text.split("\r\n")[0])
+            conn.sendall(text.encode("latin-1") + b"\r\n")
+        pending.clear()
     if cfg.get("greeting", "220 stub ESMTP"):
-        send(cfg.get("greeting", "220 stub ESMTP"))
-    buf, in_data = b"", False
+        send(cfg.get("greeting", "220 stub ESMTP")); flush()
+    buf, in_data, tls_on, auth_left = b"", False, False, []
     while time.time() < deadline:
+        if cfg.get("hold") and pending:
+            ready, _, _ = select.select([conn], [], [], cfg["hold"]) if not tls_on or not conn.pending() else ([conn], [], [])
+            if not ready:
+                flush()
+                continue
         try:
             chunk = conn.recv(65536)
-        except (socket.timeout, ConnectionError):
+        except (socket.timeout, ConnectionError, ssl.SSLError):
             return
         if not chunk:
             return
@@ -56,27 +80,49 @@ def serve(conn):
                     skip = end + 5
                 else:
                     break
-                buf, in_data, verb = buf[skip:], False, "DOT"
+                buf, in_data, verb, line = buf[skip:], False, "DOT", b"."
             else:
                 nl = buf.find(b"\n")
                 if nl < 0:
                     break
                 line, buf = buf[:nl + 1], buf[nl + 1:]
                 verb = line.split(b" ")[0].split(b":")[0].strip().upper().decode("latin-1")
+            log("C: " + line.rstrip(b"\r\n").decode("latin-1"))
+            if auth_left:
+                send(auth_left.pop(0)); continue
             if cfg.get("close_on") == verb:
                 return
             if cfg.get("hang_on") == verb:
-                time.sleep(max(0, deadline - time.time())); return
+                flush(); time.sleep(max(0, deadline - time.time())); return
             reply = replies.get(verb, "502 unimplemented")
+            if verb == "EHLO" and tls_on and "ehlo_tls" in cfg:
+                reply = cfg["ehlo_tls"]
             if verb == "RCPT":
                 for pattern, r in cfg.get("rcpt", {}).items():
                     if pattern.encode("latin-1") in line:
                         reply = r
             send(reply)
+            if verb == "AUTH" and reply.startswith("334"):
+                auth_left = list(cfg.get("auth_steps", []))
             if verb == "DATA" and reply.startswith("354"):
                 in_data = True
+                flush()
+            if verb == "STARTTLS" and reply.startswith("220"):
+                flush()
+                if cfg.get("tls_garbage"):
+                    conn.sendall(b"this is not TLS at all\r\n" * 4)
+                    return
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(cfg["tls"][0], cfg["tls"][1])
+                conn = ctx.wrap_socket(conn, server_side=True)
+                tls_on, buf = True, b""
+                log("TLS")
+                break
             if verb == "QUIT":
+                flush()
                 return
+        if not cfg.get("hold"):
+            flush()
 
 for _ in range(cfg.get("connections", 1)):
     try:

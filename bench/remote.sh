@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Remote delivery throughput: N queued messages drained by jsmail-send ->
+# jsmail-rspawn -> jsmail-remote (one process per delivery) to smtp-sink on
+# loopback, with concurrencyremote 20 and 100, against the AOT hello world's
+# sequential start rate measured in this same run. Never part of the test run.
+#   bench/remote.sh [COUNT]      (default 2000)
+# For scale: notqmail drains 2,000 messages to smtp-sink at about 280 msgs/s
+# (concurrencyremote 20) on this kind of machine; the issue's goal is >= 0.7x.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-2000}
+work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
+sink=
+cleanup() {
+  [ -n "$sink" ] && kill "$sink" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+. bench/lib.sh
+bench_prepare "$work" "$work/home100"
+
+# smtp-sink on a free loopback port (as root it must drop to nobody).
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
+/usr/sbin/smtp-sink "${user[@]}" -h sink.test "127.0.0.1:$port" 256 &
+sink=$!
+for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+
+# A 2 KB message, queued COUNT times before the queue manager starts.
+{ printf 'From: a@example.com\nTo: b@bench.test\nSubject: bench\n\n'; head -c 1950 /dev/zero | tr '\0' 'x' | fold -w 70; echo; } > "$work/msg"
+printf 'Fa@example.com\0Tb@bench.test\0\0' > "$work/env"
+
+drain() { # home concurrency -> prints msgs/s
+  local home=$1 c=$2 start end ends pid
+  echo "$c" > "$home/control/concurrencyremote"
+  echo "bench.test:127.0.0.1:$port" > "$home/control/smtproutes"
+  echo localhost > "$home/control/locals"
+  for ((i = 0; i < count; i++)); do (cd "$home" && bin/qmail-queue <"$work/msg" 1<"$work/env"); done
+  start=$(date +%s.%N)
+  (cd / && PATH=$home/bin:$PATH exec "$home/bin/qmail-start" ./Mailbox >"$home/log" 2>&1) &
+  pid=$!
+  for ((t = 0; t < 6000; t++)); do
+    [ "$(grep -c '^end msg' "$home/log" || true)" -ge "$count" ] && break
+    sleep 0.1
+  done
+  end=$(date +%s.%N)
+  ends=$(grep -c '^end msg' "$home/log" || true)
+  for p in $(pgrep -x qmail-send || true); do
+    [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$pid" ] || [ "$p" = "$pid" ] && kill -TERM "$p"
+  done
+  wait "$pid" 2>/dev/null || true
+  local ok
+  ok=$(grep -c 'delivery [0-9]*: success' "$home/log" || true)
+  echo "concurrencyremote $c: $ok of $count delivered, $ends ended, $(echo "$count / ($end - $start)" | bc -l | cut -c1-7) msgs/s" >&2
+  echo "$count / ($end - $start)" | bc -l
+}
+
+echo "== baseline: $count sequential runs of the AOT hello world"
+hello=$("$work/driver/jsmail-bench" sequential "$work/hello/aot-hello" /dev/null /dev/null "$count")
+echo "$hello"
+hello_rate=$(echo "$hello" | sed -n 's/.*: \([0-9.]*\) msgs\/s/\1/p')
+for pair in "20 $work/home" "100 $work/home100"; do
+  set -- $pair
+  echo "== $count messages drained to smtp-sink, concurrencyremote $1"
+  rate=$(drain "$2" "$1")
+  echo "remote deliveries: $(echo "$rate" | cut -c1-7) msgs/s; ratio to the hello start rate: $(echo "$rate / $hello_rate" | bc -l | cut -c1-5)x"
+done

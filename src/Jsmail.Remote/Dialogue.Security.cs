@@ -1,0 +1,149 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace Jsmail.Remote;
+
+/// <summary>
+/// STARTTLS (RFC 3207) and AUTH (RFC 4954: PLAIN, RFC 4616; LOGIN) between
+/// EHLO and MAIL, as the connection's <see cref="PeerSecurity"/> asks. Every
+/// failure here is temporary: the message waits in the queue for a peer, or a
+/// control file, that works.
+/// </summary>
+internal sealed partial class Dialogue
+{
+    /// <summary>The extensions to use for the transaction (after STARTTLS, the second EHLO's), or null (reported).</summary>
+    private Dictionary<string, string>? Secure(byte[] helo, Dictionary<string, string> extensions)
+    {
+        var security = smtp.Security;
+        var tls = security.Tls;
+        if (tls.Mode != TlsMode.Off)
+        {
+            if (!extensions.ContainsKey("STARTTLS"))
+            {
+                if (tls.Required)
+                {
+                    Quit('Z', $"Connected to {ip} but it does not offer STARTTLS, which control/tlsdestinations requires for {Report.Printable(Encoding.UTF8.GetBytes(security.Destination))}. (#4.7.0)\n");
+                    return null;
+                }
+            }
+            else
+            {
+                smtp.Command("STARTTLS");
+                var reply = smtp.ReadReply();
+                if (reply.Code == 220)
+                {
+                    var why = "";
+                    try { smtp.StartTls(TlsOptions(security, e => why = e)); }
+                    catch (TlsFailedException e)
+                    {
+                        // The connection is in an unknown state: no QUIT, nothing more sent.
+                        report.Add('Z', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}. (#4.7.0)\n");
+                        return null;
+                    }
+                    var again = Hello(helo);
+                    if (again == null) return null;
+                    extensions = again;
+                }
+                else if (tls.Required)
+                {
+                    Quit('Z', "Connected to ", " but STARTTLS was refused", reply.Text);
+                    return null;
+                }
+            }
+        }
+        return security.Auth == null ? extensions : Authenticate(security.Auth, extensions) ? extensions : null;
+    }
+
+    /// <summary>
+    /// Any certificate unless the rule is Verify: then the chain must reach the
+    /// CA file's roots (or the system's) and name the peer.
+    /// </summary>
+    private static SslClientAuthenticationOptions TlsOptions(PeerSecurity security, Action<string> rejected)
+    {
+        var verify = security.Tls.Mode == TlsMode.Verify;
+        var name = security.PeerName.Length > 0 ? security.PeerName : security.Destination;
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = name.StartsWith('[') ? name.Trim('[', ']') : name,
+            EnabledSslProtocols = System.Security.Authentication.SslProtocols.None, // the system's choice
+        };
+        if (!verify)
+        {
+            options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            return options;
+        }
+        var policy = new X509ChainPolicy { RevocationMode = X509RevocationMode.NoCheck };
+        string? caProblem = null;
+        if (security.Tls.CaFile is { } caFile)
+        {
+            policy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            try { policy.CustomTrustStore.AddRange(LoadPem(caFile)); }
+            catch (Exception e) when (e is IOException or CryptographicException or UnauthorizedAccessException)
+            {
+                caProblem = $"no CA certificate could be read from {caFile}";
+            }
+        }
+        options.CertificateChainPolicy = policy;
+        options.RemoteCertificateValidationCallback = (_, _, chain, errors) =>
+        {
+            if (caProblem != null) { rejected(caProblem); return false; }
+            if (errors == SslPolicyErrors.None) return true;
+            var what = new List<string>();
+            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) what.Add("no certificate");
+            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) what.Add($"certificate does not name {name}");
+            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+                what.Add("certificate does not verify" + (chain is { ChainStatus.Length: > 0 }
+                    ? " (" + string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct()) + ")" : ""));
+            rejected(string.Join("; ", what));
+            return false;
+        };
+        return options;
+    }
+
+    private static X509Certificate2Collection LoadPem(string path)
+    {
+        var certs = new X509Certificate2Collection();
+        certs.ImportFromPemFile(path);
+        if (certs.Count == 0) throw new CryptographicException("no certificate");
+        return certs;
+    }
+
+    /// <summary>AUTH PLAIN if offered, else LOGIN; false when it cannot or was refused (reported, temporary).</summary>
+    private bool Authenticate(Credentials credentials, Dictionary<string, string> extensions)
+    {
+        if (!smtp.Encrypted && !credentials.WithoutTls)
+        {
+            Quit('Z', $"Connected to {ip} but without TLS, and control/remoteauth sends credentials only over TLS. (#4.7.0)\n");
+            return false;
+        }
+        var mechanisms = extensions.TryGetValue("AUTH", out var list)
+            ? list.ToUpperInvariant().Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet()
+            : [];
+        if (mechanisms.Contains("PLAIN"))
+        {
+            smtp.Command("AUTH PLAIN " + credentials.PlainResponse());
+            var reply = smtp.ReadReply();
+            if (reply.Code == 235) return true;
+            Quit('Z', "Connected to ", " but authentication was rejected (AUTH PLAIN)", reply.Text);
+            return false;
+        }
+        if (mechanisms.Contains("LOGIN"))
+        {
+            smtp.Command("AUTH LOGIN");
+            var reply = smtp.ReadReply();
+            foreach (var answer in new[] { credentials.User, credentials.Password })
+            {
+                if (reply.Code != 334) break;
+                smtp.Command(Convert.ToBase64String(answer));
+                reply = smtp.ReadReply();
+            }
+            if (reply.Code == 235) return true;
+            Quit('Z', "Connected to ", " but authentication was rejected (AUTH LOGIN)", reply.Text);
+            return false;
+        }
+        Quit('Z', $"Connected to {ip} but it offers no AUTH PLAIN or LOGIN for the credentials in control/remoteauth. (#4.7.0)\n");
+        return false;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text;
+using Jsmail.Common.Control;
+
+namespace Jsmail.Remote;
+
+/// <summary>How much TLS a destination gets (control/tlsdestinations).</summary>
+internal enum TlsMode
+{
+    /// <summary>STARTTLS when offered, any certificate; no STARTTLS is fine.</summary>
+    Opportunistic,
+    /// <summary>STARTTLS must be offered and succeed; any certificate.</summary>
+    Require,
+    /// <summary>As Require, and the certificate must verify for the peer's name.</summary>
+    Verify,
+    /// <summary>Never STARTTLS (a peer whose TLS is broken).</summary>
+    Off,
+}
+
+/// <summary>A destination's TLS rule: the mode and, for Verify, the CA file (null: the system's roots).</summary>
+internal sealed record TlsPolicy(TlsMode Mode, string? CaFile)
+{
+    public static readonly TlsPolicy Opportunistic = new(TlsMode.Opportunistic, null);
+
+    public bool Required => Mode is TlsMode.Require or TlsMode.Verify;
+
+    /// <summary>
+    /// control/tlsdestinations, looked up like smtproutes (the host, each
+    /// .suffix longest first, the empty key): <c>domain:require</c>,
+    /// <c>domain:verify</c>, <c>domain:verify:/path/ca.pem</c>,
+    /// <c>domain:opportunistic</c>, <c>domain:off</c>. A word it does not know
+    /// counts as <c>verify</c>: a typo must not send mail unprotected.
+    /// </summary>
+    public static TlsPolicy For(ControlMap tlsDestinations, ReadOnlySpan<byte> host)
+    {
+        if (!tlsDestinations.TryGetByDomain(host, out var value)) return Opportunistic;
+        var text = Encoding.UTF8.GetString(value).Trim();
+        var colon = text.IndexOf(':');
+        var word = (colon < 0 ? text : text[..colon]).Trim().ToLowerInvariant();
+        var ca = colon < 0 ? null : text[(colon + 1)..].Trim();
+        return word switch
+        {
+            "" or "opportunistic" => Opportunistic,
+            "off" => new TlsPolicy(TlsMode.Off, null),
+            "require" => new TlsPolicy(TlsMode.Require, null),
+            _ => new TlsPolicy(TlsMode.Verify, string.IsNullOrEmpty(ca) ? null : ca),
+        };
+    }
+}
+
+/// <summary>AUTH credentials for a relay; <see cref="WithoutTls"/> allows them on a plain connection.</summary>
+internal sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls)
+{
+    /// <summary>
+    /// control/remoteauth: <c>relay:user:password</c> a line (the password is
+    /// the rest of the line, colons and all); a line starting with <c>!</c>
+    /// also allows the credentials without TLS. The relay is the name (or IP)
+    /// written in smtproutes, compared without case; the later line wins.
+    /// </summary>
+    public static Credentials? For(IEnumerable<byte[]> lines, ReadOnlySpan<byte> relay)
+    {
+        Credentials? found = null;
+        foreach (var raw in lines)
+        {
+            var line = raw.AsSpan();
+            var plain = line.Length > 0 && line[0] == (byte)'!';
+            if (plain) line = line[1..];
+            var c1 = line.IndexOf((byte)':');
+            if (c1 < 0) continue;
+            var c2 = line[(c1 + 1)..].IndexOf((byte)':');
+            if (c2 < 0) continue;
+            if (!AsciiEquals(line[..c1], relay)) continue;
+            found = new Credentials(line[(c1 + 1)..(c1 + 1 + c2)].ToArray(), line[(c1 + 2 + c2)..].ToArray(), plain);
+        }
+        return found;
+    }
+
+    private static bool AsciiEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        if (a.Length != b.Length) return false;
+        for (var i = 0; i < a.Length; i++)
+            if (char.ToLowerInvariant((char)a[i]) != char.ToLowerInvariant((char)b[i])) return false;
+        return true;
+    }
+
+    /// <summary>RFC 4616's initial response: base64 of NUL user NUL password.</summary>
+    public string PlainResponse() => Convert.ToBase64String([0, .. User, 0, .. Password]);
+
+    public override string ToString() => "Credentials"; // never the password in a log or exception
+}
+
+/// <summary>
+/// What a connection must establish before MAIL: its TLS rule, the name a
+/// certificate must carry, and AUTH credentials for a smarthost.
+/// </summary>
+internal sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destination, Credentials? Auth)
+{
+    /// <summary>qmail's dialogue: no STARTTLS, no AUTH.</summary>
+    public static readonly PeerSecurity None = new(new TlsPolicy(TlsMode.Off, null), "", "", null);
+}
