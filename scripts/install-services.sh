@@ -18,7 +18,7 @@ prog=install-services.sh
 fatal() { echo "$prog: fatal: $*" >&2; exit 111; }
 refuse() { echo "$prog: fatal: $*" >&2; exit 100; }
 say() { echo "$prog: $*"; }
-usage() { sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# /usage:/' >&2; }
+usage() { { echo usage:; sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^#//'; } >&2; }
 
 prefix=/var/qmail
 service_dir=
