@@ -16,7 +16,8 @@ chmod 0755 "$work" # run by root, run.sh delivers as nobody
 run=
 sink=
 cleanup() {
-  [ -z "$run" ] || { kill -INT "$run" 2>/dev/null; wait "$run" 2>/dev/null || true; }
+  # TERM: a background job of a script has SIGINT ignored, which bash cannot trap
+  [ -z "$run" ] || { kill -TERM "$run" 2>/dev/null; wait "$run" 2>/dev/null || true; }
   [ -z "$sink" ] || { kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true; }
   rm -rf "$work"
 }
