@@ -12,14 +12,17 @@ cd "$(dirname "$0")/.."
 n=${1:-1000}
 conc=${2:-10}
 work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
+chmod 0755 "$work" # run by root, run.sh delivers as nobody
 run=
 sink=
 cleanup() {
-  [ -z "$run" ] || { kill -INT "$run" 2>/dev/null; wait "$run" 2>/dev/null || true; }
+  # TERM: a background job of a script has SIGINT ignored, which bash cannot trap
+  [ -z "$run" ] || { kill -TERM "$run" 2>/dev/null; wait "$run" 2>/dev/null || true; }
   [ -z "$sink" ] || { kill "$sink" 2>/dev/null; wait "$sink" 2>/dev/null || true; }
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 . bench/lib.sh
 bench_prepare "$work"
@@ -52,7 +55,7 @@ as=()
 sink=$!
 scripts/run.sh --home "$work/mta" --port "$port" --prebuilt artifacts/publish >"$work/run.log" 2>&1 &
 run=$!
-for ((t = 0; t < 600; t++)); do grep -q 'Ctrl-C stops' "$work/run.log" && break; sleep 0.1; done
+for ((t = 0; t < 600; t++)); do grep -qs 'Ctrl-C stops' "$work/run.log" && break; sleep 0.1; done
 grep -q 'Ctrl-C stops' "$work/run.log" || { cat "$work/run.log" >&2; exit 111; }
 
 # cpu: clock ticks of the MTA's processes, their reaped children included

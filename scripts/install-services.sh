@@ -18,7 +18,7 @@ prog=install-services.sh
 fatal() { echo "$prog: fatal: $*" >&2; exit 111; }
 refuse() { echo "$prog: fatal: $*" >&2; exit 100; }
 say() { echo "$prog: $*"; }
-usage() { sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^# /usage:/' >&2; }
+usage() { { echo usage:; sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^#//'; } >&2; }
 
 prefix=/var/qmail
 service_dir=
@@ -114,27 +114,31 @@ mkdir -p "$smtpd" || fatal "cannot create $smtpd"
 chmod 1755 "$smtpd"
 if [ "$single_user" = 1 ]; then
   ids=
+  accounts=
   check='[ -n "$MAXSMTPD" ] && [ -n "$LOCAL" ]'
+  names='MAXSMTPD or LOCAL'
 else
   ids='-u "$QMAILDUID" -g "$NOFILESGID" '
+  accounts='QMAILDUID=`id -u qmaild`
+NOFILESGID=`id -g qmaild`'
   check='[ -n "$QMAILDUID" ] && [ -n "$NOFILESGID" ] && [ -n "$MAXSMTPD" ] && [ -n "$LOCAL" ]'
+  names='QMAILDUID, NOFILESGID, MAXSMTPD or LOCAL'
 fi
 # -R -H: no ident and no reverse DNS per connection (they stall without a resolver)
-put "$smtpd/run" 0755 <<RUN
-#!/bin/sh
-# written by jsmail's install-services.sh
-PATH="$path"
-QMAILDUID=\`id -u qmaild 2>/dev/null\`
-NOFILESGID=\`id -g qmaild 2>/dev/null\`
+{
+  printf '#!/bin/sh\n# written by jsmail'"'"'s install-services.sh\nPATH="%s"\n' "$path"
+  [ -z "$accounts" ] || printf '%s\n' "$accounts"
+  cat <<RUN
 MAXSMTPD=\`cat '$prefix/control/concurrencyincoming'\`
 LOCAL=\`head -n 1 '$prefix/control/me'\`
 if ! { $check; }; then
-  echo "QMAILDUID, NOFILESGID, MAXSMTPD or LOCAL is unset in $smtpd/run"
+  echo "$names is unset in $smtpd/run"
   exit 1
 fi
 exec tcpserver -v -R -H -l "\$LOCAL" -x '$rules.cdb' -c "\$MAXSMTPD" \\
   ${ids}'$ip' '$port' '$prefix/bin/jsmail-smtpd' 2>&1
 RUN
+} | put "$smtpd/run" 0755
 logdir "$log_dir/smtpd"
 logrun "$smtpd" "$log_dir/smtpd"
 

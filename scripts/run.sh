@@ -18,7 +18,7 @@ prog=run.sh
 fatal() { echo "$prog: fatal: $*" >&2; exit 111; }
 refuse() { echo "$prog: fatal: $*" >&2; exit 100; }
 say() { echo "$prog: $*" >&2; }
-usage() { sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^#   /usage: /' >&2; }
+usage() { sed -n '5p' "${BASH_SOURCE[0]}" | sed 's/^#   /usage: /' >&2; }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 home=$repo/home

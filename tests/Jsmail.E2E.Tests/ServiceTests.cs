@@ -75,7 +75,7 @@ public sealed class ServiceTests : IDisposable
         // -h: HUP re-reads control/locals
         _mta.Home.WriteControl("locals", "e2e.test\nmail.e2e.test\nnew.test\n");
         _mta.Svc(_mta.SendService, "-h");
-        Thread.Sleep(1000); // the re-read is asynchronous and logs nothing; a message sent before it would be remote
+        Thread.Sleep(3000); // the re-read is asynchronous and logs nothing; a message sent before it would be remote
         var hup = "hup-" + Guid.NewGuid().ToString("N");
         _mta.Swaks("carol@example.org", _alice.Name + "@new.test", hup).ExitCode.Should().Be(0);
         Wait.Until(() => _alice.Messages().Any(m => m.Contains(hup)), 60).Should().BeTrue(_mta.Log);
