@@ -147,6 +147,7 @@ stopped=0
 stop() {
   [ "$stopped" = 0 ] || return 0
   stopped=1
+  set +m # no job notices for the daemons it stops
   say "stopping"
   # no new connections, and the SMTP sessions end without acknowledging
   kill -TERM -- "-$smtp" 2>/dev/null || true
@@ -159,7 +160,10 @@ stop() {
 trap 'stop; say "stopped"; exit 0' INT TERM HUP
 trap 'stop' EXIT
 
-say "SMTP on $ip:$port; mail for $(echo "$mailboxes" | sed "s/\([^ ]*\)/\1@$me/g") lands in $home/mail/NAME/Maildir/new/; Ctrl-C stops"
+# tcpserver fails at once when it cannot bind: then say nothing of a listener
+sleep 0.5
+kill -0 "$smtp" 2>/dev/null &&
+  say "SMTP on $ip:$port; mail for $(echo "$mailboxes" | sed "s/\([^ ]*\)/\1@$me/g") lands in $home/mail/NAME/Maildir/new/; Ctrl-C stops"
 status=0
 wait -n "$send" "$smtp" || status=$?
 if kill -0 "$send" 2>/dev/null; then who=tcpserver; else who=jsmail-start; fi

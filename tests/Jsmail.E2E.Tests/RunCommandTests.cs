@@ -86,6 +86,19 @@ public sealed class RunCommandTests : IDisposable
         Ports.Listening(port).Should().BeFalse();
     }
 
+    [Theory]
+    [InlineData("--bogus")]
+    [InlineData("--port", "smtp")]
+    [InlineData("--mailboxes", "You")]
+    [InlineData("--ip")]
+    public void Refuses_bad_arguments_before_doing_anything(params string[] args)
+    {
+        var r = Run.Process(Repo.Script("run.sh"), new[] { "--home", HomeDir }.Concat(args));
+        r.ExitCode.Should().Be(100, r.Err);
+        r.Err.Should().Contain("run.sh: fatal: ");
+        Directory.Exists(HomeDir).Should().BeFalse();
+    }
+
     public void Dispose()
     {
         if (_run is { HasExited: false })
