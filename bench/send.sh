@@ -54,23 +54,27 @@ inject() { for ((i = 0; i < $1; i++)); do (cd "$home" && bin/qmail-queue <"$work
 export -f inject
 export home work
 
-# flow COUNT TRACE: one run of the daemons, COUNT messages queued by $par loops;
-# with TRACE=1 everything runs under strace -f -c (fsync counts; too slow to time)
+# flow COUNT TRACE [PREFILLED]: one run of the daemons, COUNT messages queued by
+# $par loops of jsmail-queue while they run, or with PREFILLED=1 all queued
+# before they start (jsmail-bench fill: the delivery side alone); with TRACE=1
+# everything runs under strace -f -c (fsync counts; too slow to time)
 flow() {
-  local count=$1 traced=$2 tracer=() qtracer=() per total t
+  local count=$1 traced=$2 prefilled=${3:-0} tracer=() qtracer=() per t
   rm -f "$work/log" "$work"/*.strace
   if [ "$traced" = 1 ]; then
     tracer=(strace -f -c -e trace=fsync,fdatasync -o "$work/daemons.strace")
     qtracer=(strace -f -c -e trace=fsync,fdatasync -o "$work/queue.strace")
   fi
+  per=$(((count + par - 1) / par))
+  total=$((per * par))
+  [ "$prefilled" = 0 ] || "$work/driver/jsmail-bench" fill "$home/queue" "$total" a@x bench@local.example >/dev/null
+  start=$(date +%s.%N)
   # jsmail-send is this process, or strace's child
   (cd / && PATH=$home/bin:$PATH exec "${tracer[@]}" "$home/bin/qmail-start" ./Mailbox >"$work/log" 2>&1) &
   daemon=$!
   for ((t = 0; t < 100; t++)); do grep -q '^status:' "$work/log" 2>/dev/null && break; sleep 0.1; done
-  per=$(((count + par - 1) / par))
-  total=$((per * par))
-  start=$(date +%s.%N)
-  "${qtracer[@]}" bash -c "for ((p = 0; p < $par; p++)); do inject $per & done; wait"
+  [ "$prefilled" = 1 ] || start=$(date +%s.%N)
+  [ "$prefilled" = 1 ] || "${qtracer[@]}" bash -c "for ((p = 0; p < $par; p++)); do inject $per & done; wait"
   queued=$(date +%s.%N)
   for ((t = 0; t < 6000; t++)); do
     [ "$(grep -c '^end msg' "$work/log")" -ge "$total" ] && break
@@ -92,6 +96,11 @@ echo "messages: $ends of $total ended, $(ls "$work/mbox/Maildir/new" | wc -l) in
 printf 'queueing alone: %.1f msgs/s\n' "$(echo "$total / ($queued - $start)" | bc -l)"
 printf 'end to end: %.1f msgs/s (notqmail: about 125 on a quiet machine of this kind; goal >= 100)\n' "$rate"
 printf 'ratio: one message end to end costs %.2f AOT hello starts (%.0f starts/s)\n' "$(echo "$hello / $rate" | bc -l)" "$hello"
+
+echo "== the delivery side alone: $n messages queued before jsmail-start (no injection to wait for)"
+flow "$n" 0 1
+printf 'queue to delivered: %.1f msgs/s = %.2f AOT hello starts a message\n' "$(echo "$ends / ($done_at - $start)" | bc -l)" \
+  "$(echo "$hello * ($done_at - $start) / $ends" | bc -l)"
 
 if command -v strace >/dev/null; then
   m=$(((n + 9) / 10))
