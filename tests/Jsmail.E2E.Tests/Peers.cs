@@ -9,44 +9,6 @@ using Jsmail.TestSupport;
 
 namespace Jsmail.E2E.Tests;
 
-public static class Ports
-{
-    public static int Free()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    public static bool Listening(int port)
-    {
-        try
-        {
-            using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException) { return false; }
-    }
-}
-
-public static class Wait
-{
-    /// <summary>Polls <paramref name="done"/> until it holds or <paramref name="seconds"/> pass.</summary>
-    public static bool Until(Func<bool> done, int seconds, int pollMs = 100)
-    {
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed.TotalSeconds < seconds)
-        {
-            if (done()) return true;
-            Thread.Sleep(pollMs);
-        }
-        return done();
-    }
-}
-
 /// <summary>The processes that belong to a test: executable, working directory or arguments under one of its directories.</summary>
 public static class Processes
 {

@@ -354,7 +354,7 @@ public class EsmtpTests : IDisposable
     [Fact]
     public void Real_peer_smtp_sink_with_pipelining_takes_the_message()
     {
-        var port = FreeTcpPort();
+        var port = Ports.Free();
         var dump = _dir["sink"];
         Directory.CreateDirectory(dump);
         Run.Shell("chmod 777 \"$1\"", args: dump);
@@ -362,7 +362,7 @@ public class EsmtpTests : IDisposable
             ["-u", "nobody", "-d", dump + "/%M.", "-h", "sink.test", $"127.0.0.1:{port}", "10"]) { UseShellExecute = false })!;
         try
         {
-            for (var i = 0; i < 200 && !Listening(port); i++) Thread.Sleep(25);
+            Wait.Until(() => Ports.Listening(port), 5, pollMs: 25);
             RouteTo(port);
             Remote(Message, "x.test", "a@b", "c@x.test", "d@x.test").Should().Match("r|r|K127.0.0.1 accepted message.\nRemote host said: 250 2.0.0 Ok*");
             var file = Directory.GetFiles(dump).Should().ContainSingle().Subject;
@@ -376,20 +376,5 @@ public class EsmtpTests : IDisposable
             if (!sink.HasExited) sink.Kill();
             sink.WaitForExit(5_000);
         }
-    }
-
-    private static int FreeTcpPort()
-    {
-        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
-
-    private static bool Listening(int port)
-    {
-        try { using var c = new System.Net.Sockets.TcpClient("127.0.0.1", port); return true; }
-        catch (System.Net.Sockets.SocketException) { return false; }
     }
 }

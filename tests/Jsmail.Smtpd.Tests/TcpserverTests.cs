@@ -28,7 +28,7 @@ public sealed class TcpserverTests : IDisposable
         var r = Run.Process("tcprules", [_dir["rules.cdb"], _dir["rules.tmp"]], Encoding.ASCII.GetBytes(rules));
         r.ExitCode.Should().Be(0, r.Err);
 
-        _port = FreePort();
+        _port = Ports.Free();
         var psi = new ProcessStartInfo("tcpserver")
         {
             UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true,
@@ -38,29 +38,7 @@ public sealed class TcpserverTests : IDisposable
         foreach (var (k, v) in SmtpdHome.BaseEnvironment(compat: false))
             if (k.StartsWith("TCP")) psi.Environment.Remove(k); else if (v == null) psi.Environment.Remove(k);
         _server = Process.Start(psi)!;
-        WaitForListener();
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private void WaitForListener()
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                c.Connect(IPAddress.Loopback, _port);
-                return;
-            }
-            catch (SocketException) { Thread.Sleep(50); }
-        }
-        throw new InvalidOperationException("tcpserver did not listen");
+        Ports.WaitForListener(_port, "tcpserver");
     }
 
     private RunResult Swaks(params string[] extra)

@@ -35,37 +35,15 @@ public sealed class TlsAuthTests : IDisposable
     {
         var r = Run.Process("tcprules", [_dir[name + ".cdb"], _dir[name + ".tmp"]], Encoding.ASCII.GetBytes(rules));
         r.ExitCode.Should().Be(0, r.Err);
-        var port = FreePort();
+        var port = Ports.Free();
         var psi = new ProcessStartInfo("tcpserver") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { "-R", "-H", "-l", "mx.example", "-x", _dir[name + ".cdb"], "-c", "10", "127.0.0.1", port.ToString(), runScript ?? _dir["run"] })
             psi.ArgumentList.Add(a);
         foreach (var (k, v) in SmtpdHome.BaseEnvironment(compat: false))
             if (k.StartsWith("TCP") || v == null) psi.Environment.Remove(k);
         _servers.Add(Process.Start(psi)!);
-        WaitForListener(port);
+        Ports.WaitForListener(port, "tcpserver");
         return port;
-    }
-
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
-    private static void WaitForListener(int port)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var c = new TcpClient();
-                c.Connect(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException) { Thread.Sleep(50); }
-        }
-        throw new InvalidOperationException("tcpserver did not listen");
     }
 
     private string Log => File.Exists(_dir["stderr"]) ? File.ReadAllText(_dir["stderr"]) : "";
