@@ -125,33 +125,27 @@ public static class Token822
         {
             if (NeedSpace(last, t.Type)) o.Add((byte)' ');
             last = t.Type;
-            switch (t.Type)
+            if (SpecialByte(t.Type) is var special and not 0)
             {
-                case TokenType.Comma: o.Add((byte)','); Break(); break;
-                case TokenType.At: o.Add((byte)'@'); break;
-                case TokenType.Dot: o.Add((byte)'.'); break;
-                case TokenType.Left: o.Add((byte)'<'); break;
-                case TokenType.Right: o.Add((byte)'>'); break;
-                case TokenType.Semi: o.Add((byte)';'); break;
-                case TokenType.Colon: o.Add((byte)':'); break;
-                default:
-                    var (open, close) = t.Type switch
-                    {
-                        TokenType.Quote => ((byte)'"', (byte)'"'),
-                        TokenType.Literal => ((byte)'[', (byte)']'),
-                        TokenType.Comment => ((byte)'(', (byte)')'),
-                        _ => ((byte)0, (byte)0),
-                    };
-                    if (open != 0) o.Add(open);
-                    foreach (var ch in t.Text)
-                    {
-                        if (ch is (byte)'"' or (byte)'[' or (byte)']' or (byte)'(' or (byte)')' or (byte)'\\' or (byte)'\r' or (byte)'\n')
-                            o.Add((byte)'\\');
-                        o.Add(ch);
-                    }
-                    if (close != 0) o.Add(close);
-                    break;
+                o.Add(special);
+                if (t.Type == TokenType.Comma) Break();
+                continue;
             }
+            var (open, close) = t.Type switch
+            {
+                TokenType.Quote => ((byte)'"', (byte)'"'),
+                TokenType.Literal => ((byte)'[', (byte)']'),
+                TokenType.Comment => ((byte)'(', (byte)')'),
+                _ => ((byte)0, (byte)0),
+            };
+            if (open != 0) o.Add(open);
+            foreach (var ch in t.Text)
+            {
+                if (ch is (byte)'"' or (byte)'[' or (byte)']' or (byte)'(' or (byte)')' or (byte)'\\' or (byte)'\r' or (byte)'\n')
+                    o.Add((byte)'\\');
+                o.Add(ch);
+            }
+            if (close != 0) o.Add(close);
         }
         Break();
         o.RemoveAt(o.Count - 1);
@@ -175,6 +169,19 @@ public static class Token822
         }
     }
 
+    /// <summary>The byte a one-character token stands for, 0 for the tokens that carry text.</summary>
+    private static byte SpecialByte(TokenType type) => type switch
+    {
+        TokenType.Comma => (byte)',',
+        TokenType.At => (byte)'@',
+        TokenType.Dot => (byte)'.',
+        TokenType.Left => (byte)'<',
+        TokenType.Right => (byte)'>',
+        TokenType.Semi => (byte)';',
+        TokenType.Colon => (byte)':',
+        _ => 0,
+    };
+
     /// <summary>An address as the envelope holds it: quotes and brackets of words
     /// removed (a literal keeps its brackets), comments dropped.</summary>
     public static byte[] Unquote(IEnumerable<Token> tokens)
@@ -183,13 +190,7 @@ public static class Token822
         foreach (var t in tokens)
             switch (t.Type)
             {
-                case TokenType.Comma: o.Add((byte)','); break;
-                case TokenType.At: o.Add((byte)'@'); break;
-                case TokenType.Dot: o.Add((byte)'.'); break;
-                case TokenType.Left: o.Add((byte)'<'); break;
-                case TokenType.Right: o.Add((byte)'>'); break;
-                case TokenType.Semi: o.Add((byte)';'); break;
-                case TokenType.Colon: o.Add((byte)':'); break;
+                case var type when SpecialByte(type) is var special and not 0: o.Add(special); break;
                 case TokenType.Literal: o.Add((byte)'['); o.AddRange(t.Text); o.Add((byte)']'); break;
                 case TokenType.Atom or TokenType.Quote: o.AddRange(t.Text); break;
             }
