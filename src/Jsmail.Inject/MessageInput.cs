@@ -12,7 +12,7 @@ public sealed class MessageReadException(int errno) : IOException("read error", 
 /// </summary>
 public sealed class MessageInput(Func<byte[], int, int, int> read)
 {
-    private readonly byte[] _buffer = new byte[65536];
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
     private int _start, _end;
     private bool _eof;
 

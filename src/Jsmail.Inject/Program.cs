@@ -71,7 +71,7 @@ public static class Program
     private sealed class BufferedQueue(string home) : IDisposable
     {
         private QueueClient? _client;
-        private readonly byte[] _buffer = new byte[65536];
+        private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
         private int _used;
 
         public void Open() => _client = QueueClient.Open(home);

@@ -8,7 +8,7 @@ public delegate bool ChunkSink(ReadOnlySpan<byte> chunk);
 /// <summary>The message on fd 0: a seekable file, rewound for every instruction.</summary>
 public sealed class MessageInput
 {
-    private readonly byte[] _buffer = new byte[65536];
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
 
     public const string RewindFailed = "Unable to rewind message. (#4.3.0)";
 

@@ -197,7 +197,7 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
     private bool Blast(MessageSource message)
     {
         var encoder = new DataEncoder();
-        var chunk = new byte[65536];
+        var chunk = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
         var output = new List<byte>(70000);
         message.Rewind();
         while (true)
@@ -244,7 +244,7 @@ internal sealed class MessageSource
     private bool ScanForEightBit()
     {
         if (_start < 0) return false;
-        var buf = new byte[65536];
+        var buf = GC.AllocateUninitializedArray<byte>(65536);
         int n;
         var found = false;
         while (!found && (n = Libc.Read(0, buf)) > 0)

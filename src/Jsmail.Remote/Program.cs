@@ -14,11 +14,14 @@ public static class Program
     public static int Main(string[] args)
     {
         var report = new Report();
+        Libc.Signal(SigPipe, Libc.SIG_IGN); // a peer that went away is a write error, not our death (as qmail-remote)
         try { Deliver(RawArgs.Read().Skip(1).ToArray(), report); }
         catch (OutOfMemoryException) { report.Add('Z', "Out of memory. (#4.3.0)\n"); }
         Libc.WriteAll(1, report.Bytes);
         return 0;
     }
+
+    private const int SigPipe = 13;
 
     private static void Deliver(byte[][] argv, Report report)
     {
@@ -50,7 +53,6 @@ public static class Program
         }
         using (connection)
         {
-            connection.SetTimeout(settings.TimeoutRemote);
             new Dialogue(connection, ip, report, settings.Compat)
                 .Run(settings.HeloHost, argv[1], argv[2..], new MessageSource());
         }
@@ -67,9 +69,10 @@ public static class Program
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             if (Tcpto.IsDown(table, candidate.Address, now, pid)) continue;
-            var socket = SmtpConnection.Connect(candidate.Address, port, settings.TimeoutConnect, out var timedOut);
-            Tcpto.Update(tcpto, candidate.Address, timedOut && socket == null, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-            if (socket != null) return (new SmtpConnection(socket) { Security = security(candidate) }, Format(candidate.Address));
+            var fd = SmtpConnection.Connect(candidate.Address, port, settings.OutgoingIpFor(candidate.Address), settings.TimeoutConnect, out var timedOut);
+            Tcpto.Update(tcpto, candidate.Address, timedOut && fd < 0, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            if (fd >= 0)
+                return (new SmtpConnection(fd, settings.TimeoutRemote) { Security = security(candidate) }, Format(candidate.Address));
         }
         return (null, "");
     }

@@ -14,6 +14,12 @@ internal sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int Ti
     /// <summary>control/remoteauth lines (jsmail; empty in compat mode).</summary>
     public IReadOnlyList<byte[]> RemoteAuth { get; init; } = [];
 
+    /// <summary>control/outgoingip: the local addresses to connect from, one per family (none in compat mode).</summary>
+    public IReadOnlyList<IPAddress> OutgoingIps { get; init; } = [];
+
+    /// <summary>The configured source address of the peer's family, if any.</summary>
+    public IPAddress? OutgoingIpFor(IPAddress peer) => OutgoingIps.FirstOrDefault(a => a.AddressFamily == peer.AddressFamily);
+
     public static RemoteSettings Read(ControlReader control)
     {
         var compat = Jsmail.Common.Control.Compat.IsQmail;
@@ -27,7 +33,27 @@ internal sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int Ti
         {
             TlsDestinations = compat ? new ControlMap([]) : control.ReadMap("tlsdestinations"),
             RemoteAuth = compat ? [] : control.ReadList("remoteauth"),
+            OutgoingIps = compat ? [] : OutgoingIpsOf(control.ReadList("outgoingip")),
         };
+    }
+
+    /// <summary>
+    /// control/outgoingip: an IPv4 and/or an IPv6 address, a line each (the first of
+    /// each family counts). A line that is not an address is a configuration error
+    /// (temporary), never a silent connect from the default address.
+    /// </summary>
+    internal static List<IPAddress> OutgoingIpsOf(List<byte[]> lines)
+    {
+        var list = new List<IPAddress>();
+        foreach (var line in lines)
+        {
+            var text = Encoding.ASCII.GetString(line).Trim();
+            if (text.Length == 0) continue;
+            if (!IPAddress.TryParse(text, out var ip) || text.Contains('%'))
+                throw new ControlReadException("outgoingip", Jsmail.Common.Os.Errno.EINVAL);
+            if (list.All(a => a.AddressFamily != ip.AddressFamily)) list.Add(ip);
+        }
+        return list;
     }
 
     /// <summary>control/dnsresolvers: "ip", "ip:port" or "[ipv6]:port" a line; none: /etc/resolv.conf.</summary>

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Authentication;
+using Jsmail.Common.Os;
 using Jsmail.Common.Smtp;
 
 namespace Jsmail.Remote;
@@ -15,46 +15,61 @@ internal sealed class TlsFailedException(string reason) : Exception(reason);
 /// <summary>
 /// A connected SMTP socket: lines out with CRLF, replies in, every read and
 /// write under timeoutremote; after STARTTLS the same over an SslStream.
+/// The socket is a plain libc fd (Libc.Net.cs says why).
 /// </summary>
-internal sealed class SmtpConnection(Socket socket) : IDisposable
+internal sealed class SmtpConnection : IDisposable
 {
     private readonly byte[] _buffer = new byte[16384];
     private int _start, _end;
     private readonly ServerReplyParser _parser = new();
-    private Stream _stream = new NetworkStream(socket, ownsSocket: true);
+    private readonly int _fd;
+    private readonly FdStream _plain;
+    private Stream _stream;
+
+    public SmtpConnection(int fd, int timeoutSeconds)
+    {
+        _fd = fd;
+        _stream = _plain = new FdStream(fd, fd, timeoutSeconds);
+    }
 
     /// <summary>What this connection must establish before MAIL (set by the caller that chose the peer).</summary>
     public PeerSecurity Security { get; init; } = PeerSecurity.None;
 
     public bool Encrypted => _stream is SslStream;
 
-    public static Socket? Connect(IPAddress ip, int port, int timeoutSeconds, out bool timedOut)
+    /// <summary>
+    /// A non-blocking connect bounded by poll(2) (timeoutconnect), from
+    /// <paramref name="source"/> when one is configured; the fd is blocking again
+    /// when returned. -1 when the peer could not be reached; <paramref name="timedOut"/>
+    /// says whether it was a timeout (for the tcpto table).
+    /// </summary>
+    public static int Connect(IPAddress ip, int port, IPAddress? source, int timeoutSeconds, out bool timedOut)
     {
         timedOut = false;
-        var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
+        var fd = Libc.Socket(Libc.FamilyOf(ip), Libc.SOCK_STREAM | Libc.SOCK_NONBLOCK | Libc.SOCK_CLOEXEC, 0);
+        if (fd < 0) return -1;
+        if (source != null && source.AddressFamily == ip.AddressFamily && Libc.Bind(fd, source) != 0)
         {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
-            socket.ConnectAsync(new IPEndPoint(ip, port), cts.Token).AsTask().GetAwaiter().GetResult();
-            return socket;
+            Libc.Close(fd);
+            return -1;
         }
-        catch (OperationCanceledException) { timedOut = true; }
-        catch (SocketException e) { timedOut = e.SocketErrorCode == SocketError.TimedOut; }
-        socket.Dispose();
-        return null;
+        if (Libc.Connect(fd, ip, port) == 0 || Libc.Errno == Errno.EINPROGRESS)
+        {
+            Span<Libc.PollFd> p = [new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT }];
+            if (Libc.Poll(p, (int)Math.Min(Math.Max(timeoutSeconds, 0) * 1000L, int.MaxValue)) <= 0) timedOut = true;
+            else if (Libc.SocketError(fd) is var error && error != 0) timedOut = error == Errno.ETIMEDOUT;
+            else if (Libc.SetBlocking(fd, true) == 0) return fd;
+        }
+        Libc.Close(fd);
+        return -1;
     }
 
-    public void SetTimeout(int seconds)
-    {
-        socket.ReceiveTimeout = seconds * 1000;
-        socket.SendTimeout = seconds * 1000;
-    }
+    public void SetTimeout(int seconds) => _plain.TimeoutSeconds = seconds;
 
     public void Send(ReadOnlySpan<byte> bytes)
     {
         try { _stream.Write(bytes); }
         catch (IOException) { throw new ConnectionDiedException(); }
-        catch (SocketException) { throw new ConnectionDiedException(); }
         catch (ObjectDisposedException) { throw new ConnectionDiedException(); }
     }
 
@@ -83,11 +98,10 @@ internal sealed class SmtpConnection(Socket socket) : IDisposable
     public void StartTls(SslClientAuthenticationOptions options)
     {
         _start = _end = 0;
-        var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
+        var ssl = new SslStream(_stream, leaveInnerStreamOpen: true);
         try { ssl.AuthenticateAsClient(options); }
         catch (AuthenticationException e) { throw new TlsFailedException(Reason(e)); }
         catch (IOException e) { throw new TlsFailedException(Reason(e)); }
-        catch (SocketException e) { throw new TlsFailedException(e.Message); }
         _stream = ssl;
     }
 
@@ -135,9 +149,12 @@ internal sealed class SmtpConnection(Socket socket) : IDisposable
             _end = n;
         }
         catch (IOException) { throw new ConnectionDiedException(); }
-        catch (SocketException) { throw new ConnectionDiedException(); }
         catch (ObjectDisposedException) { throw new ConnectionDiedException(); }
     }
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose()
+    {
+        _stream.Dispose();
+        Libc.Close(_fd);
+    }
 }

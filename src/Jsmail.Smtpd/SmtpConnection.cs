@@ -11,7 +11,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Actio
 {
     private enum Fill { Read, TimedOut, Ended }
 
-    private readonly byte[] _buffer = new byte[65536];
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
     private int _start, _end;
     private ISmtpTransport _transport = plain;
 

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using Jsmail.Common.Os;
 using Jsmail.Smtpd;
 
 namespace Jsmail.SmtpdTls;

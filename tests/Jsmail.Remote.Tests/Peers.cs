@@ -21,6 +21,7 @@ public sealed class StubPeer : IDisposable
         config["portfile"] = _dir["port"];
         config["record"] = _dir["record"];
         config["transcript"] = _dir["transcript"];
+        config["clients"] = _dir["clients"];
         config.TryAdd("timeout", 30);
         File.WriteAllText(_dir["config.json"], config.ToJsonString());
         var psi = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false };
@@ -39,6 +40,16 @@ public sealed class StubPeer : IDisposable
         {
             _process.WaitForExit(35_000);
             return File.Exists(_dir["record"]) ? File.ReadAllText(_dir["record"], Encoding.Latin1) : "";
+        }
+    }
+
+    /// <summary>The address each connection came from (waits for the peer to finish).</summary>
+    public string[] Clients
+    {
+        get
+        {
+            _process.WaitForExit(35_000);
+            return File.Exists(_dir["clients"]) ? File.ReadAllLines(_dir["clients"]) : [];
         }
     }
 

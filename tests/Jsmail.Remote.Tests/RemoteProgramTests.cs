@@ -196,4 +196,44 @@ public class RemoteProgramTests : IDisposable
         Remote(Message, false, "x.test", "a@b", "c@x.test").Out.Should().StartWith("r|K");
         peer.Received.Should().MatchRegex("^EHLO [^\r]+\r\nHELO [^\r]+\r\nMAIL FROM:<a@b>\r\n");
     }
+
+    [Fact]
+    public void Connects_from_the_address_in_control_outgoingip()
+    {
+        using var peer = new StubPeer();
+        RouteTo(peer);
+        _home.WriteControl("outgoingip", "::1\n127.0.0.2\n");
+        var (output, _) = Remote(Message, compat: false, "x.test", "a@b", "c@x.test");
+        output.Should().StartWith("r|K127.0.0.1 accepted message.");
+        peer.Clients.Should().Equal("127.0.0.2");
+    }
+
+    [Fact]
+    public void Without_outgoingip_or_in_compat_mode_the_kernel_chooses_the_source()
+    {
+        using var plain = new StubPeer();
+        RouteTo(plain);
+        Remote(Message, compat: false, "x.test", "a@b", "c@x.test").Out.Should().StartWith("r|K");
+        plain.Clients.Should().Equal("127.0.0.1");
+
+        using var compat = new StubPeer();
+        RouteTo(compat);
+        _home.WriteControl("outgoingip", "127.0.0.2\n");
+        Remote(Message, compat: true, "x.test", "a@b", "c@x.test").Out.Should().StartWith("r|K");
+        compat.Clients.Should().Equal(new[] { "127.0.0.1" }, "qmail-remote has no outgoingip");
+    }
+
+    [Fact]
+    public void An_outgoingip_that_is_not_ours_fails_the_connection_and_a_bad_one_the_control_files()
+    {
+        using var peer = new StubPeer(config: new JsonObject { ["timeout"] = 3 });
+        RouteTo(peer);
+        _home.WriteControl("outgoingip", "192.0.2.1\n"); // TEST-NET-1: bind(2) refuses it
+        Remote(Message, compat: false, "x.test", "a@b", "c@x.test").Out
+            .Should().Be("ZSorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n|");
+        _home.WriteControl("outgoingip", "relay.example\n");
+        Remote(Message, compat: false, "x.test", "a@b", "c@x.test").Out
+            .Should().Be("ZUnable to read control files. (#4.3.0)\n|");
+        peer.Clients.Should().BeEmpty();
+    }
 }

@@ -189,3 +189,31 @@ public class LiteralTests
     public void Recognises_address_literals(string host, bool ipv6, string? ip) =>
         (MailHosts.Literal(host, ipv6)?.ToString()).Should().Be(ip);
 }
+
+public class OutgoingIpTests
+{
+    [Theory]
+    [InlineData("", "")]
+    [InlineData("127.0.0.2\n", "127.0.0.2")]
+    [InlineData(" 127.0.0.2 \n", "127.0.0.2")]
+    [InlineData("::1\n127.0.0.3\n", "::1 127.0.0.3")]
+    [InlineData("127.0.0.2\n127.0.0.3\n", "127.0.0.2")] // the first of a family counts
+    [InlineData("\n\n10.1.2.3\n", "10.1.2.3")]
+    public void Reads_one_address_per_family(string file, string expected)
+    {
+        var lines = file.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Encoding.ASCII.GetBytes).ToList();
+        string.Join(' ', RemoteSettings.OutgoingIpsOf(lines).Select(a => a.ToString())).Should().Be(expected);
+    }
+
+    [Theory]
+    [InlineData("mail.example\n")]
+    [InlineData("127.0.0.2:25\n")]
+    [InlineData("fe80::1%eth0\n")]
+    [InlineData("127.0.0.1 127.0.0.2\n")]
+    public void Anything_but_an_address_is_a_configuration_error(string file)
+    {
+        var lines = file.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Encoding.ASCII.GetBytes).ToList();
+        var read = () => RemoteSettings.OutgoingIpsOf(lines);
+        read.Should().Throw<Jsmail.Common.Control.ControlReadException>();
+    }
+}

@@ -96,28 +96,32 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         return QueueExit.Ok;
     }
 
+    /// <summary>
+    /// One read buffer for the message and then the envelope (never both at once),
+    /// not zeroed: a process that starts per message should not clear and fault in
+    /// 64 KiB it may never use.
+    /// </summary>
+    private byte[] IoBuffer => _ioBuffer ??= GC.AllocateUninitializedArray<byte>(65536);
+    private byte[]? _ioBuffer;
+
     private int CopyMessage()
     {
         if (!Libc.WriteAll(_messFd, receivedLine)) return QueueExit.WriteError;
-        var buf = ArrayPool<byte>.Shared.Rent(65536);
-        try
+        var buf = IoBuffer;
+        while (true)
         {
-            while (true)
-            {
-                var n = Libc.Read(MessageFd, buf);
-                if (n < 0) return QueueExit.ReadError;
-                if (n == 0) return 0;
-                if (!Libc.WriteAll(_messFd, buf.AsSpan(0, n))) return QueueExit.WriteError;
-            }
+            var n = Libc.Read(MessageFd, buf);
+            if (n < 0) return QueueExit.ReadError;
+            if (n == 0) return 0;
+            if (!Libc.WriteAll(_messFd, buf.AsSpan(0, n))) return QueueExit.WriteError;
         }
-        finally { ArrayPool<byte>.Shared.Return(buf); }
     }
 
     /// <summary>Reads the qmail envelope into intd, then looks for an extension block after it.</summary>
     private (int Exit, byte[]? Extension) ReadEnvelope(IBufferWriter<byte> output)
     {
         var parser = new EnvelopeParser();
-        var buf = new byte[65536];
+        var buf = IoBuffer;
         int start = 0, end = 0;
         while (parser.Status == EnvelopeStatus.Reading)
         {
@@ -174,7 +178,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
 
     private static bool ReadMore(ArrayBufferWriter<byte> data, out bool eof)
     {
-        var n = Libc.Read(EnvelopeFd, data.GetSpan(65536));
+        var n = Libc.Read(EnvelopeFd, data.GetSpan(4096));
         eof = n == 0;
         if (n > 0) data.Advance(n);
         return n >= 0;

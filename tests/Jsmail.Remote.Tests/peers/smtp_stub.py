@@ -18,6 +18,7 @@ connections and exits. Config (JSON, argv[1]):
   close_on VERB            close the connection instead of answering this command
   connections N            how many connections to serve (default 1)
   timeout S                give up after S seconds in all (default 30)
+  clients                  file that receives each connecting client's address, a line each
 """
 import json, select, socket, ssl, sys, time
 
@@ -126,8 +127,11 @@ def serve(conn):
 
 for _ in range(cfg.get("connections", 1)):
     try:
-        conn, _ = srv.accept()
+        conn, client = srv.accept()
     except socket.timeout:
         break
+    if "clients" in cfg:
+        with open(cfg["clients"], "a") as f:
+            f.write(client[0] + "\n")
     with conn:
         serve(conn)

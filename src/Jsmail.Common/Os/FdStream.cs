@@ -1,17 +1,17 @@
-using Jsmail.Common.Os;
-
-using Jsmail.Smtpd;
-
-namespace Jsmail.SmtpdTls;
+namespace Jsmail.Common.Os;
 
 /// <summary>
-/// fd 0 for reading and fd 1 for writing as one Stream, for SslStream. Every
-/// read and write waits at most timeoutsmtpd; a timeout is an IOException,
-/// with <see cref="TimedOut"/> set so the session can answer it as qmail does.
+/// A pair of fds (fds 0 and 1 of a program under tcpserver, or one socket twice)
+/// as one Stream, for SslStream. Every read and write waits at most
+/// <see cref="TimeoutSeconds"/>; a timeout is an IOException with
+/// <see cref="TimedOut"/> set, so the caller can answer it as qmail does.
+/// The fds stay open when the stream is disposed: they belong to the caller.
 /// </summary>
 public sealed class FdStream(int inFd, int outFd, int timeoutSeconds) : Stream
 {
     public bool TimedOut { get; private set; }
+
+    public int TimeoutSeconds { get; set; } = timeoutSeconds;
 
     public override bool CanRead => true;
     public override bool CanWrite => true;
@@ -51,7 +51,7 @@ public sealed class FdStream(int inFd, int outFd, int timeoutSeconds) : Stream
     {
         Span<Libc.PollFd> p = stackalloc Libc.PollFd[1];
         p[0] = new Libc.PollFd { Fd = fd, Events = events };
-        if (Libc.Poll(p, timeoutSeconds * 1000) > 0) return;
+        if (Libc.Poll(p, (int)Math.Min(TimeoutSeconds * 1000L, int.MaxValue)) > 0) return;
         TimedOut = true;
         throw new IOException("timeout");
     }

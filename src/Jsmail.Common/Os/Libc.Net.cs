@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace Jsmail.Common.Os;
+
+/// <summary>
+/// TCP client sockets straight from libc. System.Net.Sockets.Socket's constructor
+/// starts the runtime's socket engine (an epoll thread, and with async calls a
+/// thread pool and a timer thread): several milliseconds for a program that is
+/// started once per delivery and needs one blocking connection.
+/// </summary>
+public static unsafe partial class Libc
+{
+    public const int AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
+    private const int SOL_SOCKET = 1, SO_ERROR = 4;
+
+    [LibraryImport(L, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(L, EntryPoint = "connect", SetLastError = true)]
+    private static partial int ConnectRaw(int fd, byte* addr, int length);
+
+    [LibraryImport(L, EntryPoint = "bind", SetLastError = true)]
+    private static partial int BindRaw(int fd, byte* addr, int length);
+
+    [LibraryImport(L, EntryPoint = "getsockopt", SetLastError = true)]
+    private static partial int GetsockoptRaw(int fd, int level, int name, int* value, int* length);
+
+    public static int Connect(int fd, IPAddress ip, int port)
+    {
+        Span<byte> sa = stackalloc byte[SockaddrMax];
+        var length = Sockaddr(ip, port, sa);
+        fixed (byte* p = sa) return ConnectRaw(fd, p, length);
+    }
+
+    public static int Bind(int fd, IPAddress ip)
+    {
+        Span<byte> sa = stackalloc byte[SockaddrMax];
+        var length = Sockaddr(ip, 0, sa);
+        fixed (byte* p = sa) return BindRaw(fd, p, length);
+    }
+
+    /// <summary>The pending error of a socket (SO_ERROR), or -1 when it cannot be read.</summary>
+    public static int SocketError(int fd)
+    {
+        int value = 0, length = sizeof(int);
+        return GetsockoptRaw(fd, SOL_SOCKET, SO_ERROR, &value, &length) == 0 ? value : -1;
+    }
+
+    public static int SetBlocking(int fd, bool blocking)
+    {
+        var flags = Fcntl(fd, F_GETFL, 0);
+        if (flags < 0) return -1;
+        return Fcntl(fd, F_SETFL, blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
+    }
+
+    public static int FamilyOf(IPAddress ip) => ip.AddressFamily == AddressFamily.InterNetworkV6 ? AF_INET6 : AF_INET;
+
+    private const int SockaddrMax = 28;
+
+    /// <summary>struct sockaddr_in / sockaddr_in6 as Linux lays them out (port in network order); returns its length.</summary>
+    private static int Sockaddr(IPAddress ip, int port, Span<byte> sa)
+    {
+        sa.Clear();
+        var v6 = ip.AddressFamily == AddressFamily.InterNetworkV6;
+        BitConverter.TryWriteBytes(sa, (ushort)(v6 ? AF_INET6 : AF_INET)); // sa_family: host order
+        sa[2] = (byte)(port >> 8);
+        sa[3] = (byte)port;
+        if (!v6)
+        {
+            ip.TryWriteBytes(sa.Slice(4, 4), out _);
+            return 16;
+        }
+        ip.TryWriteBytes(sa.Slice(8, 16), out _);
+        BitConverter.TryWriteBytes(sa.Slice(24, 4), (uint)ip.ScopeId);
+        return SockaddrMax;
+    }
+}
