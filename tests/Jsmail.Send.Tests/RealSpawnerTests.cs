@@ -50,18 +50,30 @@ public class RealSpawnerTests
 /// </summary>
 public class RealSpawnerParameterTests
 {
-    [Fact]
-    public void Dsn_parameters_reach_a_peer_that_offers_DSN_and_the_rparam_file_goes_with_the_message()
+    [Theory]
+    [InlineData("jsmail-queue")]
+    [InlineData("jsmail-smtpd")]
+    public void Dsn_parameters_reach_a_peer_that_offers_DSN_and_the_rparam_file_goes_with_the_message(string via)
     {
         using var h = new SendHarness(privileged: true, testSpawners: false);
         using var peer = new ScriptedPeer("250-stub\r\n250 DSN", connections: 2);
         h.Home.WriteControl("smtproutes", $"x.test:127.0.0.1:{peer.Port}\n");
         h.Start();
 
-        // what jsmail-smtpd stores for MAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1, RCPT TO:<c@x.test>,
-        // RCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test
-        h.Queue([.. SendHarness.Envelope("a@s.test", "c@x.test", "b@x.test"),
-            .. "X1\0MRET=HDRS\0MENVID=QQ1\0R1\0PNOTIFY=SUCCESS,FAILURE\0PORCPT=rfc822;b@x.test\0\0"u8.ToArray()]);
+        if (via == "jsmail-queue") // what jsmail-smtpd stores for the session below
+            h.Queue([.. SendHarness.Envelope("a@s.test", "c@x.test", "b@x.test"),
+                .. "X1\0MRET=HDRS\0MENVID=QQ1\0R1\0PNOTIFY=SUCCESS,FAILURE\0PORCPT=rfc822;b@x.test\0\0"u8.ToArray()]);
+        else
+        {
+            var session = "EHLO client.test\r\nMAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1\r\nRCPT TO:<c@x.test>\r\n" +
+                          "RCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test\r\nDATA\r\nSubject: dsn\r\n\r\nbody\r\n.\r\nQUIT\r\n";
+            var r = Run.Process(h.Home.Bin("qmail-smtpd"), [], Encoding.ASCII.GetBytes(session), new Dictionary<string, string?>
+            {
+                ["TCPREMOTEIP"] = "127.0.0.1", ["TCPLOCALIP"] = "127.0.0.1", ["TCPLOCALHOST"] = "mx.local.example",
+                ["RELAYCLIENT"] = "", ["QMAILQUEUE"] = null, ["JSMAIL_COMPAT"] = null, ["DATABYTES"] = null, ["SMTPCHECK"] = null,
+            }, timeoutMs: 30_000);
+            r.Out.Should().MatchRegex(@"\r\n250[- ]DSN\r\n").And.MatchRegex(@"\r\n250 2\.0\.0 ok \d+ qp \d+\r\n", r.Out + r.Err);
+        }
         h.WaitForLog("end msg", 1, 90_000);
 
         h.CountLog(": success: ").Should().Be(2, h.Log);
