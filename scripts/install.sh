@@ -28,7 +28,7 @@ fatal() { echo "$prog: fatal: $*" >&2; exit 111; }
 refuse() { echo "$prog: fatal: $*" >&2; exit 100; }
 say() { echo "$prog: $*"; }
 
-# qmail's compile-time queue split (conf-split): queue/{mess,info,local,remote,ext}/0..22.
+# qmail's compile-time queue split (conf-split): queue/{mess,info,local,remote,ext,rparam}/0..22.
 readonly SPLIT=23
 
 # ---------------------------------------------------------------- arguments
@@ -280,15 +280,24 @@ tree() {
   split qmails qmail 0700 "$q/local"
   split qmails qmail 0700 "$q/remote"
   split qmailq qmail 0750 "$q/ext"
+  split qmails qmail 0750 "$q/rparam"
   dir qmailq qmail 0750 "$q/lock"
   lock_files
 }
 
-# --binaries-only: a home made by qmail (or an older jsmail) has no queue/ext,
-# jsmail's envelope-extension store: create what is missing, owned like queue/mess.
-ext_store() {
+# --binaries-only: a home made by qmail (or an older jsmail) lacks jsmail's own
+# queue directories: queue/ext (envelope extensions, owned like queue/mess) and
+# queue/rparam (remote delivery parameters, owned like queue/remote but
+# group-readable, so that qmailr's jsmail-rspawn can read them). Create what is
+# missing; what exists is left as it is.
+jsmail_stores() {
+  missing_split "$prefix/queue/ext" "$prefix/queue/mess"
+  missing_split "$prefix/queue/rparam" "$prefix/queue/remote"
+}
+# missing_split PATH REFERENCE: PATH's split directories that are missing, owned like REFERENCE, mode 0750.
+missing_split() {
   local d paths missing=()
-  mapfile -t paths < <(splitdirs "$prefix/queue/ext")
+  mapfile -t paths < <(splitdirs "$1")
   for d in "${paths[@]}"; do
     [ -d "$d" ] && continue
     [ ! -e "$d" ] && [ ! -L "$d" ] || fatal "$d exists and is not a directory"
@@ -297,7 +306,7 @@ ext_store() {
   [ ${#missing[@]} -gt 0 ] || return 0
   mkdir "${missing[@]}" || fatal "cannot create ${missing[*]}"
   if [ "$single_user" = 0 ]; then
-    chown --reference="$prefix/queue/mess" "${missing[@]}" || fatal "cannot chown ${missing[*]}"
+    chown --reference="$2" "${missing[@]}" || fatal "cannot chown ${missing[*]}"
   fi
   chmod 00750 "${missing[@]}" || fatal "cannot chmod ${missing[*]}"
 }
@@ -323,7 +332,7 @@ fi
 
 if [ "$binaries_only" = 1 ]; then
   dir root qmail 0755 "$prefix/bin"
-  ext_store
+  jsmail_stores
 else
   tree
   controls

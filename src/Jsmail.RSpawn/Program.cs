@@ -24,4 +24,5 @@ if (tcpto >= 0)
 }
 
 var program = Environment.GetEnvironmentVariable("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
-return new Spawner(new RemoteChannel(program), queueOwner).Run();
+var parameters = Compat.IsQmail ? null : new DeliveryEnvironment(RawArgs.Environment());
+return new Spawner(new RemoteChannel(program, parameters), queueOwner).Run();

@@ -7,9 +7,10 @@ namespace Jsmail.RSpawn;
 /// <summary>
 /// How qmail-rspawn delivers (§6.1): $QMAILREMOTE if set, else qmail-remote,
 /// found on PATH, run as <c>program domain sender recipient</c> with the message
-/// on fd 0 and the report pipe on fds 1 and 2.
+/// on fd 0 and the report pipe on fds 1 and 2; with <paramref name="parameters"/>
+/// (not under JSMAIL_COMPAT=qmail) its environment carries the delivery's ESMTP parameters.
 /// </summary>
-internal sealed class RemoteChannel(string program) : ISpawnChannel
+internal sealed class RemoteChannel(string program, DeliveryEnvironment? parameters) : ISpawnChannel
 {
     public int? OutputLimit => null;
 
@@ -17,7 +18,8 @@ internal sealed class RemoteChannel(string program) : ISpawnChannel
     {
         var domain = command.Recipient[(at + 1)..];
         var path = FindOnPath(program) ?? program;
-        return Spawn.Start(path, [Encoding.UTF8.GetBytes(program), domain, command.Sender, command.Recipient], null,
+        return Spawn.Start(path, [Encoding.UTF8.GetBytes(program), domain, command.Sender, command.Recipient],
+            parameters?.For(messageFd, command),
             [(0, messageFd), (1, reportFd), (2, reportFd)]);
     }
 

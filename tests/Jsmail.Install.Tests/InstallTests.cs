@@ -149,14 +149,14 @@ public class InstallTests
     }
 
     [Fact]
-    public void BinariesOnlyOnAnExistingHomeChangesOnlyBinAndAddsTheExtStore()
+    public void BinariesOnlyOnAnExistingHomeChangesOnlyBinAndAddsTheExtAndRparamStores()
     {
         using var tmp = new TempDir("jsmail-install");
         var prefix = tmp["qmail"];
         InstallAsRoot(prefix).Result.ExitCode.Should().Be(0);
 
-        // an older home: no queue/ext, a stale program, local changes outside bin/
-        Run.Process("rm", ["-rf", Path.Combine(prefix, "queue/ext")]).ExitCode.Should().Be(0);
+        // an older home: no queue/ext, no queue/rparam, a stale program, local changes outside bin/
+        Run.Process("rm", ["-rf", Path.Combine(prefix, "queue/ext"), Path.Combine(prefix, "queue/rparam")]).ExitCode.Should().Be(0);
         File.WriteAllText(Path.Combine(prefix, "bin/jsmail-queue"), "junk\n");
         File.WriteAllText(Path.Combine(prefix, "queue/todo/4711"), "planted");
         File.WriteAllText(Path.Combine(prefix, "control/me"), "edited.example\n");
@@ -169,8 +169,10 @@ public class InstallTests
         r.ExitCode.Should().Be(0, "stderr: {0}", r.Err);
         var after = Tree.Read(prefix);
         static bool Bin(string p) => p == "bin" || p.StartsWith("bin/", StringComparison.Ordinal);
-        static bool Ext(string p) => p == "queue/ext" || p.StartsWith("queue/ext/", StringComparison.Ordinal);
-        // the queue directory itself gains an entry (ext), so its mtime moves
+        static bool Ext(string p) => p is "queue/ext" or "queue/rparam" ||
+                                     p.StartsWith("queue/ext/", StringComparison.Ordinal) ||
+                                     p.StartsWith("queue/rparam/", StringComparison.Ordinal);
+        // the queue directory itself gains entries (ext, rparam), so its mtime moves
         static Entry NoTime(Entry e) => e with { MTime = e.Type == 'd' ? "" : e.MTime };
         after.Where(kv => !Bin(kv.Key) && !Ext(kv.Key)).ToDictionary(kv => kv.Key, kv => NoTime(kv.Value))
             .Should().Equal(before.Where(kv => !Bin(kv.Key)).ToDictionary(kv => kv.Key, kv => NoTime(kv.Value)));

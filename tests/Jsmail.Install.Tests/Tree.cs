@@ -53,7 +53,7 @@ public static class Tree
 }
 
 /// <summary>
-/// The tree of interfaces §14.2 plus jsmail's queue/ext, restated here
+/// The tree of interfaces §14.2 plus jsmail's queue/ext and queue/rparam, restated here
 /// independently of install.sh so that the two can disagree.
 /// </summary>
 public static class Expected
@@ -122,6 +122,7 @@ public static class Expected
                  {
                      ("mess", "qmailq", "0750"), ("info", "qmails", "0700"), ("local", "qmails", "0700"),
                      ("remote", "qmails", "0700"), ("ext", "qmailq", "0750"),
+                     ("rparam", "qmails", "0750"),
                  })
         {
             Add($"queue/{d}", owner, mode, 'd');

@@ -73,3 +73,42 @@ public sealed class SmtpSink : IDisposable
         _dir.Dispose();
     }
 }
+
+/// <summary>
+/// The scripted SMTP peer of jsmail-remote's tests (Jsmail.Remote.Tests/peers/smtp_stub.py)
+/// on 127.0.0.1, recording every byte it receives; serves <c>connections</c> connections.
+/// </summary>
+public sealed class ScriptedPeer : IDisposable
+{
+    private readonly TempDir _dir = new("jsmail-stub");
+    private readonly Process _process;
+    public int Port { get; }
+
+    public ScriptedPeer(string ehloReply, int connections)
+    {
+        var config = new System.Text.Json.Nodes.JsonObject
+        {
+            ["listen"] = new System.Text.Json.Nodes.JsonArray("127.0.0.1", 0),
+            ["portfile"] = _dir["port"], ["record"] = _dir["record"], ["timeout"] = 60,
+            ["connections"] = connections,
+            ["replies"] = new System.Text.Json.Nodes.JsonObject { ["EHLO"] = ehloReply },
+        };
+        File.WriteAllText(_dir["config.json"], config.ToJsonString());
+        var psi = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "peers", "smtp_stub.py"));
+        psi.ArgumentList.Add(_dir["config.json"]);
+        _process = Process.Start(psi)!;
+        if (!Wait.Until(() => File.Exists(_dir["port"]), 10)) throw new InvalidOperationException("the stub SMTP peer did not start");
+        Port = int.Parse(File.ReadAllText(_dir["port"]));
+    }
+
+    /// <summary>Everything received so far, every connection's bytes in turn.</summary>
+    public string Received => File.Exists(_dir["record"]) ? File.ReadAllText(_dir["record"], Encoding.Latin1) : "";
+
+    public void Dispose()
+    {
+        try { if (!_process.HasExited) _process.Kill(); } catch (InvalidOperationException) { }
+        _process.Dispose();
+        _dir.Dispose();
+    }
+}

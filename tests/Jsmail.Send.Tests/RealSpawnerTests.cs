@@ -35,8 +35,53 @@ public class RealSpawnerTests
         local.Should().AllSatisfy(m => m.Should().StartWith($"Return-Path: <s@x>\nDelivered-To: {user.Name}@local.example\n"));
 
         var remote = sink.Dump.Split("X-Client-Addr: ", StringSplitOptions.RemoveEmptyEntries).Select(t =>
-            Regex.Match(t, "^X-Rcpt-Args: <(.*)>$", RegexOptions.Multiline).Groups[1].Value + " " +
+            Regex.Match(t, "^X-Rcpt-Args: (.*)$", RegexOptions.Multiline).Groups[1].Value + " " +
             Regex.Match(t, "^Subject: (.*)$", RegexOptions.Multiline).Groups[1].Value);
-        remote.Order().Should().Equal("r1@remote.example ext", "r1@remote.example plain", "r2@remote.example ext", "r2@remote.example plain");
+        // smtp-sink offers DSN: the extension's NOTIFY reaches it (issue 7)
+        remote.Order().Should().Equal("<r1@remote.example> ext", "<r1@remote.example> plain",
+            "<r2@remote.example> NOTIFY=NEVER ext", "<r2@remote.example> plain");
+    }
+}
+
+/// <summary>
+/// Issue 7: envelope parameters from the queue to the peer, through the real
+/// jsmail-todo (queue/rparam/), jsmail-send, jsmail-rspawn as qmailr and
+/// jsmail-remote, in a privileged install.
+/// </summary>
+public class RealSpawnerParameterTests
+{
+    [Theory]
+    [InlineData("jsmail-queue")]
+    [InlineData("jsmail-smtpd")]
+    public void Dsn_parameters_reach_a_peer_that_offers_DSN_and_the_rparam_file_goes_with_the_message(string via)
+    {
+        using var h = new SendHarness(privileged: true, testSpawners: false);
+        using var peer = new ScriptedPeer("250-stub\r\n250 DSN", connections: 2);
+        h.Home.WriteControl("smtproutes", $"x.test:127.0.0.1:{peer.Port}\n");
+        h.Start();
+
+        if (via == "jsmail-queue") // what jsmail-smtpd stores for the session below
+            h.Queue([.. SendHarness.Envelope("a@s.test", "c@x.test", "b@x.test"),
+                .. "X1\0MRET=HDRS\0MENVID=QQ1\0R1\0PNOTIFY=SUCCESS,FAILURE\0PORCPT=rfc822;b@x.test\0\0"u8.ToArray()]);
+        else
+        {
+            var session = "EHLO client.test\r\nMAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1\r\nRCPT TO:<c@x.test>\r\n" +
+                          "RCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test\r\nDATA\r\nSubject: dsn\r\n\r\nbody\r\n.\r\nQUIT\r\n";
+            var r = Run.Process(h.Home.Bin("qmail-smtpd"), [], Encoding.ASCII.GetBytes(session), new Dictionary<string, string?>
+            {
+                ["TCPREMOTEIP"] = "127.0.0.1", ["TCPLOCALIP"] = "127.0.0.1", ["TCPLOCALHOST"] = "mx.local.example",
+                ["RELAYCLIENT"] = "", ["QMAILQUEUE"] = null, ["JSMAIL_COMPAT"] = null, ["DATABYTES"] = null, ["SMTPCHECK"] = null,
+            }, timeoutMs: 30_000);
+            r.Out.Should().MatchRegex(@"\r\n250[- ]DSN\r\n").And.MatchRegex(@"\r\n250 2\.0\.0 ok \d+ qp \d+\r\n", r.Out + r.Err);
+        }
+        h.WaitForLog("end msg", 1, 90_000);
+
+        h.CountLog(": success: ").Should().Be(2, h.Log);
+        foreach (var dir in new[] { "mess", "info", "local", "remote", "todo", "intd", "ext", "rparam" })
+            h.Home.Entries(dir).Should().BeEmpty(dir);
+        var received = peer.Received;
+        received.Should().Contain("MAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1\r\nRCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test\r\nDATA\r\n");
+        received.Should().Contain("MAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1\r\nRCPT TO:<c@x.test>\r\nDATA\r\n", "a recipient without parameters gets none");
+        received.Split("MAIL FROM:").Length.Should().Be(3, received);
     }
 }

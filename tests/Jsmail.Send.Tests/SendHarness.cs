@@ -43,6 +43,9 @@ public sealed class SendHarness : IDisposable
         File.SetUnixFileMode(Home.Bin(program), (UnixFileMode)0x1ED);
     }
 
+    /// <summary>Variables added to jsmail-start's environment by <see cref="Start"/>.</summary>
+    public Dictionary<string, string> Environment { get; } = new();
+
     public void Start(params string[] args)
     {
         var quoted = string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
@@ -51,7 +54,8 @@ public sealed class SendHarness : IDisposable
             ArgumentList = { "-c", $"cd / && exec {Home.Bin("qmail-start")} {quoted} >>{LogPath} 2>&1 </dev/null" },
             UseShellExecute = false,
         };
-        psi.Environment["PATH"] = Home.Path + "/bin:" + Environment.GetEnvironmentVariable("PATH");
+        psi.Environment["PATH"] = Home.Path + "/bin:" + System.Environment.GetEnvironmentVariable("PATH");
+        foreach (var (k, v) in Environment) psi.Environment[k] = v;
         _start = Process.Start(psi)!;
     }
 

@@ -3,20 +3,13 @@ using Jsmail.Common.Envelope;
 namespace Jsmail.Common.Queue;
 
 /// <summary>
-/// The envelope-extension parameters that travel with a channel file
-/// (docs/jsmail-send.md): <c>local/&lt;s&gt;/&lt;id&gt;.ext</c> and
-/// <c>remote/&lt;s&gt;/&lt;id&gt;.ext</c> hold an extension block (docs/envelope.md)
-/// whose R indexes count the T/D records of that channel file, so a recipient's
-/// parameters are found by its record's position. Written by jsmail-todo next to
-/// the channel file, only for messages that have an extension; removed with it.
-/// qmail's own programs never open these names.
+/// A message's envelope-extension parameters re-indexed for one channel: the R
+/// indexes count that channel file's T records instead of the envelope's, so a
+/// recipient's parameters are found by its record's position. jsmail-todo
+/// builds the remote channel's for <see cref="RemoteParameters"/>.
 /// </summary>
 public static class ChannelParameters
 {
-    public const string Suffix = ".ext";
-
-    public static string PathOf(string channelFile) => channelFile + Suffix;
-
     /// <summary>
     /// The parameters for one channel: every MAIL parameter, and for record k the
     /// RCPT parameters of the envelope recipient <paramref name="envelopeIndexes"/>[k].

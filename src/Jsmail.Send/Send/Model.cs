@@ -1,4 +1,3 @@
-using Jsmail.Common.Envelope;
 using Jsmail.Common.Spawn;
 
 namespace Jsmail.Send.Send;
@@ -14,12 +13,10 @@ public sealed class Job
     public int Refs = 1;
     public int NumTodo;
     public bool HitEof;
-    /// <summary>The channel file's parameter sidecar (docs/jsmail-send.md), or null.</summary>
-    public EnvelopeExtension? Parameters;
 }
 
-/// <summary>A recipient of a delivery: its channel record's byte offset (for marking it done) and index.</summary>
-public readonly record struct DeliveryRecipient(byte[] Address, long RecordOffset, int RecordIndex, IReadOnlyList<EsmtpParameter> Parameters);
+/// <summary>A recipient of a delivery: its channel record's byte offset (for marking it done).</summary>
+public readonly record struct DeliveryRecipient(byte[] Address, long RecordOffset);
 
 /// <summary>
 /// A delivery in a spawner slot. It holds a list of recipients so that a
@@ -58,5 +55,4 @@ public sealed class ChannelState(int index, int fdOut, int fdIn, int concurrency
     public Job? PassJob;
     public byte[] PassContent = [];
     public int PassPos;
-    public int PassIndex;
 }

@@ -1,5 +1,4 @@
 using System.Text;
-using Jsmail.Common.Envelope;
 using Jsmail.Common.Os;
 using Jsmail.Common.Queue;
 using Jsmail.Common.Spawn;
@@ -127,7 +126,8 @@ public sealed partial class QueueManager
             }
             else
             {
-                Libc.Unlink(ChannelParameters.PathOf(path)); // its parameters go with it (most channel files have none)
+                // jsmail-rspawn's parameters go with the remote channel file (most messages have none)
+                if (job.Channel == 1) Libc.Unlink(RemoteParameters.PathOf(job.Id));
                 var other = ChannelPath(1 - job.Channel, job.Id);
                 if (Libc.StatPath(other, out _) == 0) return; // the other channel is still going
                 if (Libc.Errno != Libc.ENOENT) ActivityLog.Line($"warning: unable to stat {other}");
@@ -184,7 +184,6 @@ public sealed partial class QueueManager
                 Id = id, Channel = c.Index, Sender = sender,
                 Retry = RetrySchedule.Next(birth, _recent, c.Skip),
                 Dying = _recent > birth + _controls.Lifetime,
-                Parameters = ReadParameters(path),
             };
             if (content == null)
             {
@@ -196,7 +195,6 @@ public sealed partial class QueueManager
             c.PassJob = job;
             c.PassContent = content;
             c.PassPos = 0;
-            c.PassIndex = 0;
         }
 
         if (!c.Available) return;
@@ -214,8 +212,7 @@ public sealed partial class QueueManager
         {
             case (byte)'T':
                 j.NumTodo++;
-                var parameters = j.Parameters?.ParametersOf(c.PassIndex) ?? [];
-                DeliveryStart(j, new DeliveryRecipient(record[1..^1].ToArray(), c.PassPos, c.PassIndex, parameters));
+                DeliveryStart(j, new DeliveryRecipient(record[1..^1].ToArray(), c.PassPos));
                 break;
             case (byte)'D':
                 break;
@@ -225,7 +222,6 @@ public sealed partial class QueueManager
                 return;
         }
         c.PassPos += record.Length;
-        c.PassIndex++;
     }
 
     private void EndPass(ChannelState c)
@@ -251,15 +247,6 @@ public sealed partial class QueueManager
             return (content[1..nul], st.MTimeSec);
         }
         catch (IOException) { return null; }
-        finally { Libc.Close(fd); }
-    }
-
-    private static EnvelopeExtension? ReadParameters(string channelFile)
-    {
-        var fd = Libc.Open(ChannelParameters.PathOf(channelFile), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return null;
-        try { return EnvelopeExtensionCodec.Decode(FdRead.All(fd)); }
-        catch (Exception e) when (e is IOException or EnvelopeExtensionException) { return null; }
         finally { Libc.Close(fd); }
     }
 }

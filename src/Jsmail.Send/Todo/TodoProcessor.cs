@@ -15,7 +15,7 @@ public readonly record struct Preprocessed(bool Local, bool Remote)
 /// <summary>
 /// Preprocesses one queued message (interfaces §2.4): todo/&lt;id&gt; becomes
 /// info/, local/ and remote/ files (and, for a message with an envelope
-/// extension, the channel files' parameter sidecars), then qmail-clean removes
+/// extension and remote recipients, rparam/ for jsmail-rspawn), then qmail-clean removes
 /// todo/ and intd/. Runs in queue/. Any failure leaves the partial files for the
 /// next scan, which starts by removing them.
 /// </summary>
@@ -43,9 +43,9 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
             if (Libc.StatPath(QueueLayout.Mess(id), out var mess) != 0) { Warn("unable to stat ", QueueLayout.Mess(id)); return null; }
 
             string[] chanPaths = [QueueLayout.Local(id), QueueLayout.Remote(id)];
-            foreach (var p in chanPaths)
-                foreach (var q in new[] { p, ChannelParameters.PathOf(p) })
-                    if (Libc.Unlink(q) != 0 && Libc.Errno != Libc.ENOENT) { Warn("unable to unlink ", q); return null; }
+            var rparamPath = RemoteParameters.PathOf(id);
+            foreach (var p in new[] { chanPaths[0], chanPaths[1], rparamPath })
+                if (Libc.Unlink(p) != 0 && Libc.Errno != Libc.ENOENT) { Warn("unable to unlink ", p); return null; }
             var infoPath = QueueLayout.Info(id);
             if (Libc.Unlink(infoPath) != 0 && Libc.Errno != Libc.ENOENT) { Warn("unable to unlink ", infoPath); return null; }
             info = OpenExcl(infoPath);
@@ -54,6 +54,7 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
 
             var buffers = new[] { new List<byte>(), new List<byte>() };
             var envelopeIndexes = new[] { new List<int>(), new List<int>() };
+            var remoteAddresses = new List<byte[]>();
             ulong uid = 0, pid = 0;
             var tIndex = 0;
             var pos = 0;
@@ -83,6 +84,7 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
                         buffers[c].AddRange(r.Address);
                         buffers[c].Add(0);
                         envelopeIndexes[c].Add(tIndex++);
+                        if (c == 1) remoteAddresses.Add(r.Address.ToArray());
                         break;
                     default:
                         Warn("unknown record type in ", todo);
@@ -91,15 +93,17 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
             }
 
             if (Libc.Fsync(info) != 0) { Warn("trouble fsyncing ", infoPath); return null; }
-            var parameters = keepParameters ? ReadExtension(id, tIndex) : null;
+            // Only jsmail-remote has a use for the parameters (DSN, SMTPUTF8):
+            // they are kept for the remote channel alone, durable before it is.
+            if (chan[1] >= 0 && keepParameters && ReadExtension(id, tIndex) is { } parameters &&
+                ChannelParameters.ForChannel(parameters, envelopeIndexes[1]) is { } forRemote &&
+                !WriteRemoteParameters(rparamPath, new RemoteParameters(mess.Size, mess.MTimeSec, remoteAddresses, forRemote)))
+                return null;
             for (var c = 0; c < 2; c++)
             {
                 if (chan[c] < 0) continue;
                 if (!Libc.WriteAll(chan[c], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffers[c])))
                 { Warn("trouble writing to ", chanPaths[c]); return null; }
-                if (parameters != null && ChannelParameters.ForChannel(parameters, envelopeIndexes[c]) is { } forChannel &&
-                    !WriteSidecar(ChannelParameters.PathOf(chanPaths[c]), EnvelopeExtensionCodec.Encode(forChannel)))
-                    return null;
                 if (Libc.Fsync(chan[c]) != 0) { Warn("trouble fsyncing ", chanPaths[c]); return null; }
             }
 
@@ -131,13 +135,29 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
         finally { Libc.Close(fd); }
     }
 
-    private bool WriteSidecar(string path, byte[] block)
+    /// <summary>
+    /// Mode 0640: jsmail-rspawn reads it as qmailr through group qmail. A queue
+    /// without rparam/ (not upgraded by install.sh yet) keeps the message and
+    /// drops its parameters, as jsmail-queue does without ext/.
+    /// </summary>
+    private bool WriteRemoteParameters(string path, RemoteParameters parameters)
     {
-        var fd = OpenExcl(path);
-        if (fd < 0) { Warn("unable to create ", path); return false; }
+        byte[] content;
+        try { content = parameters.Encode(); }
+        catch (RemoteParametersException) { return true; } // cannot happen for a decoded extension; the message matters more
+        var old = Libc.Umask(0x17); // 027
+        var fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A0 /* 0640 */);
+        var errno = Libc.Errno;
+        Libc.Umask(old);
+        if (fd < 0)
+        {
+            if (errno == Libc.ENOENT) return true;
+            Warn("unable to create ", path);
+            return false;
+        }
         try
         {
-            if (!Libc.WriteAll(fd, block)) { Warn("trouble writing to ", path); return false; }
+            if (!Libc.WriteAll(fd, content)) { Warn("trouble writing to ", path); return false; }
             if (Libc.Fsync(fd) != 0) { Warn("trouble fsyncing ", path); return false; }
             return true;
         }

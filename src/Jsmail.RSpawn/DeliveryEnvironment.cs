@@ -1,0 +1,60 @@
+using System.Text;
+using Jsmail.Common.Envelope;
+using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
+using Jsmail.Common.Spawn;
+
+namespace Jsmail.RSpawn;
+
+/// <summary>
+/// jsmail's addition to qmail-rspawn (docs/jsmail-send.md): the remote program
+/// gets the delivery's ESMTP parameters from <c>../rparam/&lt;s&gt;/&lt;id&gt;</c>
+/// as <see cref="ParameterWords"/> variables. The spawner protocol stays
+/// qmail's; a file that is missing, unreadable, malformed or left behind for
+/// an earlier message with the same inode means no parameters, never a failed
+/// delivery. Variables of those names inherited by jsmail-rspawn are never
+/// passed on, so a delivery's parameters are only ever its own.
+/// </summary>
+internal sealed class DeliveryEnvironment
+{
+    private readonly byte[][] _environment;
+    private readonly bool _inheritedStripped;
+
+    public DeliveryEnvironment(byte[][] environment)
+    {
+        _environment = environment.Where(e => !IsParameterVariable(e)).ToArray();
+        _inheritedStripped = _environment.Length != environment.Length;
+    }
+
+    /// <summary>The environment for this delivery, or null for jsmail-rspawn's own, unchanged.</summary>
+    public IReadOnlyList<byte[]>? For(int messageFd, SpawnCommand command)
+    {
+        var entries = new List<byte[]>(2);
+        if (Read(messageFd, command) is var (mail, rcpt))
+        {
+            if (ParameterWords.Entry(ParameterWords.MailVariable, mail) is { } m) entries.Add(m);
+            if (ParameterWords.Entry(ParameterWords.RcptVariablePrefix + "0", rcpt) is { } r) entries.Add(r);
+        }
+        if (entries.Count == 0) return _inheritedStripped ? _environment : null;
+        return [.. _environment, .. entries];
+    }
+
+    private static (IReadOnlyList<EsmtpParameter>, IReadOnlyList<EsmtpParameter>)? Read(int messageFd, SpawnCommand command)
+    {
+        var fd = Libc.Open(RemoteParameters.PathFromMess(command.MessageId), Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return null;
+        try
+        {
+            if (Libc.Fstat(fd, out var st) != 0 || !st.IsRegular || st.Size > EnvelopeExtensionCodec.MaxBlock * 2L) return null;
+            var parameters = RemoteParameters.Decode(FdRead.All(fd));
+            if (Libc.Fstat(messageFd, out var mess) != 0 || !parameters.Belongs(mess.Size, mess.MTimeSec)) return null;
+            return parameters.For(command.Recipient);
+        }
+        catch (Exception e) when (e is IOException or RemoteParametersException) { return null; }
+        finally { Libc.Close(fd); }
+    }
+
+    private static bool IsParameterVariable(byte[] entry) =>
+        entry.AsSpan().StartsWith(Encoding.ASCII.GetBytes(ParameterWords.MailVariable + "=")) ||
+        entry.AsSpan().StartsWith(Encoding.ASCII.GetBytes(ParameterWords.RcptVariablePrefix));
+}
