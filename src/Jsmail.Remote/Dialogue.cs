@@ -198,7 +198,8 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
     {
         var encoder = new DataEncoder();
         var chunk = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
-        var output = new List<byte>(70000);
+        // Sized for the message when its size is known: a list is zeroed when made, and most messages are small.
+        var output = new List<byte>(message.Size is { } size ? (int)Math.Min(size + size / 8 + 64, 70_000) : 70_000);
         message.Rewind();
         while (true)
         {

@@ -19,7 +19,7 @@ internal sealed class TlsFailedException(string reason) : Exception(reason);
 /// </summary>
 internal sealed class SmtpConnection : IDisposable
 {
-    private readonly byte[] _buffer = new byte[16384];
+    private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(16384); // only what is read is used
     private int _start, _end;
     private readonly ServerReplyParser _parser = new();
     private readonly int _fd;
