@@ -13,3 +13,21 @@ bench_prepare() {
     scripts/install.sh --single-user --prefix "$home" --prebuilt artifacts/publish >/dev/null
   done
 }
+
+# bench_wait_lines FILE REGEX COUNT SECONDS: returns once COUNT lines of FILE
+# match REGEX (or after SECONDS). One tail -F (inotify) and one grep for the
+# whole wait: polling with grep and sleep every 0.1 s would start 20 processes
+# a second, and process starts are the very resource these benchmarks measure.
+bench_wait_lines() {
+  local file=$1 re=$2 count=$3 secs=$4 fd follower watchdog seen
+  exec {fd}< <(exec tail -n +1 -F "$file" 2>/dev/null)
+  follower=$!
+  (sleep "$secs"; kill "$follower" 2>/dev/null) &
+  watchdog=$!
+  # grep's count is captured, not sent to /dev/null: with its output on
+  # /dev/null GNU grep did not return after COUNT matches here.
+  seen=$(grep -c -m "$count" -e "$re" <&"$fd") || true
+  pkill -P "$watchdog" sleep 2>/dev/null || true
+  kill "$follower" "$watchdog" 2>/dev/null || true
+  exec {fd}<&-
+}

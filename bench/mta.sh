@@ -80,7 +80,7 @@ local_src=$!
 remote_src=$!
 wait "$local_src" "$remote_src"
 accepted=$(date +%s.%N)
-for ((t = 0; t < 6000; t++)); do [ "$(ends)" -ge "$n" ] && break; sleep 0.1; done
+bench_wait_lines "$work/run.log" '^end msg' "$n" 600
 done_at=$(date +%s.%N)
 after=$(cpu)
 

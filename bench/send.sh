@@ -76,10 +76,7 @@ flow() {
   [ "$prefilled" = 1 ] || start=$(date +%s.%N)
   [ "$prefilled" = 1 ] || "${qtracer[@]}" bash -c "for ((p = 0; p < $par; p++)); do inject $per & done; wait"
   queued=$(date +%s.%N)
-  for ((t = 0; t < 6000; t++)); do
-    [ "$(grep -c '^end msg' "$work/log")" -ge "$total" ] && break
-    sleep 0.1
-  done
+  bench_wait_lines "$work/log" '^end msg' "$total" 600
   done_at=$(date +%s.%N)
   ends=$(grep -c '^end msg' "$work/log")
   for p in $(pgrep -x qmail-send || true); do
