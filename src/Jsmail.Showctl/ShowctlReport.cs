@@ -30,7 +30,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     /// <summary>jsmail's own control files (docs/differences.md), described outside compat mode.</summary>
     public static readonly string[] JsmailFiles =
     [
-        "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "maxrcpt", "queuescanners", "smtpcheck", "smtpdisable",
+        "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "maxrcpt", "outgoingip", "queuescanners", "smtpcheck", "smtpdisable",
         "timeoutlocal", "timeoutqueuescan", "validrcptto.cdb",
     ];
 
@@ -103,6 +103,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         Cdb("badmailfrom.cdb", "No envelope sender is refused at MAIL.", "Envelope senders listed in this cdb are refused at MAIL (jsmail-smtpd).");
         List("dnsresolvers", "DNS servers from /etc/resolv.conf.", "DNS server: ", ".");
         Int("maxrcpt", "100", "SMTP recipients per message limit (0: none) is ", "");
+        List("outgoingip", "jsmail-remote connects from the address the kernel chooses.", "jsmail-remote connects from ", " when the peer has its address family.");
         List("queuescanners", "No content scanners.", "Content scanner run by jsmail-queue: ", "");
         Str("smtpcheck", false, "", "SMTP check program: ", "No SMTP check program.");
         List("smtpdisable", "Every SMTP extension jsmail-smtpd knows is on.", "SMTP extension switched off: ", ".");
