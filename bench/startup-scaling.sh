@@ -9,8 +9,6 @@ cd "$(dirname "$0")/.."
 n=${1:-2000}
 work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-BENCH_NO_PUBLISH=1
-. bench/lib.sh
 dotnet publish bench/Hello -c Release -o "$work/hello" >/dev/null
 printf 'int main(void) { return 0; }\n' >"$work/c.c"
 cc -O2 -o "$work/c-hello" "$work/c.c"
