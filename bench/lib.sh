@@ -24,6 +24,7 @@ bench_wait_lines() {
   follower=$!
   (sleep "$secs"; kill "$follower" 2>/dev/null) &
   watchdog=$!
+  disown "$watchdog" # no "Terminated" notice when it is killed below
   # grep's count is captured, not sent to /dev/null: with its output on
   # /dev/null GNU grep did not return after COUNT matches here.
   seen=$(grep -c -m "$count" -e "$re" <&"$fd") || true
