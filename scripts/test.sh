@@ -27,6 +27,7 @@ postfix       /usr/sbin/smtp-source
 python3       /usr/bin/python3
 mblaze        mlist
 python3-dkim  dkimverify
+strace        strace
 '
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

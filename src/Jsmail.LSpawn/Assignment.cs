@@ -45,5 +45,9 @@ public sealed record Assignment(byte[] User, uint Uid, uint Gid, byte[] Home, by
         return digits > 0;
     }
 
+    /// <summary>qmail-local's argv for this assignment (interfaces §4.4).</summary>
+    public byte[][] QmailLocalArgv(byte[] local, byte[] domain, byte[] sender, byte[] defaultDelivery) =>
+        ["bin/qmail-local"u8.ToArray(), "--"u8.ToArray(), User, Home, local, Dash, Ext, domain, sender, defaultDelivery];
+
     public Assignment WithExtSuffix(ReadOnlySpan<byte> rest) => this with { Ext = [.. Ext, .. rest] };
 }

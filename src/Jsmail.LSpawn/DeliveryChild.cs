@@ -29,11 +29,7 @@ public static unsafe class DeliveryChild
         var (assignment, failure) = Resolve(local, getpwUid, getpwGid);
         if (assignment == null) return failure;
 
-        var argv = new[]
-        {
-            "bin/qmail-local"u8.ToArray(), "--"u8.ToArray(), assignment.User, assignment.Home, local,
-            assignment.Dash, assignment.Ext, domain, sender, defaultDelivery,
-        };
+        var argv = assignment.QmailLocalArgv(local, domain, sender, defaultDelivery);
         if (BecomeRecipient(assignment.Uid, assignment.Gid) is { } refused) return refused;
         Execute("bin/qmail-local", argv);
         return ErrorText.IsTemporary(Libc.Errno) ? LspawnExit.ExecSoft : LspawnExit.ExecHard;
@@ -41,20 +37,8 @@ public static unsafe class DeliveryChild
 
     private static (Assignment?, int) Resolve(byte[] local, uint getpwUid, uint getpwGid)
     {
-        try
-        {
-            if (CdbReader.TryOpen("users/cdb", out var cdb))
-                using (cdb)
-                {
-                    var found = UsersCdb.Find(UsersCdb.Over(cdb), local, out var malformed);
-                    if (malformed) return (null, LspawnExit.Bug);
-                    if (found != null) return (found, 0);
-                }
-        }
-        catch (Exception e) when (e is IOException or UsersCdb.TroubleException or CdbFormatException)
-        {
-            return (null, LspawnExit.Cdb);
-        }
+        var found = UsersCdb.Lookup("users/cdb", local, out var failure);
+        if (found != null || failure != 0) return (found, failure);
         return RunGetpw(local, getpwUid, getpwGid);
     }
 

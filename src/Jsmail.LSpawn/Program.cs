@@ -34,4 +34,4 @@ if (Libc.Geteuid() == 0 && Libc.GetPasswd("qmailp") is { } p && Libc.GetGroupId(
     (getpwUid, getpwGid) = (p.Uid, nofiles);
 
 var self = Environment.ProcessPath ?? "/proc/self/exe";
-return new Spawner(new LocalChannel(self, argv[1], getpwUid, getpwGid), queueOwner).Run();
+return new Spawner(new LocalChannel(self, home, argv[1], getpwUid, getpwGid), queueOwner).Run();

@@ -40,6 +40,32 @@ public static class UsersCdb
         return null;
     }
 
+    /// <summary>
+    /// The assignment users/cdb at <paramref name="path"/> gives the local part;
+    /// null with <paramref name="failure"/> 0 when there is no users/cdb or it
+    /// assigns nothing (qmail-getpw decides then), or null with qmail-lspawn's
+    /// exit code for a users/cdb it cannot use.
+    /// </summary>
+    public static Assignment? Lookup(string path, ReadOnlySpan<byte> local, out int failure)
+    {
+        failure = 0;
+        try
+        {
+            if (!CdbReader.TryOpen(path, out var cdb)) return null;
+            using (cdb)
+            {
+                var found = Find(Over(cdb), local, out var malformed);
+                if (malformed) failure = LspawnExit.Bug;
+                return malformed ? null : found;
+            }
+        }
+        catch (Exception e) when (e is IOException or TroubleException or CdbFormatException)
+        {
+            failure = LspawnExit.Cdb;
+            return null;
+        }
+    }
+
     /// <summary>A lookup function over an open users/cdb.</summary>
     public static Func<byte[], byte[]?> Over(CdbReader cdb) => key => cdb.TryFind(key, out var data) ? data : null;
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.LSpawn;
 using Jsmail.TestSupport;
 
 namespace Jsmail.Local.Tests;
@@ -106,5 +107,53 @@ public class SpawnerTests(PrivilegedHomeFixture fixture) : IClassFixture<Privile
             "\u0009ZSorry, message has wrong type. (#4.3.5)\n",
             "\u000aZqmail-spawn unable to open message. (#4.3.0)\n",
             "\u000bK");
+    }
+
+    [Fact] // users/cdb deliveries: qmail-local straight from jsmail-lspawn; others through its delivery child
+    public void Users_cdb_delivery_starts_qmail_local_without_a_delivery_child()
+    {
+        var u = Recipient("./Maildir/\n");
+        Assign($"={u.Name}:{u.Name}:{u.Uid}:{u.Gid}:{u.Home}:::\n");
+        QueueMessage("21/460");
+        using var dir = new TempDir("jsmail-strace");
+        var log = Path.Combine(dir.Path, "exec");
+        var r = Run.Process("strace", ["-f", "-qq", "-s", "512", "-e", "trace=execve", "-o", log, Home.Bin("jsmail-lspawn"), "./Maildir/"],
+            B($"\u000521/460\0s@x\0{u.Name}@y\0" + "\u000621/460\0s@x\0nosuchbox-zz@y\0"), timeoutMs: 60_000);
+        r.ExitCode.Should().Be(0, r.Err);
+        var results = Encoding.Latin1.GetString(r.Stdout[1..]).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        results.Should().Contain("\u0005Kdid 1+0+0\n");
+        Directory.GetFiles(Path.Combine(u.Home, "Maildir", "new")).Should().ContainSingle();
+
+        var execs = File.ReadAllLines(log).Where(l => l.Contains("execve(")).ToList();
+        execs.Should().ContainSingle(l => l.Contains("execve(\"bin/qmail-local\"") && l.Contains($"\"{u.Name}\", \"{u.Home}\""),
+            "the users/cdb delivery runs qmail-local directly");
+        execs.Where(l => l.Contains(LocalChannel.ChildMarker)).Should().ContainSingle(
+            "only the address users/cdb does not know goes through the delivery child (qmail-getpw decides)");
+        execs.Where(l => l.Contains(LocalChannel.ChildMarker)).Single().Should().Contain("nosuchbox-zz@y");
+    }
+
+    [Fact] // qmail-lspawn's child refuses root even when users/cdb names it
+    public void Users_cdb_assignment_to_root_is_refused()
+    {
+        Assign("=rootbox:root:0:0:/root:::\n");
+        QueueMessage("22/461");
+        var r = Lspawn("\u000522/461\0s@x\0rootbox@y\0");
+        Encoding.Latin1.GetString(r.Stdout[1..]).Should().Be("\u0005ZNot allowed to perform deliveries as root.\n\0");
+    }
+
+    [Fact] // exec failure from the direct start reports as the child's would: hard for ENOENT
+    public void Missing_qmail_local_is_a_hard_failure()
+    {
+        var u = Recipient("./Maildir/\n");
+        Assign($"={u.Name}:{u.Name}:{u.Uid}:{u.Gid}:{u.Home}:::\n");
+        QueueMessage("23/462");
+        var local = Home.Bin("qmail-local");
+        File.Move(local, local + ".away");
+        try
+        {
+            var r = Lspawn($"\u000523/462\0s@x\0{u.Name}@y\0");
+            Encoding.Latin1.GetString(r.Stdout[1..]).Should().Be("\u0005DUnable to run qmail-local.\n\0");
+        }
+        finally { File.Move(local + ".away", local); }
     }
 }

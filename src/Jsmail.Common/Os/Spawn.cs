@@ -4,7 +4,7 @@ using System.Text;
 namespace Jsmail.Common.Os;
 
 /// <summary>Thrown when posix_spawn fails: the program could not be started (exec failure included).</summary>
-public sealed class SpawnException(string program, int errno)
+public class SpawnException(string program, int errno)
     : IOException($"unable to run {program}: errno {errno}")
 {
     public int Errno { get; } = errno;

@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+
+namespace Jsmail.Common.Os;
+
+/// <summary>
+/// Starts a program as another user from a root process without a second
+/// process of our own in between. qmail forks, drops privileges in the child
+/// and execs; the .NET runtime cannot fork, and a helper process costs a
+/// runtime start per delivery. Linux keeps credentials per thread (glibc's
+/// set*id wrappers copy a change to every thread; the raw system calls do not),
+/// and posix_spawn's child takes the calling thread's credentials. So a
+/// short-lived thread drops to the target ids with the raw calls, spawns, and
+/// ends: the process's other threads, and the thread-group leader whose
+/// credentials decide who may signal the process, stay root throughout.
+/// </summary>
+/// <summary>The thread could not take the target ids; nothing was started.</summary>
+public sealed class CredentialChangeException(string program, int errno) : SpawnException(program, errno);
+
+public static unsafe partial class SpawnAs
+{
+    /// <summary>
+    /// posix_spawn of <paramref name="program"/> with real, effective and saved
+    /// ids <paramref name="uid"/>/<paramref name="gid"/> and <paramref name="gid"/>
+    /// as its only supplementary group. Returns the pid; throws
+    /// <see cref="SpawnException"/> when the ids cannot be taken or the program
+    /// cannot be started (<see cref="CredentialChangeException"/> when the ids
+    /// could not be taken).
+    /// </summary>
+    public static int Start(uint uid, uint gid, string program, IReadOnlyList<byte[]> argv,
+        (int Child, int Parent)[] fds, string? cwd)
+    {
+        int pid = -1, errno = 0;
+        var becameTarget = false;
+        var worker = new Thread(() =>
+        {
+            if (!(becameTarget = BecomeOnThisThread(uid, gid, out errno))) return;
+            try { pid = Spawn.Start(program, argv, null, fds, cwd); }
+            catch (SpawnException e) { errno = e.Errno; }
+        }, 256 * 1024);
+        worker.Start();
+        worker.Join();
+        if (!becameTarget) throw new CredentialChangeException(program, errno);
+        if (pid < 0) throw new SpawnException(program, errno);
+        return pid;
+    }
+
+    /// <summary>
+    /// Groups first, then the group, then the user: each step needs the
+    /// privilege the next one gives up. The thread never gets root back.
+    /// </summary>
+    private static bool BecomeOnThisThread(uint uid, uint gid, out int errno)
+    {
+        var (setgroups, setresgid, setresuid) = Numbers();
+        var g = gid;
+        if (Syscall3(setgroups, 1, (long)&g, 0) != 0 ||
+            Syscall3(setresgid, gid, gid, gid) != 0 ||
+            Syscall3(setresuid, uid, uid, uid) != 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return false;
+        }
+        errno = 0;
+        return true;
+    }
+
+    private static (long Setgroups, long Setresgid, long Setresuid) Numbers() =>
+        RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 => (116, 119, 117),
+            Architecture.Arm64 => (159, 149, 147),
+            var other => throw new PlatformNotSupportedException($"thread credentials on {other}"),
+        };
+
+    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall3(long number, long a, long b, long c);
+}
