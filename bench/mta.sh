@@ -6,11 +6,17 @@
 # process of the MTA (tcpserver, jsmail-smtpd, -queue, -send, -todo, -clean,
 # -lspawn, -local, -rspawn, -remote), against the AOT hello world of
 # bench/lib.sh measured in the same run. Never part of the test run.
-#   bench/mta.sh [N] [CONCURRENCY]
+#   bench/mta.sh [N] [CONCURRENCY] [MIX]
+# MIX "both" (the default) sends the two halves as two streams of CONCURRENCY
+# sessions each; "local" sends all N to the local Maildir in one stream: the
+# queue manager's end-to-end figure (smtp-source -s 10, one recipient, into a
+# Maildir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000}
 conc=${2:-10}
+mix=${3:-both}
+case $mix in both | local) ;; *) echo "usage: bench/mta.sh [N] [CONCURRENCY] [both|local]" >&2; exit 100 ;; esac
 work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
 chmod 0755 "$work" # run by root, run.sh delivers as nobody
 run=
@@ -77,11 +83,14 @@ ends() { grep -c '^end msg' "$work/run.log" || true; }
 before=$(cpu)
 start=$(date +%s.%N)
 half=$((n / 2))
+[ "$mix" = both ] || half=$n
 /usr/sbin/smtp-source -s "$conc" -m "$half" -l 2048 -f bench@example.org -t you@localhost 127.0.0.1:"$port" &
-local_src=$!
-/usr/sbin/smtp-source -s "$conc" -m "$((n - half))" -l 2048 -f bench@example.org -t sink@remote.test 127.0.0.1:"$port" &
-remote_src=$!
-wait "$local_src" "$remote_src"
+sources=($!)
+if [ "$half" -lt "$n" ]; then
+  /usr/sbin/smtp-source -s "$conc" -m "$((n - half))" -l 2048 -f bench@example.org -t sink@remote.test 127.0.0.1:"$port" &
+  sources+=($!)
+fi
+wait "${sources[@]}"
 accepted=$(date +%s.%N)
 bench_wait_lines "$work/run.log" '^end msg' "$n" 600
 done_at=$(date +%s.%N)
@@ -95,7 +104,7 @@ local_files=$(find "$work/mta/mail/you/Maildir/new" -type f | wc -l)
 mta_cpu=$(echo "($after - $before) / $tick" | bc -l)
 rate=$(echo "$delivered / ($done_at - $start)" | bc -l)
 per1000=$(echo "$mta_cpu * 1000 / $delivered" | bc -l)
-printf 'messages: %d sent, %d delivered (%d in the local Maildir), concurrency %d per stream\n' "$n" "$delivered" "$local_files" "$conc"
+printf 'messages: %d sent (%s), %d delivered (%d in the local Maildir), concurrency %d per stream\n' "$n" "$mix" "$delivered" "$local_files" "$conc"
 printf 'SMTP in: %.1f msgs/s; in and delivered: %.1f msgs/s\n' "$(echo "$n / ($accepted - $start)" | bc -l)" "$rate"
 printf 'MTA CPU: %.2f s per 1,000 messages\n' "$per1000"
 printf 'baseline: AOT hello %.2f s CPU per 1,000 starts, %.0f starts/s sequential (before %.0f, after %.0f)\n' "$hello_cpu" "$hello_rate" "$hello_rate1" "$hello_rate2"

@@ -13,7 +13,7 @@ namespace Jsmail.Queue;
 /// </summary>
 public static class Program
 {
-    private static PosixSignalRegistration?[]? s_crashHandlers; // kept alive: a collected registration unregisters
+    private static PosixSignalRegistration?[]? s_registrations; // kept alive: a collected registration unregisters
 
     private const uint Death = 86400; // 24 h: below qmail-send's 36 h ossification
 
@@ -25,8 +25,7 @@ public static class Program
             Privileges.LeaveIfRuntimeWasConfiguredByCaller();
             Libc.UnblockAllSignals();
             Libc.Umask(0x1B); // 033
-            using var alarm = PosixSignalRegistration.Create((PosixSignal)14, _ => Libc.Exit(QueueExit.Timeout));
-            s_crashHandlers = CrashSignals.Select(Crash).ToArray();
+            InstallExitHandlers();
             foreach (var sig in IgnoredSignals) Libc.Signal(sig, Libc.SIG_IGN);
 
             string home;
@@ -55,12 +54,26 @@ public static class Program
         catch (Exception) { return QueueExit.InternalBug; }
     }
 
-    /// <summary>qmail-queue reports these as an internal bug (81) and leaves its files.</summary>
-    private static readonly int[] CrashSignals = [4 /* ILL */, 6 /* ABRT */, 8 /* FPE */, 7 /* BUS */, 31 /* SYS */];
+    /// <summary>
+    /// SIGALRM (the death timer) exits 52; the crash signals exit 81, which
+    /// qmail-queue reports as an internal bug. Neither cleans up: qmail-clean does.
+    /// </summary>
+    private static readonly (int Signal, int ExitCode)[] ExitSignals =
+    [
+        (14 /* ALRM */, QueueExit.Timeout),
+        (4 /* ILL */, QueueExit.InternalBug), (6 /* ABRT */, QueueExit.InternalBug), (8 /* FPE */, QueueExit.InternalBug),
+        (7 /* BUS */, QueueExit.InternalBug), (31 /* SYS */, QueueExit.InternalBug),
+    ];
 
-    private static PosixSignalRegistration? Crash(int sig)
+    private static void InstallExitHandlers()
     {
-        try { return PosixSignalRegistration.Create((PosixSignal)sig, _ => Libc.Exit(QueueExit.InternalBug)); }
+        if (ExitOnSignal.TryInstall(ExitSignals)) return;
+        s_registrations = ExitSignals.Select(e => Register(e.Signal, e.ExitCode)).ToArray();
+    }
+
+    private static PosixSignalRegistration? Register(int sig, int exitCode)
+    {
+        try { return PosixSignalRegistration.Create((PosixSignal)sig, _ => Libc.Exit(exitCode)); }
         catch (Exception) { return null; } // a signal the runtime keeps for itself stays the runtime's
     }
 

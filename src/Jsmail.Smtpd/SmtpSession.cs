@@ -56,7 +56,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     private SmtpHopCounter? _hops;
     private ulong _dataBytes;
     private bool _overflow;
-    private byte[] _decoded = new byte[SmtpDataDecoder.MaxOutput(16384)];
+    private byte[] _decoded = GC.AllocateUninitializedArray<byte>(SmtpDataDecoder.MaxOutput(16384)); // only written bytes are read
 
     public int ExitCode { get; private set; }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.InteropServices;
+using Jsmail.Common.Os;
 using Microsoft.Win32.SafeHandles;
 
 namespace Jsmail.Common.Cdb;
@@ -32,8 +34,13 @@ public sealed class CdbReader : IDisposable
 
     /// <summary>Opens <paramref name="path"/> read-only; a missing file is a <see cref="FileNotFoundException"/>.</summary>
     public CdbReader(string path)
+        : this(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
     {
-        _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+    }
+
+    private CdbReader(SafeFileHandle file)
+    {
+        _file = file;
         try
         {
             _length = RandomAccess.GetLength(_file);
@@ -55,46 +62,36 @@ public sealed class CdbReader : IDisposable
     }
 
     /// <summary>
-    /// Opens <paramref name="path"/>. Returns false only when it does not exist (the
-    /// callers' "no such database"); every other failure, a damaged header included,
-    /// is an <see cref="IOException"/>, which callers treat as a temporary failure.
+    /// Opens <paramref name="path"/>. Returns false only when it does not exist
+    /// (ENOENT: the callers' "no such database", as qmail's); every other failure,
+    /// ENOTDIR, a directory or a damaged header included, is an
+    /// <see cref="IOException"/>, which callers treat as a temporary failure.
     /// </summary>
+    /// <remarks>
+    /// open(2) itself, not File.OpenHandle: most of the databases smtpd and
+    /// lspawn look for do not exist, and an exception per absent file is a large
+    /// part of a short-lived program's run. O_NONBLOCK keeps a FIFO planted in
+    /// its place from blocking the open.
+    /// </remarks>
     public static bool TryOpen(string path, [NotNullWhen(true)] out CdbReader? reader)
     {
-        try
-        {
-            reader = new CdbReader(path);
-            return true;
-        }
-        catch (FileNotFoundException) { }
-        // ENOENT for a missing directory on the way: the file is absent too.
-        catch (DirectoryNotFoundException) when (!HasFileAsDirectory(path)) { }
-        catch (DirectoryNotFoundException e)
-        {
-            throw new IOException($"unable to open {path}: a component of the path is not a directory", e);
-        }
-        catch (UnauthorizedAccessException e)
-        {
-            throw new IOException($"unable to open {path}: {e.Message}", e);
-        }
         reader = null;
-        return false;
-    }
-
-    /// <summary>
-    /// .NET reports ENOTDIR (a file where a directory should be) like ENOENT; qmail
-    /// treats only ENOENT as "no database", so tell them apart by looking at the path.
-    /// </summary>
-    private static bool HasFileAsDirectory(string path)
-    {
-        for (var dir = Path.GetDirectoryName(Path.GetFullPath(path)); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC | Libc.O_NONBLOCK, 0);
+        if (fd < 0)
         {
-            if (Directory.Exists(dir))
-                return false;
-            if (File.Exists(dir))
-                return true;
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno == Errno.ENOENT) return false;
+            throw new IOException($"unable to open {path}: {ErrorText.Describe(errno)}", errno);
         }
-        return false;
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        if (Libc.Fstat(fd, out var st) != 0 || !st.IsRegular)
+        {
+            handle.Dispose();
+            // read(2) of a directory fails with EISDIR, which is what qmail would see
+            throw new IOException($"unable to open {path}: not a regular file", st.IsDirectory ? Errno.EISDIR : Errno.EINVAL);
+        }
+        reader = new CdbReader(handle);
+        return true;
     }
 
     /// <summary>The data of the first record added with <paramref name="key"/> (cdb_seek).</summary>
