@@ -32,3 +32,17 @@ bench_wait_lines() {
   kill "$follower" "$watchdog" 2>/dev/null || true
   exec {fd}<&-
 }
+
+# bench_hello_run WORK -> "cpu_seconds starts_per_second": 1,000 sequential
+# starts of WORK/hello/aot-hello as children of one shell, their CPU (from
+# `times`) and their rate. Benchmarks run it before and after what they
+# measure and average the two: the rate drifts by as much as 25% between
+# minutes on these shared machines.
+bench_hello_run() {
+  local t0 cpu
+  t0=$(date +%s.%N)
+  cpu=$(bash -c 'for ((i = 0; i < 1000; i++)); do "$1" >/dev/null; done; times' bash "$1/hello/aot-hello" | sed -n 2p)
+  # "0m1.234s 0m0.567s" (children's user and system time) -> seconds
+  cpu=$(echo "$cpu" | awk '{ t = 0; for (i = 1; i <= NF; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] } print t }')
+  echo "$cpu $(echo "1000 / ($(date +%s.%N) - $t0)" | bc -l)"
+}

@@ -44,16 +44,7 @@ tick=$(getconf CLK_TCK)
 # CPU of 1,000 starts of the AOT hello world, as the shell's children, and
 # their rate; measured before and after the MTA run and averaged, since the
 # rate drifts by as much as 25% between minutes on these shared machines.
-seconds() { # "0m1.234s 0m0.567s" -> total seconds
-  echo "$1" | awk '{ t = 0; for (i = 1; i <= NF; i++) { split($i, a, "m"); sub("s", "", a[2]); t += a[1] * 60 + a[2] } print t }'
-}
-hello_run() { # -> "cpu_seconds starts_per_second"
-  local t0 cpu
-  t0=$(date +%s.%N)
-  cpu=$(bash -c 'for ((i = 0; i < 1000; i++)); do "$1" >/dev/null; done; times' bash "$work/hello/aot-hello" | sed -n 2p)
-  echo "$(seconds "$cpu") $(echo "1000 / ($(date +%s.%N) - $t0)" | bc -l)"
-}
-read -r hello_cpu1 hello_rate1 < <(hello_run)
+read -r hello_cpu1 hello_rate1 < <(bench_hello_run "$work")
 # ------------------------------------------------------------- the MTA
 mkdir -p "$work/mta/control" "$work/sink"
 echo localhost >"$work/mta/control/me"
@@ -96,7 +87,7 @@ bench_wait_lines "$work/run.log" '^end msg' "$n" 600
 done_at=$(date +%s.%N)
 after=$(cpu)
 
-read -r hello_cpu2 hello_rate2 < <(hello_run)
+read -r hello_cpu2 hello_rate2 < <(bench_hello_run "$work")
 hello_cpu=$(echo "($hello_cpu1 + $hello_cpu2) / 2" | bc -l)
 hello_rate=$(echo "($hello_rate1 + $hello_rate2) / 2" | bc -l)
 delivered=$(ends)
