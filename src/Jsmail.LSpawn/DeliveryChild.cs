@@ -110,8 +110,7 @@ public static unsafe class DeliveryChild
                 p[argv[i].Length] = 0;
                 arr[i] = p;
             }
-            var environ = *(byte***)NativeLibrary.GetExport(NativeLibrary.Load("libc.so.6"), "environ");
-            Libc.Execve(path, arr, environ);
+            Libc.Execve(path, arr, Libc.Environ());
         }
         finally
         {

@@ -14,8 +14,7 @@ public static unsafe class RawArgs
     /// </summary>
     public static byte[][] Environment()
     {
-        var environ = *(byte***)System.Runtime.InteropServices.NativeLibrary.GetExport(
-            System.Runtime.InteropServices.NativeLibrary.Load("libc.so.6"), "environ");
+        var environ = Libc.Environ();
         var list = new List<byte[]>();
         for (var e = environ; e != null && *e != null; e++)
             list.Add(System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(*e).ToArray());

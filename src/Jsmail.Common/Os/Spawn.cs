@@ -107,14 +107,7 @@ public static unsafe partial class Spawn
         NativeMemory.Free(block);
     }
 
-    private static nint s_environ;
-
-    private static byte** CurrentEnviron()
-    {
-        if (s_environ == 0)
-            s_environ = NativeLibrary.GetExport(NativeLibrary.Load("libc.so.6"), "environ");
-        return *(byte***)s_environ;
-    }
+    private static byte** CurrentEnviron() => Libc.Environ();
 
     [LibraryImport(L, EntryPoint = "posix_spawn", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int PosixSpawn(int* pid, string path, byte* actions, byte* attr, byte** argv, byte** envp);
