@@ -81,6 +81,17 @@ public class CdbFileTests
     }
 
     [Fact]
+    public void TryOpen_of_a_fifo_is_an_IOException_at_once()
+    {
+        // Without O_NONBLOCK the open would wait for a writer that never comes.
+        using var dir = new TempDir();
+        Jsmail.TestSupport.Run.Process("mkfifo", [dir["fifo.cdb"]]).ExitCode.Should().Be(0);
+
+        var open = Task.Run(() => FluentActions.Invoking(() => CdbReader.TryOpen(dir["fifo.cdb"], out _)).Should().Throw<IOException>());
+        open.Wait(TimeSpan.FromSeconds(10)).Should().BeTrue("a FIFO in the place of a cdb must not block the open");
+    }
+
+    [Fact]
     public void TryOpen_of_a_short_file_is_a_CdbFormatException()
     {
         using var dir = new TempDir();
