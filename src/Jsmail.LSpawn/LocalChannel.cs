@@ -29,28 +29,39 @@ public sealed class LocalChannel(string self, string home, byte[] defaultDeliver
     {
         _directStartFailure = null;
         (int, int)[] fds = [(0, messageFd), (1, reportFd), (2, reportFd)];
+        return StartQmailLocal(command, at, fds) ?? StartDeliveryChild(command, fds);
+    }
+
+    /// <summary>
+    /// qmail-local started from here when users/cdb assigns the recipient to an
+    /// account this process may become; null when the delivery child must decide.
+    /// </summary>
+    private int? StartQmailLocal(SpawnCommand command, int at, (int, int)[] fds)
+    {
         var local = command.Recipient[..at];
-        if (local.Length > 0 &&
-            UsersCdb.Lookup(Path.Combine(home, "users/cdb"), local, out _) is { } assignment &&
-            Route(Libc.Geteuid(), Libc.Getuid(), assignment.Uid, Compat.IsQmail) is var route &&
-            route != Routes.Child)
+        if (local.Length == 0) return null;
+        if (UsersCdb.Lookup(Path.Combine(home, "users/cdb"), local, out _) is not { } assignment) return null;
+        var route = Route(Libc.Geteuid(), Libc.Getuid(), assignment.Uid, Compat.IsQmail);
+        if (route == Routes.Child) return null;
+
+        var argv = assignment.QmailLocalArgv(local, command.Recipient[(at + 1)..], command.Sender, defaultDelivery);
+        try
         {
-            var argv = assignment.QmailLocalArgv(local, command.Recipient[(at + 1)..], command.Sender, defaultDelivery);
-            try
-            {
-                return route == Routes.AsRecipient
-                    ? SpawnAs.Start(assignment.Uid, assignment.Gid, "bin/qmail-local", argv, fds, home)
-                    : Jsmail.Common.Os.Spawn.Start("bin/qmail-local", argv, null, fds, home);
-            }
-            catch (SpawnException e)
-            {
-                var exit = e is CredentialChangeException ? LspawnExit.Bug
-                    : ErrorText.IsTemporary(e.Errno) ? LspawnExit.ExecSoft : LspawnExit.ExecHard;
-                _directStartFailure = LspawnExit.Report(exit << 8, default);
-                throw;
-            }
+            return route == Routes.AsRecipient
+                ? SpawnAs.Start(assignment.Uid, assignment.Gid, "bin/qmail-local", argv, fds, home)
+                : Jsmail.Common.Os.Spawn.Start("bin/qmail-local", argv, null, fds, home);
         }
-        return Jsmail.Common.Os.Spawn.Start(self,
+        catch (SpawnException e)
+        {
+            var exit = e is CredentialChangeException ? LspawnExit.Bug
+                : ErrorText.IsTemporary(e.Errno) ? LspawnExit.ExecSoft : LspawnExit.ExecHard;
+            _directStartFailure = LspawnExit.Report(exit << 8, default);
+            throw;
+        }
+    }
+
+    private int StartDeliveryChild(SpawnCommand command, (int, int)[] fds) =>
+        Jsmail.Common.Os.Spawn.Start(self,
             [
                 "qmail-lspawn"u8.ToArray(), Encoding.ASCII.GetBytes(ChildMarker),
                 Encoding.ASCII.GetBytes(getpwUid.ToString(CultureInfo.InvariantCulture)),
@@ -58,7 +69,6 @@ public sealed class LocalChannel(string self, string home, byte[] defaultDeliver
                 defaultDelivery, command.Sender, command.Recipient,
             ],
             null, fds);
-    }
 
     public enum Routes { Child, AsRecipient, AsInvoker }
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Jsmail.Common.Os;
 
 namespace Jsmail.Queue;
 
@@ -39,7 +40,7 @@ internal static unsafe partial class ExitOnSignal
             Munmap(page, PageSize);
             return false;
         }
-        for (var i = 0; i < handlers.Length; i++) Signal(handlers[i].Signal, page + i * StubSize);
+        for (var i = 0; i < handlers.Length; i++) Libc.Signal(handlers[i].Signal, page + i * StubSize);
         return true;
     }
 
@@ -63,7 +64,4 @@ internal static unsafe partial class ExitOnSignal
 
     [LibraryImport("libc", EntryPoint = "munmap")]
     private static partial int Munmap(nint addr, nuint length);
-
-    [LibraryImport("libc", EntryPoint = "signal")]
-    private static partial nint Signal(int signal, nint handler);
 }

@@ -61,7 +61,7 @@ public static unsafe partial class Spawn
             Check(program, AttrSetSigMask(attr, sigset));
 
             int pid;
-            var env = envBlock != null ? envBlock : CurrentEnviron();
+            var env = envBlock != null ? envBlock : Libc.Environ();
             var rc = PosixSpawn(&pid, program, actions, attr, argvBlock, env);
             if (rc != 0) throw new SpawnException(program, rc);
             return pid;
@@ -106,8 +106,6 @@ public static unsafe partial class Spawn
         for (var i = 0; i < count; i++) NativeMemory.Free(block[i]);
         NativeMemory.Free(block);
     }
-
-    private static byte** CurrentEnviron() => Libc.Environ();
 
     [LibraryImport(L, EntryPoint = "posix_spawn", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int PosixSpawn(int* pid, string path, byte* actions, byte* attr, byte** argv, byte** envp);

@@ -2,6 +2,9 @@ using System.Runtime.InteropServices;
 
 namespace Jsmail.Common.Os;
 
+/// <summary>The thread could not take the target ids; nothing was started.</summary>
+public sealed class CredentialChangeException(string program, int errno) : SpawnException(program, errno);
+
 /// <summary>
 /// Starts a program as another user from a root process without a second
 /// process of our own in between. qmail forks, drops privileges in the child
@@ -13,9 +16,6 @@ namespace Jsmail.Common.Os;
 /// ends: the process's other threads, and the thread-group leader whose
 /// credentials decide who may signal the process, stay root throughout.
 /// </summary>
-/// <summary>The thread could not take the target ids; nothing was started.</summary>
-public sealed class CredentialChangeException(string program, int errno) : SpawnException(program, errno);
-
 public static unsafe partial class SpawnAs
 {
     /// <summary>
