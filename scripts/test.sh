@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the test command (README, .ci/run).
 #
-#  1. installs the test peers that are missing (Debian packages, as root);
+#  1. scripts/install-peers.sh: installs the test peers of scripts/peers.list
+#     that are missing (Debian packages, as root);
 #  2. dotnet build Jsmail.sln -c Release;
 #  3. scripts/publish.sh into artifacts/publish (the programs the tests run);
 #  4. dotnet test of every tests/*/*.Tests.csproj, one after another, with
@@ -13,22 +14,6 @@
 # one failure there. The exit code is non-zero whenever anything failed.
 set -euo pipefail
 trap 'echo "test.sh: fatal: line $LINENO: $BASH_COMMAND failed" >&2' ERR
-
-# Test peers: one "package command" a line. A package is installed when its
-# command is missing (a name looked up on PATH, or an absolute path).
-PEERS='
-tinycdb       cdb
-ucspi-tcp     tcpserver
-daemontools   supervise
-swaks         swaks
-hyperfine     hyperfine
-dnsmasq-base  /usr/sbin/dnsmasq
-postfix       /usr/sbin/smtp-source
-python3       /usr/bin/python3
-mblaze        mlist
-python3-dkim  dkimverify
-strace        strace
-'
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -54,31 +39,17 @@ summary() {
 started=$SECONDS
 
 # ------------------------------------------------------------- 1. peers
-have() { case $1 in /*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }
+# each peer still missing afterwards is one failure
 peers() {
-  local pkg cmd missing=() log
-  while read -r pkg cmd; do
-    [ -n "$pkg" ] || continue
-    have "$cmd" || missing+=("$pkg")
-  done <<<"$PEERS"
-  [ ${#missing[@]} -gt 0 ] || return 0
-  if [ "$(id -u)" != 0 ]; then
-    broke "test peers missing: ${missing[*]} (apt-get install them as root)"
-    return 0
-  fi
-  step "installing ${missing[*]}"
-  log=$(mktemp)
-  if ! { apt-get update -o DPkg::Lock::Timeout=300 &&
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 "${missing[@]}"; } \
-    </dev/null >"$log" 2>&1; then
-    tail -n 20 "$log" >&2
-    broke "apt-get install ${missing[*]}"
-  fi
-  rm -f "$log"
-  while read -r pkg cmd; do
-    [ -n "$pkg" ] || continue
-    have "$cmd" || broke "package $pkg gives no $cmd"
-  done <<<"$PEERS"
+  local line missing=0 rc=0
+  while IFS= read -r line; do
+    case $line in
+      "install-peers.sh: missing: "*) broke "test peer ${line#install-peers.sh: missing: }"; missing=$((missing + 1)) ;;
+      "install-peers.sh: exit "*) rc=${line##* } ;;
+      *) echo "$line" ;;
+    esac
+  done < <(scripts/install-peers.sh && echo "install-peers.sh: exit 0" || echo "install-peers.sh: exit $?")
+  [ "$rc" = 0 ] || [ "$missing" -gt 0 ] || broke "scripts/install-peers.sh exited $rc"
 }
 peers
 
