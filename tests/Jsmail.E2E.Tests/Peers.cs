@@ -104,13 +104,8 @@ public sealed class SmtpSink : IDisposable
     {
         Directory.CreateDirectory(Dumps);
         File.SetUnixFileMode(Dumps, (UnixFileMode)0x3FF); // 1777: smtp-sink writes as nobody
-        var psi = new ProcessStartInfo("/bin/bash")
-        {
-            ArgumentList = { "-c", "exec /usr/sbin/smtp-sink -u nobody -d \"$1/%H%M%S.\" 127.0.0.1:\"$2\" 100 >/dev/null 2>&1 </dev/null",
-                "bash", Dumps, Port.ToString() },
-            UseShellExecute = false,
-        };
-        _process = Process.Start(psi)!;
+        _process = Run.Start("/bin/bash", ["-c", "exec /usr/sbin/smtp-sink -u nobody -d \"$1/%H%M%S.\" 127.0.0.1:\"$2\" 100 >/dev/null 2>&1 </dev/null",
+            "bash", Dumps, Port.ToString()]);
         if (!Wait.Until(() => Ports.Listening(Port), 30)) throw new InvalidOperationException("smtp-sink did not start");
     }
 

@@ -20,16 +20,8 @@ public sealed class RunCommandTests : IDisposable
 
     private void Start(int port)
     {
-        var psi = new ProcessStartInfo(Repo.Script("run.sh"))
-        {
-            ArgumentList = { "--home", HomeDir, "--port", port.ToString(), "--prebuilt", Repo.PublishedDir },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = Repo.Root,
-        };
-        _run = Process.Start(psi)!;
+        _run = Run.Start(Repo.Script("run.sh"), ["--home", HomeDir, "--port", port.ToString(), "--prebuilt", Repo.PublishedDir],
+            cwd: Repo.Root, redirect: Redirect.Output | Redirect.Error | Redirect.Input);
         _run.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
         _run.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_output) _output.AppendLine(e.Data); };
         _run.BeginOutputReadLine();

@@ -49,12 +49,7 @@ public sealed class SupervisedMta : IDisposable
             ["--prefix", Home.Path, "--service-dir", ServiceDir, "--log-dir", LogDir, "--rules", Dir["tcp.smtp"],
              "--ip", "127.0.0.1", "--port", SmtpPort.ToString()]);
         r.ExitCode.Should().Be(0, r.Err + r.Out);
-        var psi = new ProcessStartInfo("/bin/bash")
-        {
-            ArgumentList = { "-c", "exec svscan \"$1\" >/dev/null 2>&1 </dev/null", "bash", ServiceDir },
-            UseShellExecute = false,
-        };
-        _svscan = Process.Start(psi)!;
+        _svscan = Run.Start("/bin/bash", ["-c", "exec svscan \"$1\" >/dev/null 2>&1 </dev/null", "bash", ServiceDir]);
         Wait.Until(() => Ports.Listening(SmtpPort) && Log.Contains("status: local"), 60)
             .Should().BeTrue("svscan should start both services: " + Svstat());
     }

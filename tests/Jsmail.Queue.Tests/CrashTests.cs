@@ -32,12 +32,7 @@ public class CrashTests : IDisposable
         for (var i = 0; i < runs; i++)
         {
             var msg = i % 2 == 0 ? "small" : "large";
-            var psi = new ProcessStartInfo("/bin/bash")
-            {
-                ArgumentList = { "-c", "exec \"$0\" <\"$1\" 1<\"$2\"", _home.Bin("jsmail-queue"), _dir[msg], _dir["env"] },
-                UseShellExecute = false,
-            };
-            using var p = Process.Start(psi)!;
+            using var p = TestSupport.Run.Start("/bin/bash", ["-c", "exec \"$0\" <\"$1\" 1<\"$2\"", _home.Bin("jsmail-queue"), _dir[msg], _dir["env"]]);
             var delay = Stopwatch.GetTimestamp() + (long)(rng.NextDouble() * (msg == "small" ? 12 : 40) * Stopwatch.Frequency / 1000);
             while (Stopwatch.GetTimestamp() < delay && !p.HasExited) Thread.SpinWait(50);
             if (!p.HasExited)

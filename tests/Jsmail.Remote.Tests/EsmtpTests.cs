@@ -358,8 +358,7 @@ public class EsmtpTests : IDisposable
         var dump = _dir["sink"];
         Directory.CreateDirectory(dump);
         Run.Shell("chmod 777 \"$1\"", args: dump);
-        using var sink = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/sbin/smtp-sink",
-            ["-u", "nobody", "-d", dump + "/%M.", "-h", "sink.test", $"127.0.0.1:{port}", "10"]) { UseShellExecute = false })!;
+        using var sink = Run.Start("/usr/sbin/smtp-sink", ["-u", "nobody", "-d", dump + "/%M.", "-h", "sink.test", $"127.0.0.1:{port}", "10"]);
         try
         {
             Wait.Until(() => Ports.Listening(port), 5, pollMs: 25);

@@ -24,10 +24,7 @@ public sealed class StubPeer : IDisposable
         config["clients"] = _dir["clients"];
         config.TryAdd("timeout", 30);
         File.WriteAllText(_dir["config.json"], config.ToJsonString());
-        var psi = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "peers", "smtp_stub.py"));
-        psi.ArgumentList.Add(_dir["config.json"]);
-        _process = Process.Start(psi)!;
+        _process = Run.Start("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "peers", "smtp_stub.py"), _dir["config.json"]]);
         for (var i = 0; i < 200 && !File.Exists(_dir["port"]); i++) Thread.Sleep(25);
         if (!File.Exists(_dir["port"])) throw new InvalidOperationException("the stub SMTP peer did not start");
         Port = int.Parse(File.ReadAllText(_dir["port"]));
@@ -117,10 +114,7 @@ public sealed class DnsServer : IDisposable
         File.WriteAllText(_dir["dnsmasq.conf"], string.Join("\n",
             new[] { $"port={Port}", "listen-address=127.0.0.1", "bind-interfaces", "no-resolv", "no-hosts", "no-poll",
                 "local=/test/", "keep-in-foreground", "user=root", $"pid-file={_dir["pid"]}" }.Concat(lines)) + "\n");
-        var psi = new ProcessStartInfo("/usr/sbin/dnsmasq") { UseShellExecute = false, RedirectStandardError = true };
-        psi.ArgumentList.Add("-C");
-        psi.ArgumentList.Add(_dir["dnsmasq.conf"]);
-        _process = Process.Start(psi)!;
+        _process = Run.Start("/usr/sbin/dnsmasq", ["-C", _dir["dnsmasq.conf"]], redirect: Redirect.Error);
         for (var i = 0; i < 200 && !File.Exists(_dir["pid"]); i++) Thread.Sleep(25);
         if (_process.HasExited) throw new InvalidOperationException("dnsmasq: " + _process.StandardError.ReadToEnd());
     }
@@ -152,10 +146,7 @@ public sealed class AiosmtpdPeer : IDisposable
         config["out"] = _dir["out"];
         config.TryAdd("timeout", 30);
         File.WriteAllText(_dir["config.json"], config.ToJsonString());
-        var psi = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "peers", "aiosmtpd_peer.py"));
-        psi.ArgumentList.Add(_dir["config.json"]);
-        _process = Process.Start(psi)!;
+        _process = Run.Start("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "peers", "aiosmtpd_peer.py"), _dir["config.json"]]);
         for (var i = 0; i < 400 && !File.Exists(_dir["port"]) && !_process.HasExited; i++) Thread.Sleep(25);
         if (!File.Exists(_dir["port"])) throw new InvalidOperationException("aiosmtpd did not start");
         Port = int.Parse(File.ReadAllText(_dir["port"]));

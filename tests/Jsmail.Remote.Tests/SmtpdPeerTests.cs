@@ -33,12 +33,9 @@ public sealed class SmtpdPeerTests : IDisposable
         File.SetUnixFileMode(_dir["run"], (UnixFileMode)0x1ED);
 
         _port = Ports.Free();
-        var psi = new ProcessStartInfo("tcpserver") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-R", "-H", "-l", "mx.x.test", "-c", "4", "127.0.0.1", _port.ToString(), _dir["run"] })
-            psi.ArgumentList.Add(a);
-        foreach (var name in new[] { "RELAYCLIENT", "QMAILQUEUE", "JSMAIL_COMPAT", "DATABYTES", "SMTPCHECK", "SUBMISSION" })
-            psi.Environment.Remove(name);
-        _tcpserver = Process.Start(psi)!;
+        _tcpserver = Run.Start("tcpserver", ["-R", "-H", "-l", "mx.x.test", "-c", "4", "127.0.0.1", _port.ToString(), _dir["run"]],
+            env: new[] { "RELAYCLIENT", "QMAILQUEUE", "JSMAIL_COMPAT", "DATABYTES", "SMTPCHECK", "SUBMISSION" }.ToDictionary(n => n, _ => (string?)null),
+            redirect: Redirect.Error | Redirect.Output);
         Ports.WaitForListener(_port, "tcpserver");
         _sender.WriteControl("smtproutes", $"x.test:127.0.0.1:{_port}\n");
     }

@@ -53,9 +53,7 @@ public sealed class SmtpSink : IDisposable
             probe.Start();
             Port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
-        var psi = new ProcessStartInfo("/usr/sbin/smtp-sink") { UseShellExecute = false, RedirectStandardError = true };
-        foreach (var a in new[] { "-u", "nobody", "-D", DumpPath, $"127.0.0.1:{Port}", "10" }) psi.ArgumentList.Add(a);
-        _process = Process.Start(psi)!;
+        _process = Run.Start("/usr/sbin/smtp-sink", ["-u", "nobody", "-D", DumpPath, $"127.0.0.1:{Port}", "10"], redirect: Redirect.Error);
         var up = SendHarness.WaitUntil(() =>
         {
             try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return true; }
@@ -94,10 +92,7 @@ public sealed class ScriptedPeer : IDisposable
             ["replies"] = new System.Text.Json.Nodes.JsonObject { ["EHLO"] = ehloReply },
         };
         File.WriteAllText(_dir["config.json"], config.ToJsonString());
-        var psi = new ProcessStartInfo("/usr/bin/python3") { UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "peers", "smtp_stub.py"));
-        psi.ArgumentList.Add(_dir["config.json"]);
-        _process = Process.Start(psi)!;
+        _process = Run.Start("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "peers", "smtp_stub.py"), _dir["config.json"]]);
         if (!Wait.Until(() => File.Exists(_dir["port"]), 10)) throw new InvalidOperationException("the stub SMTP peer did not start");
         Port = int.Parse(File.ReadAllText(_dir["port"]));
     }

@@ -49,14 +49,9 @@ public sealed class SendHarness : IDisposable
     public void Start(params string[] args)
     {
         var quoted = string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
-        var psi = new ProcessStartInfo("/bin/bash")
-        {
-            ArgumentList = { "-c", $"cd / && exec {Home.Bin("qmail-start")} {quoted} >>{LogPath} 2>&1 </dev/null" },
-            UseShellExecute = false,
-        };
-        psi.Environment["PATH"] = Home.Path + "/bin:" + System.Environment.GetEnvironmentVariable("PATH");
-        foreach (var (k, v) in Environment) psi.Environment[k] = v;
-        _start = Process.Start(psi)!;
+        var env = new Dictionary<string, string?> { ["PATH"] = Home.Path + "/bin:" + System.Environment.GetEnvironmentVariable("PATH") };
+        foreach (var (k, v) in Environment) env[k] = v;
+        _start = Run.Start("/bin/bash", ["-c", $"cd / && exec {Home.Bin("qmail-start")} {quoted} >>{LogPath} 2>&1 </dev/null"], env);
     }
 
     /// <summary>The pid of qmail-send (jsmail-start execs into it).</summary>

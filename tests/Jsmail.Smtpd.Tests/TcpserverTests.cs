@@ -29,15 +29,9 @@ public sealed class TcpserverTests : IDisposable
         r.ExitCode.Should().Be(0, r.Err);
 
         _port = Ports.Free();
-        var psi = new ProcessStartInfo("tcpserver")
-        {
-            UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true,
-        };
-        foreach (var a in new[] { "-R", "-H", "-l", "mx.example", "-x", _dir["rules.cdb"], "-c", "10", "127.0.0.1", _port.ToString(), _h.Home.Bin("qmail-smtpd") })
-            psi.ArgumentList.Add(a);
-        foreach (var (k, v) in SmtpdHome.BaseEnvironment(compat: false))
-            if (k.StartsWith("TCP")) psi.Environment.Remove(k); else if (v == null) psi.Environment.Remove(k);
-        _server = Process.Start(psi)!;
+        _server = Run.Start("tcpserver", ["-R", "-H", "-l", "mx.example", "-x", _dir["rules.cdb"], "-c", "10", "127.0.0.1", _port.ToString(), _h.Home.Bin("qmail-smtpd")],
+            env: SmtpdHome.BaseEnvironment(compat: false).Where(kv => kv.Key.StartsWith("TCP") || kv.Value == null).ToDictionary(kv => kv.Key, _ => (string?)null),
+            redirect: Redirect.Error | Redirect.Output);
         Ports.WaitForListener(_port, "tcpserver");
     }
 

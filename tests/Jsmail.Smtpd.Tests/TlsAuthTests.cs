@@ -36,12 +36,9 @@ public sealed class TlsAuthTests : IDisposable
         var r = Run.Process("tcprules", [_dir[name + ".cdb"], _dir[name + ".tmp"]], Encoding.ASCII.GetBytes(rules));
         r.ExitCode.Should().Be(0, r.Err);
         var port = Ports.Free();
-        var psi = new ProcessStartInfo("tcpserver") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in new[] { "-R", "-H", "-l", "mx.example", "-x", _dir[name + ".cdb"], "-c", "10", "127.0.0.1", port.ToString(), runScript ?? _dir["run"] })
-            psi.ArgumentList.Add(a);
-        foreach (var (k, v) in SmtpdHome.BaseEnvironment(compat: false))
-            if (k.StartsWith("TCP") || v == null) psi.Environment.Remove(k);
-        _servers.Add(Process.Start(psi)!);
+        _servers.Add(Run.Start("tcpserver", ["-R", "-H", "-l", "mx.example", "-x", _dir[name + ".cdb"], "-c", "10", "127.0.0.1", port.ToString(), runScript ?? _dir["run"]],
+            env: SmtpdHome.BaseEnvironment(compat: false).Where(kv => kv.Key.StartsWith("TCP") || kv.Value == null).ToDictionary(kv => kv.Key, _ => (string?)null),
+            redirect: Redirect.Error | Redirect.Output));
         Ports.WaitForListener(port, "tcpserver");
         return port;
     }

@@ -8,29 +8,29 @@ public sealed record RunResult(int ExitCode, byte[] Stdout, byte[] Stderr, bool 
     public string Err => System.Text.Encoding.UTF8.GetString(Stderr);
 }
 
+/// <summary>Which of a started process's standard streams are pipes to the test (the others are the test's own).</summary>
+[Flags]
+public enum Redirect
+{
+    None = 0,
+    Input = 1,
+    Output = 2,
+    Error = 4,
+}
+
 /// <summary>
-/// Runs a real process with bytes on stdin and a bounded wait. File
-/// descriptors beyond 0-2 are set up with a shell: Run.Shell("exec prog 1&lt;env").
+/// The one way tests and benchmarks start processes (Jsmail.Peers.Tests checks
+/// that there is no other): runs a real process with bytes on stdin and a
+/// bounded wait, or starts one that runs beside the test. An outside program
+/// must be named in scripts/peers.list (PeerList). File descriptors beyond 0-2
+/// are set up with a shell: Run.Shell("exec prog 1&lt;env").
 /// </summary>
 public static class Run
 {
     public static RunResult Process(string file, IEnumerable<string> args, byte[]? stdin = null,
         IDictionary<string, string?>? env = null, string? cwd = null, int timeoutMs = 60_000)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = cwd ?? Environment.CurrentDirectory,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        if (env != null)
-            foreach (var (k, v) in env)
-                if (v == null) psi.Environment.Remove(k); else psi.Environment[k] = v;
-
-        using var p = System.Diagnostics.Process.Start(psi)!;
+        using var p = Start(file, args, env, cwd ?? Environment.CurrentDirectory, Redirect.Input | Redirect.Output | Redirect.Error);
         var outTask = ReadAllAsync(p.StandardOutput.BaseStream);
         var errTask = ReadAllAsync(p.StandardError.BaseStream);
         try
@@ -54,6 +54,30 @@ public static class Run
         IDictionary<string, string?>? env = null, string? cwd = null, int timeoutMs = 60_000,
         params string[] args) =>
         Process("/bin/bash", new[] { "-c", script, "bash" }.Concat(args), stdin, env, cwd, timeoutMs);
+
+    /// <summary>
+    /// Starts a process that runs beside the test (a server, a supervised
+    /// tree); the caller waits for it or kills it. <paramref name="env"/>
+    /// changes the test's environment: a null value removes the variable.
+    /// </summary>
+    public static System.Diagnostics.Process Start(string file, IEnumerable<string> args,
+        IDictionary<string, string?>? env = null, string? cwd = null, Redirect redirect = Redirect.None)
+    {
+        PeerList.RequireListed(file);
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = redirect.HasFlag(Redirect.Input),
+            RedirectStandardOutput = redirect.HasFlag(Redirect.Output),
+            RedirectStandardError = redirect.HasFlag(Redirect.Error),
+            UseShellExecute = false,
+        };
+        if (cwd != null) psi.WorkingDirectory = cwd;
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        if (env != null)
+            foreach (var (k, v) in env)
+                if (v == null) psi.Environment.Remove(k); else psi.Environment[k] = v;
+        return System.Diagnostics.Process.Start(psi)!;
+    }
 
     private static async Task<byte[]> ReadAllAsync(Stream s)
     {

@@ -50,13 +50,8 @@ public sealed class ToolHome : IDisposable
 
     public void Start()
     {
-        var psi = new ProcessStartInfo("/bin/bash")
-        {
-            ArgumentList = { "-c", $"cd / && exec {Home.Bin("qmail-start")} >>{LogPath} 2>&1 </dev/null" },
-            UseShellExecute = false,
-        };
-        psi.Environment["PATH"] = Home.Path + "/bin:" + Environment.GetEnvironmentVariable("PATH");
-        _start = Process.Start(psi)!;
+        _start = Run.Start("/bin/bash", ["-c", $"cd / && exec {Home.Bin("qmail-start")} >>{LogPath} 2>&1 </dev/null"],
+            env: new Dictionary<string, string?> { ["PATH"] = Home.Path + "/bin:" + Environment.GetEnvironmentVariable("PATH") });
     }
 
     /// <summary>TERM to qmail-send, which finishes its deliveries and exits; waits for it.</summary>
