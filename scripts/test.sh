@@ -8,6 +8,8 @@
 #  4. dotnet test of every tests/*/*.Tests.csproj, one after another, with
 #     JSMAIL_PUBLISHED=<repo>/artifacts/publish, results in artifacts/test-results.
 #
+# With --peers-only it does step 1 alone (and its summary line).
+#
 # Its last line is always the sum over all projects: "N passed, N failed", with
 # ", N skipped" when some were skipped. A step that fails without test results
 # (the build, the publish, a peer install, a test host that crashed) counts as
@@ -52,6 +54,10 @@ peers() {
   [ "$rc" = 0 ] || [ "$missing" -gt 0 ] || broke "scripts/install-peers.sh exited $rc"
 }
 peers
+if [ "${1:-}" = --peers-only ]; then
+  summary || exit 1
+  exit 0
+fi
 
 # ------------------------------------------------------------- 2. build, 3. publish
 step "dotnet build"
