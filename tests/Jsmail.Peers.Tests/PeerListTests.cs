@@ -25,7 +25,8 @@ public class PeerListTests
     {
         var uses = TestSources.ProgramsHandedToRun();
         uses.Select(u => u.Name).Should().Contain("/usr/bin/python3", "the scan must find Run's calls");
-        Unlisted(uses).Should().BeEmpty("an outside program a test starts must be in scripts/peers.list");
+        var unlisted = Unlisted(uses);
+        unlisted.Should().BeEmpty("an outside program a test starts must be in scripts/peers.list");
     }
 
     [Fact]
@@ -33,9 +34,10 @@ public class PeerListTests
     {
         var scripts = TestSources.ShellScripts();
         var functions = scripts.SelectMany(s => ShellCommands.Functions(s.Text)).ToHashSet();
-        var uses = scripts.SelectMany(s => ShellCommands.Of(s.Text, functions).Select(c => new Use(c, s.Where))).ToList();
+        var uses = scripts.SelectMany(s => ShellCommands.Of(s.Text, functions).Select(c => new Use(c.Name, s.At(c.Line)))).ToList();
         uses.Select(u => u.Name).Should().Contain("openssl", "the scan must find the shell scripts");
-        Unlisted(uses).Should().BeEmpty("a program a test's or a benchmark's shell script runs must be in scripts/peers.list");
+        var unlisted = Unlisted(uses);
+        unlisted.Should().BeEmpty("a program a test's or a benchmark's shell script runs must be in scripts/peers.list");
     }
 
     [Fact]
@@ -44,22 +46,21 @@ public class PeerListTests
         var standard = StandardModules();
         var local = TestSources.LocalModules();
         var uses = TestSources.PythonCode()
-            .SelectMany(c => PythonImports.Of(c.Text).Select(m => new Use(m, c.Where)))
+            .SelectMany(c => PythonImports.Of(c.Text).Select(m => new Use(m.Name, c.At(m.Line))))
             .ToList();
         uses.Select(u => u.Name).Should().Contain("aiosmtpd", "the scan must find the Python code");
-        string.Join('\n', uses.Where(u => !standard.Contains(u.Name) && !local.Contains(u.Name) && !PeerList.NamesModule(u.Name))
-                .Select(u => $"{u.Where}: {u.Name}").Distinct())
-            .Should().BeEmpty("a module that is not in Python's standard library must be in scripts/peers.list as python3:MODULE");
+        var unlisted = Report(uses.Where(u => !standard.Contains(u.Name) && !local.Contains(u.Name) && !PeerList.NamesModule(u.Name)));
+        unlisted.Should().BeEmpty("a module that is not in Python's standard library must be in scripts/peers.list as python3:MODULE");
     }
 
     [Fact]
     public void Run_refuses_an_outside_program_the_list_does_not_name()
     {
         // computed, not literal: the source scan above would count a literal as a use
-        var unlisted = string.Concat("jsmail-peers-test-", "unlisted");
-        var start = () => Run.Process(unlisted, []);
+        var name = string.Concat("jsmail-peers-test-", "unlisted");
+        var start = () => Run.Process(name, []);
         start.Should().Throw<InvalidOperationException>().WithMessage("*scripts/peers.list*");
-        var absolute = () => Run.Start("/usr/bin/" + unlisted, []);
+        var absolute = () => Run.Start("/usr/bin/" + name, []);
         absolute.Should().Throw<InvalidOperationException>().WithMessage("*scripts/peers.list*");
     }
 
@@ -88,9 +89,9 @@ public class PeerListTests
 
     /// <summary>"where: name" of each use of an unlisted outside program, one a line ("" when none).</summary>
     private static string Unlisted(IEnumerable<Use> uses) =>
-        string.Join('\n', uses.Where(u => PeerList.IsOutsideProgram(u.Name) && !IsJsmails(u.Name) && !PeerList.Names(u.Name))
-            .Select(u => $"{u.Where}: {u.Name}")
-            .Distinct());
+        Report(uses.Where(u => PeerList.IsOutsideProgram(u.Name) && !IsJsmails(u.Name) && !PeerList.Names(u.Name)));
+
+    private static string Report(IEnumerable<Use> uses) => string.Join('\n', uses.Select(u => $"{u.Where}: {u.Name}").Distinct());
 
     /// <summary>
     /// A program jsmail builds, named as a test home's bin has it: jsmail-x,

@@ -46,7 +46,8 @@ public static partial class ShellCommands
     [GeneratedRegex(@"<<-?[ \t]*['""]?([A-Za-z_][A-Za-z0-9_]*)")]
     private static partial Regex HereDocument();
 
-    public static IEnumerable<string> Of(string script, IReadOnlySet<string> functions)
+    /// <summary>The command words, each with its line in the script (from 0).</summary>
+    public static IEnumerable<(string Name, int Line)> Of(string script, IReadOnlySet<string> functions)
     {
         script = Unquoted(WithoutHereDocumentEnds(Comment().Replace(script, "")));
         foreach (Match start in CommandStart().Matches(script))
@@ -65,17 +66,17 @@ public static partial class ShellCommands
                     continue;
                 }
                 if (IsProgram(word.Value) && !functions.Contains(word.Value))
-                    yield return word.Value;
+                    yield return (word.Value, script.AsSpan(0, word.Index).Count('\n'));
                 break;
             }
         }
     }
 
-    /// <summary>The script without the lines that end its here-documents (their text is kept: a script the script writes).</summary>
+    /// <summary>The script with the lines that end its here-documents blanked (their text is kept: a script the script writes).</summary>
     private static string WithoutHereDocumentEnds(string script)
     {
         var ends = HereDocument().Matches(script).Select(m => m.Groups[1].Value).ToHashSet();
-        return ends.Count == 0 ? script : string.Join('\n', script.Split('\n').Where(line => !ends.Contains(line.Trim())));
+        return ends.Count == 0 ? script : string.Join('\n', script.Split('\n').Select(line => ends.Contains(line.Trim()) ? "" : line));
     }
 
     /// <summary>

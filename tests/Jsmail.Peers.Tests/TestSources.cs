@@ -6,8 +6,12 @@ namespace Jsmail.Peers.Tests;
 /// <summary>A name a source uses, and where ("tests/X/Y.cs:12").</summary>
 public sealed record Use(string Name, string Where);
 
-/// <summary>A piece of code in another language (shell, Python) found in a source, and where.</summary>
-public sealed record Embedded(string Text, string Where);
+/// <summary>A piece of code in another language (shell, Python) found in a source, and the line of the source it starts on.</summary>
+public sealed record Embedded(string Text, string File, int Line)
+{
+    /// <summary>"file:line" of a line of the code (from 0).</summary>
+    public string At(int line) => $"{File}:{Line + line}";
+}
 
 /// <summary>
 /// The sources of tests/ and bench/ (C#, shell, Python; build output left
@@ -71,7 +75,7 @@ public static partial class TestSources
     /// </summary>
     public static List<Embedded> ShellScripts()
     {
-        var scripts = Files(".sh").Select(f => new Embedded(File.ReadAllText(f), Relative(f) + ":1")).ToList();
+        var scripts = Files(".sh").Select(f => new Embedded(File.ReadAllText(f), Relative(f), 1)).ToList();
         foreach (var f in Files(".cs"))
         {
             var source = File.ReadAllText(f);
@@ -80,18 +84,18 @@ public static partial class TestSources
             foreach (Match m in ShellCall().Matches(code))
             {
                 var end = FirstArgumentEnd(code, m.Index + m.Length);
-                scripts.AddRange(literals.Where(l => l.Start >= m.Index + m.Length && l.End <= end).Select(l => new Embedded(l.Text, Where(f, l))));
+                scripts.AddRange(literals.Where(l => l.Start >= m.Index + m.Length && l.End <= end).Select(l => Embed(f, l)));
             }
             for (var i = 1; i + 1 < literals.Count; i++)
                 if (literals[i].Text == "-c" && Shells.Contains(literals[i - 1].Text))
-                    scripts.Add(new Embedded(literals[i + 1].Text, Where(f, literals[i + 1])));
+                    scripts.Add(Embed(f, literals[i + 1]));
             foreach (var l in literals)
             {
                 if (l.Text.StartsWith("#!", StringComparison.Ordinal) && l.Text.Split('\n')[0].EndsWith("sh", StringComparison.Ordinal))
-                    scripts.Add(new Embedded(l.Text, Where(f, l)));
+                    scripts.Add(Embed(f, l));
                 if (l.Text.StartsWith('|'))
                     foreach (var line in l.Text.Split('\n', '\0').Where(line => line.StartsWith('|')))
-                    scripts.Add(new Embedded(line[1..], Where(f, l)));
+                    scripts.Add(Embed(f, l) with { Text = line[1..] });
             }
         }
         return scripts;
@@ -100,9 +104,9 @@ public static partial class TestSources
     /// <summary>Python code: tests' .py files, every C# literal (Python code is the only kind that imports), and the shell scripts' python3 -c programs.</summary>
     public static List<Embedded> PythonCode()
     {
-        var code = Files(".py").Concat(Files(".sh")).Select(f => new Embedded(File.ReadAllText(f), Relative(f) + ":1")).ToList();
+        var code = Files(".py").Concat(Files(".sh")).Select(f => new Embedded(File.ReadAllText(f), Relative(f), 1)).ToList();
         foreach (var f in Files(".cs"))
-            code.AddRange(CSharpStrings.Read(File.ReadAllText(f)).Select(l => new Embedded(l.Text, Where(f, l))));
+            code.AddRange(CSharpStrings.Read(File.ReadAllText(f)).Select(l => Embed(f, l)));
         return code;
     }
 
@@ -131,6 +135,9 @@ public static partial class TestSources
     }
 
     private static string Where(string file, Literal l) => $"{Relative(file)}:{l.Line}";
+
+    /// <summary>A literal's text as code; a multi-line raw literal's text starts on the line after its quotes.</summary>
+    private static Embedded Embed(string file, Literal l) => new(l.Text, Relative(file), l.Line + (l.Text.Contains('\n') ? 1 : 0));
 
     private static string Where(string file, string code, int index) => $"{Relative(file)}:{1 + code.AsSpan(0, index).Count('\n')}";
 }
