@@ -4,10 +4,11 @@ namespace Jsmail.Peers.Tests;
 
 /// <summary>
 /// The words in command position of a shell script: at the start of a line,
-/// after ; &amp; | &amp;&amp; || ( { $( ` ! and after the keywords that start a
-/// command list, past variable assignments and exec. Words that are no
-/// program of their own (builtins, keywords, the script's functions,
-/// expansions, paths the test made) are left out.
+/// after ; &amp; | &amp;&amp; || ( { $( and `, past variable assignments and the
+/// words a command may follow (exec, then, do, !, ...); comments, quoted text
+/// and arithmetic are left out first. Words that are no program of their own
+/// (builtins, the script's functions, expansions) are left out too. A reader
+/// for the scripts tests write, not a shell parser.
 /// </summary>
 public static partial class ShellCommands
 {

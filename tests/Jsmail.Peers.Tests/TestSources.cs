@@ -95,7 +95,7 @@ public static partial class TestSources
                     scripts.Add(Embed(f, l));
                 if (l.Text.StartsWith('|'))
                     foreach (var line in l.Text.Split('\n', '\0').Where(line => line.StartsWith('|')))
-                    scripts.Add(Embed(f, l) with { Text = line[1..] });
+                        scripts.Add(Embed(f, l) with { Text = line[1..] });
             }
         }
         return scripts;
