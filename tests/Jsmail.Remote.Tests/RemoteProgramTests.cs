@@ -122,6 +122,18 @@ public class RemoteProgramTests : IDisposable
         peer.Received.Should().NotContain(message.Split('\n')[^1]);
     }
 
+    [Theory]
+    [InlineData("Subject: x\n\nends in a lone CR\r", "Subject: x\r\n\r\nends in a lone CR\r\n.\r\n")]
+    [InlineData("", ".\r\n")]
+    public void A_message_file_whose_last_line_ends_is_sent(string message, string data)
+    {
+        // The check before DATA agrees with the encoder: a trailing lone CR ends a line, nothing is no line.
+        using var peer = new StubPeer();
+        RouteTo(peer);
+        Remote(message, true, "x.test", "a@b", "c@x.test").Out.Should().StartWith("r|K");
+        peer.Received.Should().Contain("DATA\r\n" + data + "QUIT\r\n");
+    }
+
     [Fact]
     public void Partial_final_line_from_a_pipe_is_refused_at_its_end()
     {
