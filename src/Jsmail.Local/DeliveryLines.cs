@@ -37,11 +37,18 @@ public sealed class DeliveryLines
         return [];
     }
 
-    /// <summary>host before its n-th last '.', or all of it when it has fewer dots.</summary>
+    /// <summary>
+    /// host cut n times at its last '.'; a cut with no '.' left keeps what the cut before
+    /// left, so "d.example" gives "d" at every level from 1 on (qmail-local's HOST2..HOST4).
+    /// </summary>
     public static byte[] Before(ReadOnlySpan<byte> host, int n)
     {
-        for (var i = host.Length - 1; i >= 0; i--)
-            if (host[i] == (byte)'.' && --n == 0) return host[..i].ToArray();
+        for (; n > 0; n--)
+        {
+            var dot = host.LastIndexOf((byte)'.');
+            if (dot < 0) break;
+            host = host[..dot];
+        }
         return host.ToArray();
     }
 

@@ -14,7 +14,7 @@ internal sealed class Destination(RemoteSettings settings)
     public (List<MailHost> Hosts, int Port, Route? Route)? Resolve(byte[] hostBytes, Report report)
     {
         var host = Encoding.Latin1.GetString(hostBytes);
-        var route = Routes.Find(settings.SmtpRoutes, hostBytes);
+        var route = Routes.Find(settings.SmtpRoutes, hostBytes, settings.Compat);
         var port = route?.Port ?? Routes.SmtpPort;
         var target = route?.Relay ?? host;
         var ipv6 = !settings.Compat;

@@ -69,6 +69,8 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
                 report.Add(letter == 'D' ? 'h' : 's', Report.About("", ip, " does not like recipient", r.Text));
             }
             if (!anyAccepted) { Quit('D', "Giving up on ", "", null); return; }
+            // Known now only for a file; from a pipe, Blast finds it after DATA, as qmail-remote does.
+            if (message.EndsInPartialLine) { Quit('D', PartialLine); return; }
 
             smtp.Command("DATA");
             var data = smtp.ReadReply();
@@ -193,6 +195,8 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
 
     private static bool IsEightBit(byte[] address) => address.AsSpan().IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0;
 
+    private const string PartialLine = "SMTP cannot transfer messages with partial final lines. (#5.6.2)\n";
+
     /// <summary>Sends the message and the final dot; false when it cannot (reported).</summary>
     private bool Blast(MessageSource message)
     {
@@ -213,7 +217,7 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
         output.Clear();
         if (!encoder.TryFinish(output))
         {
-            report.Add('D', "SMTP cannot transfer messages with partial final lines. (#5.6.2)\n");
+            report.Add('D', PartialLine);
             return false;
         }
         smtp.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output));
@@ -241,6 +245,23 @@ internal sealed class MessageSource
     }
 
     public bool HasEightBit => _eightBit ??= ScanForEightBit();
+
+    /// <summary>
+    /// True when the message is a file whose last byte ends no line, which
+    /// DataEncoder would refuse at the end (a trailing lone CR counts as a line
+    /// end there, an empty message is a dot alone); false when not a file.
+    /// </summary>
+    public bool EndsInPartialLine
+    {
+        get
+        {
+            if (Size is not > 0) return false;
+            Span<byte> last = stackalloc byte[1];
+            var read = Libc.Lseek(0, _start + Size.Value - 1, 0) >= 0 && Libc.Read(0, last) == 1;
+            Rewind();
+            return read && last[0] is not ((byte)'\n' or (byte)'\r');
+        }
+    }
 
     private bool ScanForEightBit()
     {

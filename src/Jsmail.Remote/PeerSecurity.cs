@@ -54,7 +54,8 @@ internal sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls
     /// control/remoteauth: <c>relay:user:password</c> a line (the password is
     /// the rest of the line, colons and all); a line starting with <c>!</c>
     /// also allows the credentials without TLS. The relay is the name (or IP)
-    /// written in smtproutes, compared without case; the later line wins.
+    /// written in smtproutes (brackets and all for a literal), compared without
+    /// case; the later line wins.
     /// </summary>
     public static Credentials? For(IEnumerable<byte[]> lines, ReadOnlySpan<byte> relay)
     {
@@ -64,8 +65,8 @@ internal sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls
             var line = raw.AsSpan();
             var plain = line.Length > 0 && line[0] == (byte)'!';
             if (plain) line = line[1..];
-            var c1 = line.IndexOf((byte)':');
-            if (c1 < 0) continue;
+            var c1 = Routes.RelayLength(line, compat: false); // "[IPv6:...]" as smtproutes writes it
+            if (c1 == line.Length) continue;
             var c2 = line[(c1 + 1)..].IndexOf((byte)':');
             if (c2 < 0) continue;
             if (!AsciiEquals(line[..c1], relay)) continue;

@@ -185,14 +185,24 @@ public class CodecTests
         env["EXT2"].Should().Be("b-c-d");
         env["EXT3"].Should().Be("c-d");
         env["EXT4"].Should().Be("d");
-        env["HOST2"].Should().Be("mx.mail.example");
-        env["HOST3"].Should().Be("mx.mail");
-        env["HOST4"].Should().Be("mx");
         env["RPLINE"].Should().Be("Return-Path: <\"s b\"@x>\n");
         env["DTLINE"].Should().Be("Delivered-To: joe-a-b-c-d@mx.mail.example.com\n");
         env["UFLINE"].Should().Be("From s-b@x Fri Jan 05 09:07:03 2024\n");
         env["RECIPIENT"].Should().Be("joe-a-b-c-d@mx.mail.example.com");
-        DeliveryLines.Before(B("a.b"), 3).Should().Equal(B("a.b"));
+    }
+
+    // Each level cuts the one before at its last '.'; with no '.' left it keeps that value (interfaces §5.3).
+    [Theory]
+    [InlineData("mx.mail.example.com", "mx.mail.example", "mx.mail", "mx")]
+    [InlineData("a.b.c.d.e", "a.b.c.d", "a.b.c", "a.b")]
+    [InlineData("d.example", "d", "d", "d")]
+    [InlineData("example", "example", "example", "example")]
+    [InlineData("a.b", "a", "a", "a")]
+    public void Host_levels_follow_qmail(string host, string host2, string host3, string host4)
+    {
+        var a = LocalArgs.Parse(new[] { "joe", "/home/joe", "joe", "", "", host, "s@x", "./M" }.Select(B).ToList())!;
+        var env = new DeliveryLines(a, 1704445623).Environment(a).ToDictionary(e => e.Name, e => S(e.Value));
+        (env["HOST"], env["HOST2"], env["HOST3"], env["HOST4"]).Should().Be((host, host2, host3, host4));
     }
 
     [Theory] // §16 item 29

@@ -199,6 +199,42 @@ public class LocalProgramTests(LocalHomeFixture fixture) : IClassFixture<LocalHo
         (r.ExitCode, r.Err).Should().Be((100, "Unable to forward message: envelope address too long for qq (#5.1.3).\n"));
     }
 
+    private string QueueThatReadsNothing(int exitCode)
+    {
+        var q = Path.Combine(_dir.Path, $"queue-exit-{exitCode}");
+        File.WriteAllText(q, $"#!/bin/sh\nexit {exitCode}\n");
+        File.SetUnixFileMode(q, (UnixFileMode)0x1ED);
+        return q;
+    }
+
+    [Fact]
+    public void Forward_follows_the_exit_of_a_queue_program_that_reads_nothing()
+    {
+        // It exits before or after our writes, by chance: the broken pipe must never decide the outcome.
+        DotQmail(".qmail", "&a@x\n");
+        var queue = QueueThatReadsNothing(0);
+        for (var run = 0; run < 50; run++)
+        {
+            var r = Local("u", "", "", env: new() { ["QMAILQUEUE"] = queue });
+            (r.ExitCode, r.Err).Should().Be((0, ""), $"run {run}");
+            r.Out.Should().MatchRegex(@"^did 0\+1\+0\nqp \d+\n$");
+        }
+    }
+
+    [Theory]
+    [InlineData(31, 100, "mail server permanently rejected message (#5.3.0)")]
+    [InlineData(53, 111, "qq write error or disk full (#4.3.0)")]
+    public void Forward_refused_by_a_queue_program_that_reads_nothing_reports_its_exit(int exit, int code, string text)
+    {
+        DotQmail(".qmail", "&a@x\n");
+        var queue = QueueThatReadsNothing(exit);
+        for (var run = 0; run < 10; run++)
+        {
+            var r = Local("u", "", "", env: new() { ["QMAILQUEUE"] = queue });
+            (r.ExitCode, r.Err).Should().Be((code, $"Unable to forward message: {text}.\n"), $"run {run}");
+        }
+    }
+
     [Fact]
     public void Nul_in_a_line_ends_it_as_in_qmails_c_strings()
     {

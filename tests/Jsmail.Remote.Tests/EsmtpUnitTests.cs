@@ -38,6 +38,8 @@ public class CredentialsTests
     [InlineData("relay.test:nopassword", "relay.test", null, null, false)]
     [InlineData("other.test:u:p", "relay.test", null, null, false)]
     [InlineData("relay.test.evil:u:p", "relay.test", null, null, false)]
+    [InlineData("[IPv6:2001:db8::1]:u:p:q", "[ipv6:2001:DB8::1]", "u", "p:q", false)]
+    [InlineData("[192.0.2.1]:u:p", "[192.0.2.1]", "u", "p", false)]
     public void Reads_relay_user_password_lines(string file, string relay, string? user, string? password, bool withoutTls)
     {
         var c = Credentials.For(file.Split('\n').Select(Encoding.ASCII.GetBytes), Encoding.ASCII.GetBytes(relay));

@@ -107,6 +107,58 @@ public class RemoteProgramTests : IDisposable
             .Should().Be("r|DSMTP cannot transfer messages with partial final lines. (#5.6.2)\n|");
     }
 
+    [Theory]
+    [InlineData("no final newline", true)]
+    [InlineData("Subject: x\n\nlast line", false)]
+    public void Partial_final_line_is_refused_before_DATA(string message, bool compat)
+    {
+        // The message is a file: its last byte says before DATA that it cannot be sent.
+        using var peer = new StubPeer();
+        RouteTo(peer);
+        Remote(message, compat, "x.test", "a@b", "c@x.test").Out
+            .Should().Be("r|DSMTP cannot transfer messages with partial final lines. (#5.6.2)\n|");
+        peer.Transcript.Where(l => l.StartsWith("C: ")).Select(l => l.Split(' ')[1])
+            .Should().NotContain("DATA").And.EndWith("QUIT");
+        peer.Received.Should().NotContain(message.Split('\n')[^1]);
+    }
+
+    [Theory]
+    [InlineData("Subject: x\n\nends in a lone CR\r", "Subject: x\r\n\r\nends in a lone CR\r\n.\r\n")]
+    [InlineData("", ".\r\n")]
+    public void A_message_file_whose_last_line_ends_is_sent(string message, string data)
+    {
+        // The check before DATA agrees with the encoder: a trailing lone CR ends a line, nothing is no line.
+        using var peer = new StubPeer();
+        RouteTo(peer);
+        Remote(message, true, "x.test", "a@b", "c@x.test").Out.Should().StartWith("r|K");
+        peer.Received.Should().Contain("DATA\r\n" + data + "QUIT\r\n");
+    }
+
+    [Fact]
+    public void Partial_final_line_from_a_pipe_is_refused_at_its_end()
+    {
+        // Not seekable: the last byte is known only when read, after DATA.
+        using var peer = new StubPeer();
+        RouteTo(peer);
+        File.WriteAllText(_dir["msg"], "Subject: x\n\nlast line", Encoding.Latin1);
+        var r = Run.Process("/bin/bash", new[] { "-c", "cat \"$MSG\" | \"$0\" \"$@\"", _home.Bin("qmail-remote"), "x.test", "a@b", "c@x.test" },
+            env: new Dictionary<string, string?> { ["MSG"] = _dir["msg"] }, timeoutMs: 60_000);
+        Encoding.Latin1.GetString(r.Stdout).Replace('\0', '|')
+            .Should().Be("r|DSMTP cannot transfer messages with partial final lines. (#5.6.2)\n|");
+        peer.Transcript.Should().Contain("C: DATA");
+    }
+
+    [Fact]
+    public void Delivers_through_a_bracketed_IPv6_route_with_a_port()
+    {
+        using var peer = new StubPeer("::1");
+        _home.WriteControl("smtproutes", $"x.test:[IPv6:::1]:{peer.Port}\n");
+        var (output, code) = Remote(Message, false, "x.test", "a@b", "c@x.test");
+        (output, code).Should().Be(("r|K::1 accepted message.\nRemote host said: 250 ok 1 qp 2\n|", 0));
+        peer.Received.Should().Contain("RCPT TO:<c@x.test>\r\nDATA\r\n");
+        peer.Clients.Should().ContainSingle().Which.Should().StartWith("::1");
+    }
+
     [Fact]
     public void Bare_cr_and_lf_never_reach_the_wire()
     {

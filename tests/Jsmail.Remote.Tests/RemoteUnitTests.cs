@@ -133,6 +133,24 @@ public class RoutesTests
 
     [Fact]
     public void No_routes_means_MX() => Routes.Find(Map(), "x.org"u8).Should().BeNull();
+
+    // A bracketed relay is taken whole before the port; qmail (compat mode) cuts at the first colon,
+    // and so does jsmail for a relay that is not bracketed, a bare IPv6 address too.
+    [Theory]
+    [InlineData("[IPv6:2001:db8::1]", false, "[IPv6:2001:db8::1]", 25)]
+    [InlineData("[IPv6:2001:db8::1]:2525", false, "[IPv6:2001:db8::1]", 2525)]
+    [InlineData("[IPv6:::1]:26", false, "[IPv6:::1]", 26)]
+    [InlineData("[192.0.2.1]:2525", false, "[192.0.2.1]", 2525)]
+    [InlineData("[192.0.2.1]", false, "[192.0.2.1]", 25)]
+    [InlineData("192.0.2.1:2525", false, "192.0.2.1", 2525)]
+    [InlineData("2001:db8::1", false, "2001", 25)]
+    [InlineData("[IPv6:2001:db8::1", false, "[IPv6", 2001)]
+    [InlineData("[IPv6:2001:db8::1]x:2525", false, "[IPv6", 2001)]
+    [InlineData("[IPv6:2001:db8::1]:2525", true, "[IPv6", 2001)]
+    [InlineData("[IPv6:2001:db8::1]", true, "[IPv6", 2001)]
+    [InlineData("[]:2525", false, "[]", 2525)]
+    public void Bracketed_relays_keep_their_colons(string value, bool compat, string relay, int port) =>
+        Routes.Find(Map("x.test:" + value), "x.test"u8, compat).Should().Be(new Route(relay, port));
 }
 
 public class ReplyParserTests

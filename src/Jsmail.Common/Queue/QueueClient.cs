@@ -18,7 +18,7 @@ public sealed class QueueClient : IDisposable
 
     private int _messageFd = -1, _envelopeFd = -1, _errorFd = -1;
     private readonly int _pid = -1;
-    private bool _writeError;
+    private bool _writeError, _readerGone;
     private QueueResult? _failed;
 
     public static string DefaultProgram => "bin/qmail-queue";
@@ -66,11 +66,26 @@ public sealed class QueueClient : IDisposable
     public static QueueClient Open(string home) =>
         Open(home, Environment.GetEnvironmentVariable("QMAILQUEUE"));
 
-    /// <summary>Message bytes. After a write error the rest is dropped and Close reports it.</summary>
+    /// <summary>
+    /// Message bytes. After a write error the rest is dropped and Close reports it;
+    /// after the program stopped reading, the rest is dropped and its exit decides.
+    /// </summary>
     public void Write(ReadOnlySpan<byte> data)
     {
-        if (_failed != null || _writeError || data.IsEmpty) return;
-        if (!Libc.WriteAll(_messageFd, data)) _writeError = true;
+        if (_failed != null || _writeError || _readerGone || data.IsEmpty) return;
+        if (!Libc.WriteAll(_messageFd, data)) NoteWriteFailure();
+    }
+
+    /// <summary>
+    /// EPIPE means the program closed its input, mostly by exiting, which it may do
+    /// before or after our writes by chance: only its exit status can tell whether
+    /// it took the message, so a broken pipe is not an error by itself. Any other
+    /// write failure is ours, and qmail reports it as a read error.
+    /// </summary>
+    private void NoteWriteFailure()
+    {
+        if (Libc.Errno == Libc.EPIPE) _readerGone = true;
+        else _writeError = true;
     }
 
     public Stream MessageStream => new WriteOnlyStream(this);
@@ -93,7 +108,7 @@ public sealed class QueueClient : IDisposable
     {
         if (_failed is { } failed) return failed;
         CloseFd(ref _messageFd);
-        if (!_writeError && !Libc.WriteAll(_envelopeFd, envelope.Encode())) _writeError = true;
+        if (!_writeError && !Libc.WriteAll(_envelopeFd, envelope.Encode())) NoteWriteFailure();
         CloseFd(ref _envelopeFd);
 
         var error = ReadErrorPipe();

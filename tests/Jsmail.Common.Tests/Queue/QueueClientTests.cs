@@ -72,11 +72,20 @@ public class QueueClientTests : IDisposable
     public void A_program_that_dies_by_a_signal_crashed() =>
         Queue(Filter("kill -9 $$")).ToString().Should().Be("Zqq crashed (#4.3.0)");
 
+    // A program that exits without reading its input breaks our pipes (EPIPE) or not, by chance
+    // for a small message and surely for one larger than a pipe holds: its exit status decides.
+    [Theory]
+    [InlineData(0, "")]
+    [InlineData(31, "Dmail server permanently rejected message (#5.3.0)")]
+    [InlineData(53, "Zqq write error or disk full (#4.3.0)")]
+    public void A_program_that_reads_nothing_is_judged_by_its_exit_for_a_large_message(int code, string text) =>
+        Queue(Filter($"exit {code}"), new string('x', 4 << 20)).ToString().Should().Be(text);
+
     [Fact]
-    public void A_program_that_reads_nothing_and_exits_0_is_a_read_error_for_a_large_message()
+    public void A_program_that_reads_nothing_and_exits_0_succeeds_whoever_wins_the_race()
     {
-        // The writes fail with EPIPE once the program is gone: qmail calls that a read error.
-        Queue(Filter("exit 0"), new string('x', 4 << 20)).ToString().Should().Be("Zqq read error (#4.3.0)");
+        var filter = Filter("exit 0");
+        for (var run = 0; run < 50; run++) Queue(filter).ToString().Should().Be("", $"run {run}");
     }
 
     [Fact]
