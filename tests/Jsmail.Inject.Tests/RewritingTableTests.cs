@@ -139,7 +139,7 @@ public sealed class RewritingTableTests
         options ??= new InjectOptions { Strategy = RecipientStrategy.Header, Queue = false };
         var run = new Injection(settings, options);
         var o = new List<byte>();
-        run.Run(MessageInput.FromBytes(L(message)), () => { }, s => o.AddRange(s.ToArray()));
+        run.Run(MessageChunks.FromBytes(L(message)), () => { }, s => o.AddRange(s.ToArray()));
         return (S(o.ToArray()), InjectHome.EnvelopeText(run.Envelope().Encode()));
     }
 
