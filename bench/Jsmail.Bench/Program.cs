@@ -8,7 +8,7 @@ using Jsmail.Common.Os;
 //   jsmail-bench sequential <program> <message> <envelope> [count] [-- program args]
 //   jsmail-bench fill <queue dir> <count> <sender> <recipient> [trigger every]
 //     queues count messages from this one process by the commit protocol
-//     (tests/Jsmail.Send.Tests/QueueFiller.cs), without fsyncs: a backlog made fast
+//     (tests/Jsmail.TestQueue/QueueFiller.cs), without fsyncs: a backlog made fast
 // Programs run through posix_spawn with the message on fd 0 and the envelope on fd 1
 // (a program that writes, such as jsmail-inject -n, gets /dev/null there).
 
@@ -50,7 +50,7 @@ switch (args[0])
     {
         var count = int.Parse(args[2]);
         var every = args.Length > 5 ? int.Parse(args[5]) : 1000;
-        var filler = new Jsmail.Send.Tests.QueueFiller(args[1]);
+        var filler = new Jsmail.TestQueue.QueueFiller(args[1]);
         var message = "Subject: bench\n\nbody\n"u8.ToArray();
         byte[] sender = Encoding.UTF8.GetBytes(args[3]), recipient = Encoding.UTF8.GetBytes(args[4]);
         var sw = Stopwatch.StartNew();

@@ -1,3 +1,5 @@
+using Jsmail.Common.Message;
+
 namespace Jsmail.DkimSign;
 
 /// <summary>
@@ -11,10 +13,7 @@ internal static class AuthorDomain
     /// <summary>The domain in lower case without a trailing dot, or null when there is none.</summary>
     public static byte[]? OfFromField(HeaderField from)
     {
-        var value = new List<byte>();
-        foreach (var line in from.Lines) value.AddRange(line);
-        var colon = value.IndexOf((byte)':');
-        return OfAddressList(value.ToArray().AsSpan(colon + 1));
+        return OfAddressList(from.Value());
     }
 
     public static byte[]? OfAddressList(ReadOnlySpan<byte> text)

@@ -1,4 +1,5 @@
 using Jsmail.Common.Control;
+using Jsmail.Common.Message;
 using Jsmail.Common.Os;
 
 namespace Jsmail.DkimSign;
@@ -29,9 +30,9 @@ public static class Program
         catch (InvalidOperationException e) { return Fail(e.Message); }
         var keys = new KeyTable(new ControlReader(home).ReadList("dkimkeys"));
 
-        using var message = MessageInput.Open();
+        using var message = SpooledMessage.Open();
         var header = message.ReadHeader();
-        var fields = HeaderBlock.Fields(header);
+        var fields = HeaderField.ReadAll(header, HeaderLineEnds.LfCrlfOrCr);
         var key = KeyChoice.For(keys, fields, Libc.Getenv("SENDER"));
         if (key == null) return message.CopyTo(1, prefix: []) ? Ok : Fail("unable to write output");
 
@@ -39,7 +40,7 @@ public static class Program
         var bodyHash = message.HashBody(header.Length);
         var h = SignedHeaders.Choose(fields);
         var field = SignatureField.Build(key, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), h, bodyHash,
-            SignedHeaders.Canonical(fields, h), SigningKeyFile.Signer(rsa), HeaderBlock.LineEnd(header));
+            SignedHeaders.Canonical(fields, h), SigningKeyFile.Signer(rsa), SignatureField.LineEndOf(header));
         return message.CopyTo(1, field) ? Ok : Fail("unable to write output");
     }
 

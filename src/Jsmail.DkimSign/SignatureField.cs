@@ -12,6 +12,13 @@ internal static class SignatureField
 {
     private const int FoldAt = 76, SignatureChunk = 72;
 
+    /// <summary>The line end the message uses (that of its first line), for the field we add.</summary>
+    public static byte[] LineEndOf(ReadOnlySpan<byte> text)
+    {
+        var n = text.IndexOfAny((byte)'\n', (byte)'\r');
+        return n >= 0 && text[n] == (byte)'\r' && n + 1 < text.Length && text[n + 1] == (byte)'\n' ? "\r\n"u8.ToArray() : "\n"u8.ToArray();
+    }
+
     public static byte[] Build(SigningKey key, long unixTime, IReadOnlyList<string> h, byte[] bodyHash,
         byte[] canonicalSignedFields, Func<byte[], byte[]> sign, byte[] lineEnd)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Common.Message;
 
 namespace Jsmail.DkimSign;
 
@@ -49,7 +50,7 @@ internal static class SignedHeaders
             {
                 if (taken[i] || !NameIs(fields[i], name)) continue;
                 taken[i] = true;
-                o.AddRange(RelaxedHeader.Canonicalize(fields[i].Lines));
+                o.AddRange(RelaxedHeader.Canonicalize(fields[i].Lines()));
                 break;
             }
         }

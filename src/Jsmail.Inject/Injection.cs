@@ -1,4 +1,5 @@
 using Jsmail.Common.Envelope;
+using Jsmail.Common.Message;
 
 namespace Jsmail.Inject;
 
@@ -24,52 +25,72 @@ public sealed class InjectOptions
 public sealed class Injection(InjectSettings settings, InjectOptions options)
 {
     private readonly HeaderRewriter _header = new(settings, options.Sender);
+    private byte[]? _field; // the field being read, its continuation lines still to come
+    private byte[]? _firstBodyLine; // the line that was no header field, when one ended the header
 
     /// <summary>
     /// Reads the message, calling <paramref name="open"/> once the header is
     /// done (qmail-inject starts the queue there) and then
-    /// <paramref name="write"/> with the output in order.
+    /// <paramref name="write"/> with the output in order. The header ends at
+    /// an empty line or at the first line that is no header field (that line
+    /// starts the body, after an added empty line); a last line without LF
+    /// gets one, as qmail's getln gives it.
     /// </summary>
-    public void Run(MessageInput input, Action open, Action<ReadOnlySpan<byte>> write)
+    public void Run(MessageChunks input, Action open, Action<ReadOnlySpan<byte>> write)
     {
-        byte[]? field = null;
+        var header = new HeaderReader(HeaderLineEnds.Lf);
+        HeaderLineSink take = TakeLine;
+        var rest = ReadOnlySpan<byte>.Empty;
+        while (!header.Done)
+        {
+            var chunk = input.Next();
+            if (chunk.IsEmpty) header.Finish(take);
+            else rest = chunk[header.Feed(chunk, take)..];
+        }
+        if (_field != null) _header.Field(_field);
+        Finish(open, write);
+        if (header.End == HeaderEnd.EndOfInput) return; // no body at all: qmail adds no blank line
+        write("\n"u8);
+        if (_firstBodyLine != null) write(_firstBodyLine);
+
+        var last = (byte)'\n';
         while (true)
         {
-            var next = input.ReadLine();
-            if (next == null)
+            if (!rest.IsEmpty)
             {
-                if (field != null) _header.Field(field);
-                Finish(open, write);
-                return; // no body at all: qmail adds no blank line
+                write(rest);
+                last = rest[^1];
             }
-            if (field != null)
-            {
-                if (next[0] is (byte)' ' or (byte)'\t')
-                {
-                    field = [.. field, .. next];
-                    continue;
-                }
-                _header.Field(field);
-            }
-            if (next.Length == 1)
-            {
-                Finish(open, write);
-                write(next);
-                break;
-            }
-            if (next.AsSpan().StartsWith("From "u8))
-                field = [.. "MBOX-Line: "u8, .. next];
-            else if (HeaderField.IsValid(next))
-                field = next;
-            else
-            {
-                Finish(open, write);
-                write("\n"u8);
-                write(next);
-                break;
-            }
+            rest = input.Next();
+            if (rest.IsEmpty) break;
         }
-        input.CopyRest(write);
+        if (last != (byte)'\n') write("\n"u8);
+    }
+
+    /// <summary>One header line: a field, its continuation, or the first line of the body (false).</summary>
+    private bool TakeLine(ReadOnlySpan<byte> line)
+    {
+        byte[] whole = line[^1] == (byte)'\n' ? line.ToArray() : [.. line, (byte)'\n'];
+        if (_field != null)
+        {
+            if (whole[0] is (byte)' ' or (byte)'\t')
+            {
+                _field = [.. _field, .. whole];
+                return true;
+            }
+            _header.Field(_field);
+            _field = null;
+        }
+        if (whole.AsSpan().StartsWith("From "u8))
+            _field = [.. "MBOX-Line: "u8, .. whole];
+        else if (HeaderField.IsValid(whole))
+            _field = whole;
+        else
+        {
+            _firstBodyLine = whole;
+            return false;
+        }
+        return true;
     }
 
     private void Finish(Action open, Action<ReadOnlySpan<byte>> write)

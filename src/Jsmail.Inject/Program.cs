@@ -49,7 +49,7 @@ public static class Program
 
         var options = CommandLine.Parse(RawArgs.Read(), settings.Rewriter);
         var injection = new Injection(settings, options);
-        var input = MessageInput.FromFd(0);
+        var input = MessageChunks.FromFd(0);
 
         if (!options.Queue)
         {

@@ -35,9 +35,9 @@ public static unsafe class DeliveryChild
         return ErrorText.IsTemporary(Libc.Errno) ? LspawnExit.ExecSoft : LspawnExit.ExecHard;
     }
 
-    private static (Assignment?, int) Resolve(byte[] local, uint getpwUid, uint getpwGid)
+    private static (UserAssignment?, int) Resolve(byte[] local, uint getpwUid, uint getpwGid)
     {
-        var found = UsersCdb.Lookup("users/cdb", local, out var failure);
+        var found = UsersCdbFile.Lookup("users/cdb", local, out var failure);
         if (found != null || failure != 0) return (found, failure);
         return RunGetpw(local, getpwUid, getpwGid);
     }
@@ -47,7 +47,7 @@ public static unsafe class DeliveryChild
     /// are changed only for the spawn (the saved uid stays 0 and exec clears it
     /// in the child), then taken back.
     /// </summary>
-    private static (Assignment?, int) RunGetpw(byte[] local, uint uid, uint gid)
+    private static (UserAssignment?, int) RunGetpw(byte[] local, uint uid, uint gid)
     {
         if (!Libc.Pipe(out var readEnd, out var writeEnd)) return (null, LspawnExit.SystemTrouble);
         var root = Libc.Geteuid() == 0;
@@ -77,7 +77,7 @@ public static unsafe class DeliveryChild
         Libc.Close(readEnd);
         if (Libc.Waitpid(pid, out var status) != pid || !Libc.Exited(status)) return (null, LspawnExit.SystemTrouble);
         if (Libc.ExitCode(status) != 0) return (null, Libc.ExitCode(status));
-        var a = Assignment.FromGetpw(output.ToArray());
+        var a = UserAssignment.FromGetpw(output.ToArray());
         return a == null ? (null, LspawnExit.Bug) : (a, 0);
     }
 

@@ -40,7 +40,7 @@ public sealed class LocalChannel(string self, string home, byte[] defaultDeliver
     {
         var local = command.Recipient[..at];
         if (local.Length == 0) return null;
-        if (UsersCdb.Lookup(Path.Combine(home, "users/cdb"), local, out _) is not { } assignment) return null;
+        if (UsersCdbFile.Lookup(Path.Combine(home, "users/cdb"), local, out _) is not { } assignment) return null;
         var route = Route(Libc.Geteuid(), Libc.Getuid(), assignment.Uid, Compat.IsQmail);
         if (route == Routes.Child) return null;
 

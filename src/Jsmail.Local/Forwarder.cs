@@ -10,7 +10,7 @@ namespace Jsmail.Local;
 public static class Forwarder
 {
     /// <returns>the queue program's pid, for the "qp" line</returns>
-    public static int Forward(string qmailHome, MessageInput message, DeliveryLines lines, byte[] newSender,
+    public static int Forward(string qmailHome, MessageFile message, DeliveryLines lines, byte[] newSender,
         List<byte[]> recipients)
     {
         using var queue = QueueClient.Open(qmailHome);

@@ -12,7 +12,7 @@ public sealed class LocalDelivery(LocalArgs a)
     private const uint Sticky = 0x200, OwnerExecute = 0x40;
     public const int DefaultProgramTimeout = 86400;
 
-    private readonly MessageInput _message = new();
+    private readonly MessageFile _message = new();
     private int _files, _forwards, _programs;
 
     public int Run()

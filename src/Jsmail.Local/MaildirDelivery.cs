@@ -13,7 +13,7 @@ public static class MaildirDelivery
 {
     private const int Ok = 0, Temporary = 1, NoChdir = 2, ReadFailed = 4;
 
-    public static void Deliver(byte[] dir, string home, MessageInput message, DeliveryLines lines)
+    public static void Deliver(byte[] dir, string home, MessageFile message, DeliveryLines lines)
     {
         var status = Write(dir, message, lines);
         if (Libc.Chdir(home) != 0)
@@ -27,7 +27,7 @@ public static class MaildirDelivery
         }
     }
 
-    private static int Write(byte[] dir, MessageInput message, DeliveryLines lines)
+    private static int Write(byte[] dir, MessageFile message, DeliveryLines lines)
     {
         if (ChdirBytes(dir) != 0) return ErrorText.IsTemporary(Libc.Errno) ? Temporary : NoChdir;
         var host = Encoding.Latin1.GetString(Libc.Hostname());

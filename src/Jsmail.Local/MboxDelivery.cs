@@ -12,7 +12,7 @@ public static class MboxDelivery
 {
     public const int LockSeconds = 30;
 
-    public static void Deliver(byte[] path, MessageInput message, DeliveryLines lines)
+    public static void Deliver(byte[] path, MessageFile message, DeliveryLines lines)
     {
         var name = Encoding.UTF8.GetString(path);
         var fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_APPEND | Libc.O_CREAT | Libc.O_CLOEXEC, 0x180);

@@ -12,7 +12,7 @@ public static class ProgramDelivery
     public enum Outcome { Continue, Stop }
 
     /// <param name="timeoutSeconds">0: wait as long as it takes (qmail)</param>
-    public static Outcome Run(byte[] command, MessageInput message, List<byte[]> environment, int timeoutSeconds)
+    public static Outcome Run(byte[] command, MessageFile message, List<byte[]> environment, int timeoutSeconds)
     {
         message.Rewind();
         int pid;

@@ -1,3 +1,5 @@
+using Jsmail.Common.Control;
+
 namespace Jsmail.Newu;
 
 /// <summary>One users/cdb record: key and data exactly as qmail-newu stores them.</summary>
@@ -28,35 +30,29 @@ public static class UsersAssign
             if (colon <= 0) return null;
             var name = line[1..colon];
             var wildcard = line[0] == (byte)'+';
-            var key = new byte[1 + name.Length + (wildcard ? 0 : 1)];
-            key[0] = (byte)'!';
-            for (var i = 0; i < name.Length; i++) key[1 + i] = Lower(name[i]);
+            var key = wildcard ? UsersCdb.WildcardKey(name) : UsersCdb.ExactKey(name);
             if (wildcard && name.Length > 0 && !wildChars.Contains(name[^1])) wildChars.Add(name[^1]);
 
-            var data = Fields(line[(colon + 1)..]);
+            var data = Data(line[(colon + 1)..]);
             if (data == null) return null;
             records.Add(new AssignRecord(key, data));
         }
-        records.Add(new AssignRecord([], wildChars.ToArray()));
+        records.Add(new AssignRecord(UsersCdb.WildcardEndsKey.ToArray(), wildChars.ToArray()));
         return records;
     }
 
-    /// <summary>The six fields after the key, NUL-separated, without what follows the sixth colon.</summary>
-    private static byte[]? Fields(ReadOnlySpan<byte> rest)
+    /// <summary>The six fields after the key, without what follows the sixth colon; null for fewer than six colons.</summary>
+    private static byte[]? Data(ReadOnlySpan<byte> rest)
     {
-        var colons = 0;
-        for (var i = 0; i < rest.Length; i++)
+        Span<Range> f = stackalloc Range[6];
+        var start = 0;
+        for (var i = 0; i < f.Length; i++)
         {
-            if (rest[i] != (byte)':') continue;
-            if (++colons == 6)
-            {
-                var data = rest[..i].ToArray();
-                for (var j = 0; j < data.Length; j++) if (data[j] == (byte)':') data[j] = 0;
-                return data;
-            }
+            var colon = rest[start..].IndexOf((byte)':');
+            if (colon < 0) return null;
+            f[i] = start..(start + colon);
+            start += colon + 1;
         }
-        return null;
+        return UsersCdb.Data(rest[f[0]], rest[f[1]], rest[f[2]], rest[f[3]], rest[f[4]], rest[f[5]]);
     }
-
-    private static byte Lower(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Common.Message;
 
 namespace Jsmail.DkimSign.Tests;
 
@@ -67,37 +68,13 @@ public class CanonicalizationTests
     public void Relaxed_header(string[] lines, string expected) =>
         S(RelaxedHeader.Canonicalize(lines.Select(B).ToList())).Should().Be(expected);
 
-    [Theory]
-    [InlineData("A: 1\n\nbody", true, 6)]
-    [InlineData("A: 1\r\n\r\nbody", true, 8)]
-    [InlineData("A: 1\r\rbody", true, 6)]
-    [InlineData("\nbody", true, 1)]
-    [InlineData("A: 1\nB: 2\n", true, 10)]
-    [InlineData("A: 1\nB: 2\n", false, -1)]
-    [InlineData("A: 1\r", false, -1)]
-    [InlineData("A: 1\n\r", false, -1)]
-    [InlineData("A: 1\n\r", true, 6)]
-    [InlineData("A: 1\n\r\n", false, 7)]
-    public void Where_the_body_starts(string text, bool atEnd, int expected) =>
-        HeaderBlock.FindBodyStart(B(text), atEnd).Should().Be(expected);
-
-    [Fact]
-    public void A_header_read_in_pieces_is_found_from_where_the_last_scan_stopped()
-    {
-        var text = B("A: 1\nB: 2\n\nbody");
-        var lineStart = 0;
-        HeaderBlock.FindBodyStart(text.AsSpan(0, 7), false, ref lineStart).Should().Be(-1);
-        lineStart.Should().Be(5);
-        HeaderBlock.FindBodyStart(text, false, ref lineStart).Should().Be(11);
-    }
-
     [Fact]
     public void Fields_keep_their_continuation_lines_and_skip_lines_that_are_no_field()
     {
-        var fields = HeaderBlock.Fields(B("From nobody Mon\nFrom: a@b\nSubject: one\n\ttwo\r\nBad line\n\tlost continuation\nTo : c@d\n\nBody: no\n"));
+        var fields = HeaderField.ReadAll(B("From nobody Mon\nFrom: a@b\nSubject: one\n\ttwo\r\nBad line\n\tlost continuation\nTo : c@d\n\nBody: no\n"), HeaderLineEnds.LfCrlfOrCr);
         fields.Select(f => S(f.Name)).Should().Equal("From", "Subject", "To");
-        fields[1].Lines.Select(S).Should().Equal("Subject: one", "\ttwo");
-        fields[2].Lines.Select(S).Should().Equal("To : c@d");
+        fields[1].Lines().Select(S).Should().Equal("Subject: one", "\ttwo");
+        fields[2].Lines().Select(S).Should().Equal("To : c@d");
     }
 
     [Theory]
@@ -106,5 +83,5 @@ public class CanonicalizationTests
     [InlineData("From: a@b\rX", "\n")]
     [InlineData("", "\n")]
     public void The_added_field_ends_its_lines_as_the_message_does(string text, string expected) =>
-        S(HeaderBlock.LineEnd(B(text))).Should().Be(expected);
+        S(SignatureField.LineEndOf(B(text))).Should().Be(expected);
 }

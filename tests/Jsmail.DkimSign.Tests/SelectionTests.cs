@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Common.Message;
 
 namespace Jsmail.DkimSign.Tests;
 
@@ -7,11 +8,12 @@ public class SelectionTests
 {
     private static byte[] B(string s) => Encoding.Latin1.GetBytes(s);
     private static string S(IEnumerable<byte> b) => Encoding.Latin1.GetString(b.ToArray());
+    private static List<HeaderField> Fields(byte[] header) => HeaderField.ReadAll(header, HeaderLineEnds.LfCrlfOrCr);
 
     [Fact]
     public void Every_instance_is_signed_and_from_is_oversigned()
     {
-        var fields = HeaderBlock.Fields(B("Received: x\nFrom: a@b\nTo: c@d\nTo: e@f\nSubject: s\nX-Other: o\nDate: d\nMessage-ID: <m@b>\n\n"));
+        var fields = Fields(B("Received: x\nFrom: a@b\nTo: c@d\nTo: e@f\nSubject: s\nX-Other: o\nDate: d\nMessage-ID: <m@b>\n\n"));
         var h = SignedHeaders.Choose(fields);
         h.Should().Equal("from", "from", "reply-to", "subject", "subject", "date", "date", "message-id", "message-id",
             "to", "to", "to", "cc");
@@ -21,7 +23,7 @@ public class SelectionTests
     [Fact]
     public void Each_name_takes_the_last_unused_field_and_a_name_with_none_left_adds_nothing()
     {
-        var fields = HeaderBlock.Fields(B("To: first\nFrom: a@b\nTo:  second \n\n"));
+        var fields = Fields(B("To: first\nFrom: a@b\nTo:  second \n\n"));
         S(SignedHeaders.Canonical(fields, ["to", "from", "to", "to", "from"]))
             .Should().Be("to:second\r\nfrom:a@b\r\nto:first\r\n");
     }
@@ -41,7 +43,7 @@ public class SelectionTests
     [InlineData("FROM:a@ex\xe4mple.test", "ex\xe4mple.test")]
     public void The_author_domain(string field, string? expected)
     {
-        var fields = HeaderBlock.Fields(B(field + "\n\n"));
+        var fields = Fields(B(field + "\n\n"));
         var domain = AuthorDomain.OfFromField(fields[0]);
         (domain == null ? null : S(domain)).Should().Be(expected);
     }
@@ -49,7 +51,7 @@ public class SelectionTests
     [Fact]
     public void A_folded_from_field_is_read_whole()
     {
-        var fields = HeaderBlock.Fields(B("From: A very long display name\n <someone@folded.example>\n\n"));
+        var fields = Fields(B("From: A very long display name\n <someone@folded.example>\n\n"));
         S(AuthorDomain.OfFromField(fields[0])!).Should().Be("folded.example");
     }
 
@@ -84,7 +86,7 @@ public class SelectionTests
     public void The_author_chooses_the_key_then_the_envelope_sender(string header, string? sender, string? expected)
     {
         var table = new KeyTable(new[] { "author.test:a:a.pem", "envelope.test:e:e.pem" }.Select(B));
-        var key = KeyChoice.For(table, HeaderBlock.Fields(B(header + "\n")), sender == null ? null : B(sender));
+        var key = KeyChoice.For(table, Fields(B(header + "\n")), sender == null ? null : B(sender));
         (key == null ? null : S(key.Domain)).Should().Be(expected);
     }
 

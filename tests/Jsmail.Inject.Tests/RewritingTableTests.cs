@@ -139,8 +139,20 @@ public sealed class RewritingTableTests
         options ??= new InjectOptions { Strategy = RecipientStrategy.Header, Queue = false };
         var run = new Injection(settings, options);
         var o = new List<byte>();
-        run.Run(MessageInput.FromBytes(L(message)), () => { }, s => o.AddRange(s.ToArray()));
+        run.Run(MessageChunks.FromBytes(L(message)), () => { }, s => o.AddRange(s.ToArray()));
         return (S(o.ToArray()), InjectHome.EnvelopeText(run.Envelope().Encode()));
+    }
+
+    [Theory]
+    [InlineData("\n", "\nbody\nmore")] // the empty line ends the 64 KiB read
+    [InlineData("junk\n", "\njunk\nbody\nmore")] // the line that is no field ends it
+    [InlineData("", "\nbody\nmore")] // the empty line starts the next read
+    public void A_header_ending_where_a_read_ends_keeps_the_body_after_it(string last, string bodyOut)
+    {
+        const int Read = 65536; // MessageChunks' buffer
+        var subject = "Subject: " + new string('x', Read - 10 - last.Length) + "\n";
+        var (output, _) = Inject(subject + last + (last == "" ? "\n" : "") + "body\nmore", Settings());
+        output.Should().EndWith(subject + bodyOut + "\n");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Cdb;
+using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 using Jsmail.Common.Spawn;
 using Jsmail.Getpw;

@@ -1,3 +1,4 @@
+using Jsmail.Common.Control;
 using Jsmail.LSpawn;
 using static Jsmail.LSpawn.LocalChannel;
 
@@ -28,7 +29,7 @@ public class LocalRouteTests
     [Fact]
     public void Qmail_local_argv_is_qmail_lspawns()
     {
-        var a = new Assignment("u"u8.ToArray(), 5, 6, "/h"u8.ToArray(), "-"u8.ToArray(), "ext"u8.ToArray());
+        var a = new UserAssignment("u"u8.ToArray(), 5, 6, "/h"u8.ToArray(), "-"u8.ToArray(), "ext"u8.ToArray());
         var argv = a.QmailLocalArgv("u-ext"u8.ToArray(), "d.test"u8.ToArray(), "s@x"u8.ToArray(), "./Maildir/"u8.ToArray());
         argv.Select(System.Text.Encoding.Latin1.GetString).Should().Equal(
             "bin/qmail-local", "--", "u", "/h", "u-ext", "-", "ext", "d.test", "s@x", "./Maildir/");

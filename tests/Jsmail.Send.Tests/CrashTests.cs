@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Jsmail.TestQueue;
 using Jsmail.TestSupport;
 
 namespace Jsmail.Send.Tests;

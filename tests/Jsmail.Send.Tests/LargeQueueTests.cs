@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.TestQueue;
 using Jsmail.TestSupport;
 using Xunit.Abstractions;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Queue;
+using Jsmail.TestQueue;
 using Jsmail.TestSupport;
 
 namespace Jsmail.Send.Tests;

@@ -1,7 +1,7 @@
 using Jsmail.Common.Os;
 using Jsmail.Common.Queue;
 
-namespace Jsmail.Send.Tests;
+namespace Jsmail.TestQueue;
 
 /// <summary>
 /// Queues many messages from one process, by qmail-queue's placement

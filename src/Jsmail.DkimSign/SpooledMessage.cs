@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Jsmail.Common.Message;
 using Jsmail.Common.Os;
 
 namespace Jsmail.DkimSign;
@@ -8,41 +9,45 @@ namespace Jsmail.DkimSign;
 /// being held in memory: fd 0 itself when it is a file (jsmail-remote gives
 /// the queue file or a memfd), else a memfd it is first copied into.
 /// </summary>
-internal sealed class MessageInput : IDisposable
+internal sealed class SpooledMessage : IDisposable
 {
     private const int Chunk = 65536;
     private readonly int _fd;
     private readonly long _start;
     private readonly byte[] _buffer = new byte[Chunk];
 
-    private MessageInput(int fd, long start) { _fd = fd; _start = start; }
+    private SpooledMessage(int fd, long start) { _fd = fd; _start = start; }
 
-    public static MessageInput Open()
+    public static SpooledMessage Open()
     {
         if (Libc.Fstat(0, out var st) == 0 && st.IsRegular && Libc.Lseek(0, 0, 1) is var at && at >= 0)
-            return new MessageInput(0, at);
+            return new SpooledMessage(0, at);
         var spool = Libc.MemfdCreate("jsmail-dkimsign", 1 /* MFD_CLOEXEC */);
         if (spool < 0) throw new SignerException("unable to make a memfd: " + ErrorText.Describe(Libc.Errno));
-        var input = new MessageInput(spool, 0);
+        var input = new SpooledMessage(spool, 0);
         input.Copy(0, spool);
         return input;
     }
 
-    /// <summary>The header, up to and including the empty line that ends it.</summary>
+    /// <summary>
+    /// The header, up to and including the empty line that ends it. Lines end
+    /// as jsmail-remote ends them on the wire: LF, CRLF or a lone CR.
+    /// </summary>
     public byte[] ReadHeader()
     {
         Seek(0);
         var header = new MemoryStream();
-        var lineStart = 0;
-        while (true)
+        var reader = new HeaderReader(HeaderLineEnds.LfCrlfOrCr, lineLimit: 0); // only where it ends matters here
+        while (!reader.Done)
         {
             var n = Read();
-            if (n > 0) header.Write(_buffer, 0, n);
-            var text = header.GetBuffer().AsSpan(0, (int)header.Length);
-            var end = HeaderBlock.FindBodyStart(text, atEnd: n == 0, ref lineStart);
-            if (end >= 0) return text[..end].ToArray();
+            if (n == 0) { reader.Finish(AnyLine); break; }
+            header.Write(_buffer, 0, reader.Feed(_buffer.AsSpan(0, n), AnyLine));
         }
+        return header.ToArray();
     }
+
+    private static bool AnyLine(ReadOnlySpan<byte> line) => true;
 
     /// <summary>SHA-256 of the relaxed body (everything after the header).</summary>
     public byte[] HashBody(long bodyStart)

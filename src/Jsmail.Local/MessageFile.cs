@@ -1,3 +1,4 @@
+using Jsmail.Common.Message;
 using Jsmail.Common.Os;
 
 namespace Jsmail.Local;
@@ -6,7 +7,7 @@ namespace Jsmail.Local;
 public delegate bool ChunkSink(ReadOnlySpan<byte> chunk);
 
 /// <summary>The message on fd 0: a seekable file, rewound for every instruction.</summary>
-public sealed class MessageInput
+public sealed class MessageFile
 {
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
 
@@ -33,20 +34,15 @@ public sealed class MessageInput
     /// <summary>Whether a header line equals <paramref name="dtLine"/> (interfaces §5.4).</summary>
     public bool HasHeaderLine(ReadOnlySpan<byte> dtLine)
     {
-        var line = new List<byte>();
         var found = false;
         var wanted = dtLine.ToArray();
+        // A line longer than the one wanted is cut one byte past its length: unequal still.
+        var header = new HeaderReader(HeaderLineEnds.Lf, lineLimit: wanted.Length + 1);
+        HeaderLineSink compare = line => !(found = line.SequenceEqual(wanted));
         var ok = CopyTo(chunk =>
         {
-            foreach (var b in chunk)
-            {
-                line.Add(b);
-                if (b != (byte)'\n') continue;
-                if (line.Count <= 1) return false; // the blank line ending the header
-                if (line.Count == wanted.Length && wanted.AsSpan().SequenceEqual(line.ToArray())) found = true;
-                line.Clear();
-            }
-            return !found;
+            header.Feed(chunk, compare);
+            return !header.Done;
         }, out var errno);
         if (!ok) throw LocalFailure.Temporary($"Unable to read message: {ErrorText.Describe(errno)}. (#4.3.0)");
         return found;

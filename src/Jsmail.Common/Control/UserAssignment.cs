@@ -1,19 +1,19 @@
-namespace Jsmail.LSpawn;
+namespace Jsmail.Common.Control;
 
 /// <summary>
-/// Who receives a local part: qmail-getpw's and users/cdb's six fields
-/// (interfaces §4.3, §4.6). Parse gives null for malformed data, which
-/// qmail-lspawn reports as its own bug (exit 112).
+/// Who receives a local part: the six fields users/cdb stores and
+/// qmail-getpw prints (interfaces §4.3, §4.6). The parsers give null for
+/// malformed data, which qmail-lspawn reports as its own bug (exit 112).
 /// </summary>
-public sealed record Assignment(byte[] User, uint Uid, uint Gid, byte[] Home, byte[] Dash, byte[] Ext)
+public sealed record UserAssignment(byte[] User, uint Uid, uint Gid, byte[] Home, byte[] Dash, byte[] Ext)
 {
     /// <summary>users/cdb data: six fields separated by NUL, the last not terminated.</summary>
-    public static Assignment? FromCdb(ReadOnlySpan<byte> data) => Parse(data, terminated: false);
+    public static UserAssignment? FromUsersCdb(ReadOnlySpan<byte> data) => Parse(data, terminated: false);
 
     /// <summary>qmail-getpw output: six NUL-terminated fields.</summary>
-    public static Assignment? FromGetpw(ReadOnlySpan<byte> data) => Parse(data, terminated: true);
+    public static UserAssignment? FromGetpw(ReadOnlySpan<byte> data) => Parse(data, terminated: true);
 
-    private static Assignment? Parse(ReadOnlySpan<byte> data, bool terminated)
+    private static UserAssignment? Parse(ReadOnlySpan<byte> data, bool terminated)
     {
         var f = new byte[6][];
         for (var i = 0; i < 6; i++)
@@ -28,7 +28,7 @@ public sealed record Assignment(byte[] User, uint Uid, uint Gid, byte[] Home, by
             data = nul < data.Length ? data[(nul + 1)..] : default;
         }
         if (!Number(f[1], out var uid) || !Number(f[2], out var gid)) return null;
-        return new Assignment(f[0], uid, gid, f[3], f[4], f[5]);
+        return new UserAssignment(f[0], uid, gid, f[3], f[4], f[5]);
     }
 
     /// <summary>Leading decimal digits, as qmail's scan_ulong; at least one.</summary>
@@ -45,9 +45,6 @@ public sealed record Assignment(byte[] User, uint Uid, uint Gid, byte[] Home, by
         return digits > 0;
     }
 
-    /// <summary>qmail-local's argv for this assignment (interfaces §4.4).</summary>
-    public byte[][] QmailLocalArgv(byte[] local, byte[] domain, byte[] sender, byte[] defaultDelivery) =>
-        ["bin/qmail-local"u8.ToArray(), "--"u8.ToArray(), User, Home, local, Dash, Ext, domain, sender, defaultDelivery];
-
-    public Assignment WithExtSuffix(ReadOnlySpan<byte> rest) => this with { Ext = [.. Ext, .. rest] };
+    /// <summary>A wildcard assignment applied: the rest of the local part appended to ext.</summary>
+    public UserAssignment WithExtSuffix(ReadOnlySpan<byte> rest) => this with { Ext = [.. Ext, .. rest] };
 }
