@@ -7,11 +7,17 @@ bench_prepare() {
   local work=$1 home
   shift
   [ "${BENCH_NO_PUBLISH:-}" = 1 ] || scripts/publish.sh artifacts/publish >/dev/null
-  dotnet publish bench/Hello -c Release -o "$work/hello" >/dev/null
-  dotnet build bench/Jsmail.Bench -c Release -o "$work/driver" >/dev/null
+  bench_tools "$work"
   for home in "$work/home" "$@"; do
     scripts/install.sh --single-user --prefix "$home" --prebuilt artifacts/publish >/dev/null
   done
+}
+
+# bench_tools WORK -> WORK/hello/aot-hello, WORK/driver/jsmail-bench: the
+# measuring tools alone, for a benchmark that brings its own programs.
+bench_tools() {
+  dotnet publish bench/Hello -c Release -o "$1/hello" >/dev/null
+  dotnet build bench/Jsmail.Bench -c Release -o "$1/driver" >/dev/null
 }
 
 # bench_wait_lines FILE REGEX COUNT SECONDS: returns once COUNT lines of FILE

@@ -6,6 +6,11 @@ using Jsmail.Common.Os;
 // measured in the same run. Usage:
 //   jsmail-bench startup <hello> <program> <message> <envelope> [runs] [-- program args]
 //   jsmail-bench sequential <program> <message> <envelope> [count] [-- program args]
+//   jsmail-bench compare <runs> <spec file>
+//     runs every program of the spec file once per round, each round starting one
+//     line further on and every other round in reverse, so no program always runs
+//     right after the same other one; prints per label: median, first and third
+//     quartile (ms). A spec line: label TAB message TAB envelope TAB program [TAB arg]...
 //   jsmail-bench fill <queue dir> <count> <sender> <recipient> [trigger every]
 //     queues count messages from this one process by the commit protocol
 //     (tests/Jsmail.Send.Tests/QueueFiller.cs), without fsyncs: a backlog made fast
@@ -35,6 +40,24 @@ switch (args[0])
         Console.WriteLine($"aot-hello median {h:F3} ms");
         Console.WriteLine($"{Path.GetFileName(args[2])} median {p:F3} ms");
         Console.WriteLine($"ratio {p / h:F2}x");
+        return 0;
+    }
+    case "compare" when args.Length == 3:
+    {
+        var runs = int.Parse(args[1]);
+        var specs = File.ReadAllLines(args[2]).Where(l => l.Length > 0).Select(l => l.Split('\t')).ToArray();
+        var times = specs.Select(_ => new List<double>()).ToArray();
+        for (var round = 0; round < runs; round++)
+            for (var k = 0; k < specs.Length; k++)
+            {
+                var i = (round + (round % 2 == 0 ? k : specs.Length - 1 - k)) % specs.Length;
+                times[i].Add(Time(specs[i][3], specs[i][1], specs[i][2], specs[i][4..]));
+            }
+        for (var i = 0; i < specs.Length; i++)
+        {
+            times[i].Sort();
+            Console.WriteLine($"{specs[i][0]} {Quantile(times[i], 0.5):F3} {Quantile(times[i], 0.25):F3} {Quantile(times[i], 0.75):F3}");
+        }
         return 0;
     }
     case "sequential" when args.Length >= 4:
@@ -70,6 +93,7 @@ switch (args[0])
 static int Usage()
 {
     Console.Error.WriteLine("usage: jsmail-bench startup HELLO PROGRAM MESSAGE ENVELOPE [RUNS] [-- ARGS] | sequential PROGRAM MESSAGE ENVELOPE [COUNT] [-- ARGS]" +
+                            " | compare RUNS SPECFILE" +
                             " | fill QUEUE COUNT SENDER RECIPIENT [TRIGGER-EVERY]");
     return 100;
 }
@@ -97,3 +121,5 @@ static double Median(List<double> xs)
     xs.Sort();
     return xs[xs.Count / 2];
 }
+
+static double Quantile(List<double> sorted, double q) => sorted[(int)(q * (sorted.Count - 1))];

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Start-up of every per-message program, before and after a change, side by
+# side in one run (issue 14): jsmail-queue, -smtpd, -local, -remote and -inject
+# from two directories of published programs, and the Native AOT hello world,
+# each started RUNS times, interleaved round by round (jsmail-bench compare).
+# Never part of the test run.
+#   bench/startup-compare.sh BEFORE_DIR AFTER_DIR [RUNS]   (default 300)
+# Prints per program the median start-to-exit time before and after (ms), the
+# ratio after/before, each against the hello world's median, and the quartiles
+# as a measure of the noise. BEFORE_DIR = AFTER_DIR shows the noise floor.
+# The homes live in /dev/shm (BENCH_TMP overrides): fsync costs nothing there,
+# so the figures are the programs' own, not the disk's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ $# -ge 2 ] && [ $# -le 3 ] || { echo "usage: bench/startup-compare.sh BEFORE_DIR AFTER_DIR [RUNS]" >&2; exit 100; }
+before_dir=$(cd "$1" && pwd)
+after_dir=$(cd "$2" && pwd)
+runs=${3:-300}
+work=$(mktemp -d "${BENCH_TMP:-/dev/shm}/jsmail-startup.XXXXXX")
+sink=
+cleanup() {
+  [ -n "$sink" ] && kill "$sink" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+. bench/lib.sh
+bench_tools "$work"
+
+# smtp-sink on a free loopback port, the peer of both jsmail-remotes.
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
+/usr/sbin/smtp-sink "${user[@]}" -h sink.test "127.0.0.1:$port" 256 &
+sink=$!
+for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+
+# A 2 KB message, its envelope, an SMTP session that only quits.
+{ printf 'From: a@example.com\nTo: b@bench.test\nSubject: bench\n\n'; head -c 1950 /dev/zero | tr '\0' 'x' | fold -w 70; echo; } > "$work/msg"
+printf 'Fa@example.com\0Tb@bench.test\0\0' > "$work/env"
+printf 'QUIT\r\n' > "$work/quit"
+
+# jsmail-inject's queue: reads the message and the envelope and accepts, so
+# that the figure is jsmail-inject's own start and its child start, not a queue's work.
+cat > "$work/qq-sink.c" <<'C'
+#include <unistd.h>
+int main(void)
+{
+    char buf[4096];
+    while (read(0, buf, sizeof buf) > 0) {}
+    while (read(1, buf, sizeof buf) > 0) {}
+    return 0;
+}
+C
+"${CC:-cc}" -O2 -o "$work/qq-sink" "$work/qq-sink.c"
+
+# One home per side, so each side's programs read their own control files and queue.
+specs=$work/specs
+printf 'hello\t/dev/null\t/dev/null\t%s\n' "$work/hello/aot-hello" > "$specs"
+for side in before after; do
+  dir=${side}_dir
+  home=$work/$side
+  scripts/install.sh --single-user --prefix "$home" --prebuilt "${!dir}" >/dev/null
+  echo mx.example > "$home/control/me"
+  echo example.com > "$home/control/rcpthosts"
+  echo "bench.test:127.0.0.1:$port" > "$home/control/smtproutes"
+  mkdir -m 0755 "$work/$side-user"
+  "$home/bin/maildirmake" "$work/$side-user/Maildir"
+  printf './Maildir/\n' > "$work/$side-user/.qmail"
+  b=$home/bin
+  {
+    printf 'queue-%s\t%s\t%s\t%s\n' "$side" "$work/msg" "$work/env" "$b/jsmail-queue"
+    printf 'smtpd-%s\t%s\t/dev/null\t%s\n' "$side" "$work/quit" "$b/jsmail-smtpd"
+    printf 'local-%s\t%s\t/dev/null\t%s\t--\t%s\t%s\tu\t\t\texample.org\ts@example.org\t./Maildir/\n' \
+      "$side" "$work/msg" "$b/jsmail-local" "$(id -un)" "$work/$side-user"
+    printf 'remote-%s\t%s\t/dev/null\t%s\tbench.test\ta@example.com\tb@bench.test\n' "$side" "$work/msg" "$b/jsmail-remote"
+    printf 'inject-%s\t%s\t/dev/null\t%s\n' "$side" "$work/msg" "$b/jsmail-inject"
+  } >> "$specs"
+done
+export QMAILQUEUE=$work/qq-sink USER=bench
+unset QMAILINJECT JSMAIL_COMPAT
+
+# Each invocation once, checked, before any is timed: a program that fails
+# fast would otherwise look fast (jsmail-remote and jsmail-smtpd exit 0 either way).
+for side in before after; do
+  b=$work/$side/bin
+  "$b/jsmail-smtpd" <"$work/quit" | grep -q '^221 ' || { echo "startup-compare: $side jsmail-smtpd did not answer QUIT" >&2; exit 111; }
+  "$b/jsmail-remote" bench.test a@example.com b@bench.test <"$work/msg" | tr '\0' '\n' | grep -q '^r' ||
+    { echo "startup-compare: $side jsmail-remote did not deliver to smtp-sink" >&2; exit 111; }
+done
+
+echo "== start-up, median of $runs interleaved runs each (ms; q1-q3 in brackets)"
+echo "   before: $before_dir"
+echo "   after:  $after_dir"
+"$work/driver/jsmail-bench" compare "$runs" "$specs" | awk '
+  { median[$1] = $2; q[$1] = sprintf("[%.3f-%.3f]", $3, $4) }
+  END {
+    h = median["hello"]
+    printf "aot-hello %.3f %s\n", h, q["hello"]
+    printf "%-7s %9s %19s %9s %19s %12s %12s %12s\n", "program", "before", "", "after", "", "after/before", "before/hello", "after/hello"
+    n = split("queue smtpd local remote inject", p, " ")
+    for (i = 1; i <= n; i++) {
+      b = median[p[i] "-before"]; a = median[p[i] "-after"]
+      printf "%-7s %9.3f %19s %9.3f %19s %12.3f %12.2f %12.2f\n", p[i], b, q[p[i] "-before"], a, q[p[i] "-after"], a / b, b / h, a / h
+    }
+  }'
+echo "delivered by jsmail-local: $(ls "$work/before-user/Maildir/new" | wc -l) before, $(ls "$work/after-user/Maildir/new" | wc -l) after"
