@@ -27,6 +27,31 @@ public class SignalTests : IDisposable
         return int.Parse(r.Out);
     }
 
+    /// <summary>
+    /// The handlers are code linked into the executable: jsmail-queue maps no
+    /// anonymous memory it can execute, which hardened systems refuse to a
+    /// setuid program. Looked at while it waits for its message, handlers installed.
+    /// </summary>
+    [Fact]
+    public void No_anonymous_executable_memory_holds_the_handlers()
+    {
+        var r = Run.Shell("""
+            d=$(mktemp -d); mkfifo "$d/in"; printf 'Fa\0Tb\0\0' > "$d/env"
+            exec 7<>"$d/in"
+            "$1" <"$d/in" 1<"$d/env" 7>&- &
+            pid=$!
+            sleep 0.5
+            maps=$(cat /proc/$pid/maps)
+            printf 'Subject: x\n\nbody\n' >&7
+            exec 7>&-
+            wait $pid; rc=$?
+            rm -rf "$d"
+            printf '%s\n' "$maps" | awk '$2 ~ /x/ && $6 == ""'
+            echo "rc=$rc"
+            """, args: [_home.Bin("jsmail-queue")], timeoutMs: 30_000);
+        r.Out.Should().Be("rc=0\n", "no mapping is both executable and without a file");
+    }
+
     [Fact]
     public void Hup_int_quit_xcpu_xfsz_vtalrm_prof_and_pipe_are_ignored()
     {
