@@ -20,6 +20,25 @@ bench_tools() {
   dotnet build bench/Jsmail.Bench -c Release -o "$1/driver" >/dev/null
 }
 
+# bench_smtp_sink: starts smtp-sink on a free loopback port (as nobody when
+# run as root, which smtp-sink requires) and returns once it listens; sets
+# bench_sink_pid and bench_sink_port. The caller kills it.
+bench_smtp_sink() {
+  local user=() t
+  bench_sink_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  [ "$(id -u)" = 0 ] && user=(-u nobody)
+  /usr/sbin/smtp-sink "${user[@]}" -h sink.test "127.0.0.1:$bench_sink_port" 256 &
+  bench_sink_pid=$!
+  for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$bench_sink_port") 2>/dev/null && break; sleep 0.05; done
+}
+
+# bench_message DIR RECIPIENT -> DIR/msg, a 2 KB message to RECIPIENT from
+# a@example.com, and DIR/env, its envelope for jsmail-queue.
+bench_message() {
+  { printf 'From: a@example.com\nTo: %s\nSubject: bench\n\n' "$2"; head -c 1950 /dev/zero | tr '\0' 'x' | fold -w 70; echo; } > "$1/msg"
+  printf 'Fa@example.com\0T%s\0\0' "$2" > "$1/env"
+}
+
 # bench_wait_lines FILE REGEX COUNT SECONDS: returns once COUNT lines of FILE
 # match REGEX (or after SECONDS). One tail -F (inotify) and one grep for the
 # whole wait: polling with grep and sleep every 0.1 s would start 20 processes

@@ -31,16 +31,12 @@ trap cleanup EXIT
 . bench/lib.sh
 bench_tools "$work"
 
-# smtp-sink on a free loopback port, the peer of both jsmail-remotes.
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
-/usr/sbin/smtp-sink "${user[@]}" -h sink.test "127.0.0.1:$port" 256 &
-sink=$!
-for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+# smtp-sink, the peer of both jsmail-remotes.
+bench_smtp_sink
+sink=$bench_sink_pid port=$bench_sink_port
 
 # A 2 KB message, its envelope, an SMTP session that only quits.
-{ printf 'From: a@example.com\nTo: b@bench.test\nSubject: bench\n\n'; head -c 1950 /dev/zero | tr '\0' 'x' | fold -w 70; echo; } > "$work/msg"
-printf 'Fa@example.com\0Tb@bench.test\0\0' > "$work/env"
+bench_message "$work" b@bench.test
 printf 'QUIT\r\n' > "$work/quit"
 
 # jsmail-inject's queue: reads the message and the envelope and accepts, so
