@@ -112,4 +112,6 @@ table() { # title, first column of the figures in $work/medians
 }
 table "wall clock, spawn to reaped" 2
 table "CPU time of the child (user + system, its own children included)" 5
-echo "delivered by jsmail-local: $(ls "$work/before-user/Maildir/new" | wc -l) before, $(ls "$work/after-user/Maildir/new" | wc -l) after"
+case " $programs " in
+  *" local "*) echo "delivered by jsmail-local: $(ls "$work/before-user/Maildir/new" | wc -l) before, $(ls "$work/after-user/Maildir/new" | wc -l) after" ;;
+esac
