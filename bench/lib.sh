@@ -22,7 +22,8 @@ bench_tools() {
 
 # bench_smtp_sink: starts smtp-sink on a free loopback port (as nobody when
 # run as root, which smtp-sink requires) and returns once it listens; sets
-# bench_sink_pid and bench_sink_port. The caller kills it.
+# bench_sink_pid and bench_sink_port. bench_clean_on_exit stops it.
+bench_sink_pid=
 bench_smtp_sink() {
   local user=() t
   bench_sink_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -30,6 +31,13 @@ bench_smtp_sink() {
   /usr/sbin/smtp-sink "${user[@]}" -h sink.test "127.0.0.1:$bench_sink_port" 256 &
   bench_sink_pid=$!
   for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$bench_sink_port") 2>/dev/null && break; sleep 0.05; done
+}
+
+# bench_clean_on_exit WORK: when the script exits, stop the smtp-sink of
+# bench_smtp_sink, if any, and remove the scratch directory WORK.
+bench_clean_on_exit() {
+  bench_work=$1
+  trap '[ -n "$bench_sink_pid" ] && kill "$bench_sink_pid" 2>/dev/null; rm -rf "$bench_work"' EXIT
 }
 
 # bench_message DIR RECIPIENT -> DIR/msg, a 2 KB message to RECIPIENT from

@@ -10,18 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000}
 work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
-sink=
-cleanup() {
-  [ -n "$sink" ] && kill "$sink" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 . bench/lib.sh
+bench_clean_on_exit "$work"
 bench_prepare "$work" "$work/home100"
 
 bench_smtp_sink
-sink=$bench_sink_pid port=$bench_sink_port
+port=$bench_sink_port
 
 # A 2 KB message, queued COUNT times before the queue manager starts.
 bench_message "$work" b@bench.test

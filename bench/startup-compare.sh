@@ -21,19 +21,13 @@ after_dir=$(cd "$2" && pwd)
 runs=${3:-300}
 programs=${STARTUP_PROGRAMS:-queue smtpd local remote inject}
 work=$(mktemp -d "${BENCH_TMP:-/dev/shm}/jsmail-startup.XXXXXX")
-sink=
-cleanup() {
-  [ -n "$sink" ] && kill "$sink" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 . bench/lib.sh
+bench_clean_on_exit "$work"
 bench_tools "$work"
 
 # smtp-sink, the peer of both jsmail-remotes.
 bench_smtp_sink
-sink=$bench_sink_pid port=$bench_sink_port
+port=$bench_sink_port
 
 # A 2 KB message, its envelope, an SMTP session that only quits.
 bench_message "$work" b@bench.test
