@@ -45,7 +45,7 @@ int main(void)
     return 0;
 }
 C
-"${CC:-cc}" -O2 -o "$work/qq-sink" "$work/qq-sink.c"
+cc -O2 -o "$work/qq-sink" "$work/qq-sink.c"
 
 # One home per side, so each side's programs read their own control files and queue.
 specs=$work/specs
