@@ -33,19 +33,8 @@ port=$bench_sink_port
 bench_message "$work" b@bench.test
 printf 'QUIT\r\n' > "$work/quit"
 
-# jsmail-inject's queue: reads the message and the envelope and accepts, so
-# that the figure is jsmail-inject's own start and its child start, not a queue's work.
-cat > "$work/qq-sink.c" <<'C'
-#include <unistd.h>
-int main(void)
-{
-    char buf[4096];
-    while (read(0, buf, sizeof buf) > 0) {}
-    while (read(1, buf, sizeof buf) > 0) {}
-    return 0;
-}
-C
-cc -O2 -o "$work/qq-sink" "$work/qq-sink.c"
+# jsmail-inject's queue: reads the message and accepts it (bench/accepting-queue.c).
+cc -O2 -o "$work/accepting-queue" bench/accepting-queue.c
 
 # One home per side, so each side's programs read their own control files and queue.
 specs=$work/specs
@@ -73,7 +62,7 @@ for side in before after; do
     esac
   done >> "$specs"
 done
-export QMAILQUEUE=$work/qq-sink USER=bench
+export QMAILQUEUE=$work/accepting-queue USER=bench
 unset QMAILINJECT JSMAIL_COMPAT
 
 # Each invocation once, checked, before any is timed: a program that fails
