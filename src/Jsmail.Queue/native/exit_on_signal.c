@@ -24,7 +24,8 @@ static void exit_with_registered_code(int sig)
  * Makes signal sig end the process with exit_code. Every other signal is
  * blocked while the handler runs: the first signal's code is the one the
  * process exits with.
- * Returns 0, or -1 (errno set) when sig cannot be caught.
+ * Returns 0, or -1 when sig cannot be caught (out of range, or refused by
+ * sigaction, which then sets errno).
  */
 int jsmail_exit_on_signal(int sig, int exit_code)
 {
