@@ -7,11 +7,44 @@ bench_prepare() {
   local work=$1 home
   shift
   [ "${BENCH_NO_PUBLISH:-}" = 1 ] || scripts/publish.sh artifacts/publish >/dev/null
-  dotnet publish bench/Hello -c Release -o "$work/hello" >/dev/null
-  dotnet build bench/Jsmail.Bench -c Release -o "$work/driver" >/dev/null
+  bench_tools "$work"
   for home in "$work/home" "$@"; do
     scripts/install.sh --single-user --prefix "$home" --prebuilt artifacts/publish >/dev/null
   done
+}
+
+# bench_tools WORK -> WORK/hello/aot-hello, WORK/driver/jsmail-bench: the
+# measuring tools alone, for a benchmark that brings its own programs.
+bench_tools() {
+  dotnet publish bench/Hello -c Release -o "$1/hello" >/dev/null
+  dotnet build bench/Jsmail.Bench -c Release -o "$1/driver" >/dev/null
+}
+
+# bench_smtp_sink: starts smtp-sink on a free loopback port (as nobody when
+# run as root, which smtp-sink requires) and returns once it listens; sets
+# bench_sink_pid and bench_sink_port. bench_clean_on_exit stops it.
+bench_sink_pid=
+bench_smtp_sink() {
+  local user=() t
+  bench_sink_port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  [ "$(id -u)" = 0 ] && user=(-u nobody)
+  /usr/sbin/smtp-sink "${user[@]}" -h sink.test "127.0.0.1:$bench_sink_port" 256 &
+  bench_sink_pid=$!
+  for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$bench_sink_port") 2>/dev/null && break; sleep 0.05; done
+}
+
+# bench_clean_on_exit WORK: when the script exits, stop the smtp-sink of
+# bench_smtp_sink, if any, and remove the scratch directory WORK.
+bench_clean_on_exit() {
+  bench_work=$1
+  trap '[ -n "$bench_sink_pid" ] && kill "$bench_sink_pid" 2>/dev/null; rm -rf "$bench_work"' EXIT
+}
+
+# bench_message DIR RECIPIENT -> DIR/msg, a 2 KB message to RECIPIENT from
+# a@example.com, and DIR/env, its envelope for jsmail-queue.
+bench_message() {
+  { printf 'From: a@example.com\nTo: %s\nSubject: bench\n\n' "$2"; head -c 1950 /dev/zero | tr '\0' 'x' | fold -w 70; echo; } > "$1/msg"
+  printf 'Fa@example.com\0T%s\0\0' "$2" > "$1/env"
 }
 
 # bench_wait_lines FILE REGEX COUNT SECONDS: returns once COUNT lines of FILE

@@ -10,26 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000}
 work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
-sink=
-cleanup() {
-  [ -n "$sink" ] && kill "$sink" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 . bench/lib.sh
+bench_clean_on_exit "$work"
 bench_prepare "$work" "$work/home100"
 
-# smtp-sink on a free loopback port (as root it must drop to nobody).
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-user=(); [ "$(id -u)" = 0 ] && user=(-u nobody)
-/usr/sbin/smtp-sink "${user[@]}" -h sink.test "127.0.0.1:$port" 256 &
-sink=$!
-for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+bench_smtp_sink
+port=$bench_sink_port
 
 # A 2 KB message, queued COUNT times before the queue manager starts.
-{ printf 'From: a@example.com\nTo: b@bench.test\nSubject: bench\n\n'; head -c 1950 /dev/zero | tr '\0' 'x' | fold -w 70; echo; } > "$work/msg"
-printf 'Fa@example.com\0Tb@bench.test\0\0' > "$work/env"
+bench_message "$work" b@bench.test
 
 drain() { # home concurrency -> prints msgs/s
   local home=$1 c=$2 start end ends pid

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 using Jsmail.Common.Queue;
@@ -13,8 +12,6 @@ namespace Jsmail.Queue;
 /// </summary>
 public static class Program
 {
-    private static PosixSignalRegistration?[]? s_registrations; // kept alive: a collected registration unregisters
-
     private const uint Death = 86400; // 24 h: below qmail-send's 36 h ossification
 
     public static int Main()
@@ -25,7 +22,7 @@ public static class Program
             Privileges.LeaveIfRuntimeWasConfiguredByCaller();
             Libc.UnblockAllSignals();
             Libc.Umask(0x1B); // 033
-            InstallExitHandlers();
+            if (!ExitOnSignal.Install(ExitSignals)) return QueueExit.InternalBug;
             foreach (var sig in IgnoredSignals) Libc.Signal(sig, Libc.SIG_IGN);
 
             string home;
@@ -64,18 +61,6 @@ public static class Program
         (4 /* ILL */, QueueExit.InternalBug), (6 /* ABRT */, QueueExit.InternalBug), (8 /* FPE */, QueueExit.InternalBug),
         (7 /* BUS */, QueueExit.InternalBug), (31 /* SYS */, QueueExit.InternalBug),
     ];
-
-    private static void InstallExitHandlers()
-    {
-        if (ExitOnSignal.TryInstall(ExitSignals)) return;
-        s_registrations = ExitSignals.Select(e => Register(e.Signal, e.ExitCode)).ToArray();
-    }
-
-    private static PosixSignalRegistration? Register(int sig, int exitCode)
-    {
-        try { return PosixSignalRegistration.Create((PosixSignal)sig, _ => Libc.Exit(exitCode)); }
-        catch (Exception) { return null; } // a signal the runtime keeps for itself stays the runtime's
-    }
 
     // SIGPIPE is ignored by the runtime already; qmail-queue ignores these as well.
     private static readonly int[] IgnoredSignals = [26 /* VTALRM */, 27 /* PROF */, 3 /* QUIT */, 2 /* INT */, 1 /* HUP */, 24 /* XCPU */, 25 /* XFSZ */];

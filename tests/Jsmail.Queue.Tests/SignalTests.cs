@@ -8,8 +8,12 @@ public class SignalTests : IDisposable
     private readonly TestHome _home = TestHome.Install();
     public void Dispose() => _home.Dispose();
 
-    /// <summary>Starts jsmail-queue on a FIFO, sends the signals, then finishes the message; returns the exit code.</summary>
-    private int RunWithSignals(string signals)
+    /// <summary>
+    /// Starts jsmail-queue on a FIFO; once it waits for its message, runs the
+    /// shell commands <paramref name="whileWaiting"/> ($pid is jsmail-queue's),
+    /// then finishes the message. Returns what the commands printed and the exit code.
+    /// </summary>
+    private (string Printed, int ExitCode) RunWhileWaiting(string whileWaiting)
     {
         var r = Run.Shell("""
             d=$(mktemp -d); mkfifo "$d/in"; printf 'Fa\0Tb\0\0' > "$d/env"
@@ -17,14 +21,32 @@ public class SignalTests : IDisposable
             "$1" <"$d/in" 1<"$d/env" 7>&- &
             pid=$!
             sleep 0.5
-            for s in $2; do kill -$s $pid; sleep 0.1; done
+            printed=$(eval "$2")
             printf 'Subject: x\n\nbody\n' >&7
             exec 7>&-
             wait $pid; rc=$?
             rm -rf "$d"
-            printf %s $rc
-            """, args: [_home.Bin("jsmail-queue"), signals], timeoutMs: 30_000);
-        return int.Parse(r.Out);
+            printf '%s\n%s' "$printed" $rc
+            """, args: [_home.Bin("jsmail-queue"), whileWaiting], timeoutMs: 30_000);
+        var lastLine = r.Out.LastIndexOf('\n');
+        return (r.Out[..lastLine], int.Parse(r.Out[(lastLine + 1)..]));
+    }
+
+    /// <summary>Sends the signals to a waiting jsmail-queue, then finishes the message; returns the exit code.</summary>
+    private int RunWithSignals(string signals) =>
+        RunWhileWaiting($"for s in {signals}; do kill -$s $pid; sleep 0.1; done").ExitCode;
+
+    /// <summary>
+    /// The handlers are code linked into the executable: jsmail-queue maps no
+    /// anonymous memory it can execute, which hardened systems refuse to a
+    /// setuid program. Looked at while it waits for its message, handlers installed.
+    /// </summary>
+    [Fact]
+    public void No_anonymous_executable_memory_holds_the_handlers()
+    {
+        var (printed, exitCode) = RunWhileWaiting("awk '$2 ~ /x/ && $6 == \"\"' /proc/$pid/maps");
+        printed.Should().BeEmpty("no mapping is both executable and without a file");
+        exitCode.Should().Be(0);
     }
 
     [Fact]
