@@ -4,7 +4,10 @@ public enum ChildEnd
 {
     /// <summary>It exited on its own: <see cref="ChildResult.Code"/> is the exit code.</summary>
     Exited,
-    /// <summary>A signal ended it (a cap's kill included): <see cref="ChildResult.Code"/> is the signal.</summary>
+    /// <summary>
+    /// A signal ended it (a cap's kill included): <see cref="ChildResult.Code"/> is the signal;
+    /// 0 when waitpid could not tell how it ended (someone else reaped it).
+    /// </summary>
     Signalled,
     /// <summary>The time limit passed first; its process group was killed.</summary>
     TimedOut,

@@ -48,6 +48,7 @@ internal sealed class ChildRun
     private int _polled;
     private Phase _phase;
     private bool _exited, _reaped, _timedOut;
+    private bool _lost; // someone else reaped it (SIGCHLD ignored?): how it ended is unknown
     private int _status;
     private byte[]? _scratch;
 
@@ -180,7 +181,7 @@ internal sealed class ChildRun
             else ReadMore(owner);
         }
         _polled = 0;
-        if (!_exited && _pidfd < 0 && Libc.Waitpid(_pid, out _status, Libc.WNOHANG) == _pid) _exited = _reaped = true;
+        if (!_exited && _pidfd < 0) WaitWithoutPidfd();
 
         if (_phase == Phase.Running)
         {
@@ -196,6 +197,14 @@ internal sealed class ChildRun
         if (_phase != Phase.Running) return;
         Kill(timedOut: true);
         if (_exited || _pidfd < 0) End(killGroup: false);
+    }
+
+    private void WaitWithoutPidfd()
+    {
+        var r = Libc.Waitpid(_pid, out _status, Libc.WNOHANG);
+        if (r == 0) return;
+        _exited = _reaped = true;
+        _lost = r != _pid;
     }
 
     private void FeedMore(int i, short revents)
@@ -262,7 +271,7 @@ internal sealed class ChildRun
     private void End(bool killGroup)
     {
         if (killGroup) Libc.Kill(-_pid, Libc.SIGKILL);
-        if (!_reaped) Libc.Waitpid(_pid, out _status); // immediate: the child has exited or was killed
+        if (!_reaped && Libc.Waitpid(_pid, out _status) != _pid) _lost = true; // immediate: it has exited or was killed
         _reaped = true;
         CloseAll(_channels);
         if (_pidfd >= 0) { Libc.Close(_pidfd); _pidfd = -1; }
@@ -274,6 +283,7 @@ internal sealed class ChildRun
             capped[i] = _channels[i].Capped;
         }
         var (end, code) = _timedOut ? (ChildEnd.TimedOut, 0)
+            : _lost ? (ChildEnd.Signalled, 0)
             : Libc.Exited(_status) ? (ChildEnd.Exited, Libc.ExitCode(_status))
             : (ChildEnd.Signalled, Libc.TermSignal(_status));
         Result = new ChildResult(end, code, _request.Fds, captured, capped);
