@@ -14,6 +14,8 @@ public class ChildRunnerTests
 {
     public enum Driver { Blocking, Async }
 
+    public static TheoryData<Driver> Drivers => [Driver.Blocking, Driver.Async];
+
     private static async Task<ChildResult> RunWith(Driver driver, ChildRequest request) =>
         driver == Driver.Blocking ? ChildRunner.Run(request) : await ChildRunner.RunAsync(request);
 
@@ -25,9 +27,7 @@ public class ChildRunnerTests
             Environment = env,
         };
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_child_that_exits_gives_its_code_and_what_it_wrote(Driver driver)
     {
         var result = await RunWith(driver, Shell("echo out; echo err >&2; exit 7",
@@ -40,9 +40,7 @@ public class ChildRunnerTests
         result.Capped(1).Should().BeFalse();
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_child_fed_more_than_a_pipe_holds_reads_it_all_while_its_output_is_read(Driver driver)
     {
         var input = new byte[1 << 20];
@@ -54,9 +52,7 @@ public class ChildRunnerTests
         result.Output(1).Should().Equal(input);
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_child_killed_by_a_signal_says_which(Driver driver)
     {
         var result = await RunWith(driver, Shell("kill -TERM $$; sleep 5", []));
@@ -65,9 +61,7 @@ public class ChildRunnerTests
         result.Code.Should().Be(Libc.SIGTERM);
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_child_past_its_deadline_is_killed_with_its_grandchildren(Driver driver)
     {
         using var dir = new TempDir();
@@ -84,9 +78,7 @@ public class ChildRunnerTests
         IsGone(grandchild).Should().BeTrue("the grandchild {0} was in the child's process group", grandchild);
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_child_that_floods_its_output_is_read_to_the_end_and_kept_to_the_cap(Driver driver)
     {
         var before = GC.GetAllocatedBytesForCurrentThread();
@@ -100,9 +92,7 @@ public class ChildRunnerTests
             (GC.GetAllocatedBytesForCurrentThread() - before).Should().BeLessThan(1 << 20, "20 MB went through a bounded buffer");
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_child_flooding_past_a_killing_cap_is_killed(Driver driver)
     {
         var result = await RunWith(driver, Shell("while :; do echo flood; done", [ChildFd.Capture(1, 1000, killAtCap: true)]));
@@ -113,9 +103,7 @@ public class ChildRunnerTests
         result.Capped(1).Should().BeTrue();
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_child_that_closes_its_stdin_early_does_not_fail_the_feeder(Driver driver)
     {
         var input = new byte[8 << 20];
@@ -127,9 +115,7 @@ public class ChildRunnerTests
         Encoding.ASCII.GetString(result.Output(1)).Should().Be("done\n");
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task A_program_that_does_not_exist_could_not_start(Driver driver)
     {
         var result = await RunWith(driver, new ChildRequest("/nonexistent/program", ["program"u8.ToArray()])
@@ -141,9 +127,7 @@ public class ChildRunnerTests
         result.Code.Should().Be(Errno.ENOENT);
     }
 
-    [Theory]
-    [InlineData(Driver.Blocking)]
-    [InlineData(Driver.Async)]
+    [Theory, MemberData(nameof(Drivers))]
     public async Task Handed_descriptors_and_the_environment_reach_the_child(Driver driver)
     {
         var memfd = Libc.MoveHigh(Libc.MemfdCreate("envelope", 1));
