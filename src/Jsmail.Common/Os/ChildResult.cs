@@ -55,7 +55,7 @@ public sealed class ChildResult
 
     private int IndexOf(int childFd)
     {
-        for (var i = 0; i < _fds.Count; i++)
+        for (var i = 0; i < _captured.Length; i++) // none when it never started
             if (_fds[i].Child == childFd && _fds[i].Kind == ChildFdKind.Capture) return i;
         return -1;
     }

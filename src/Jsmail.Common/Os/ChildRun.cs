@@ -25,6 +25,7 @@ namespace Jsmail.Common.Os;
 internal sealed class ChildRun
 {
     private const int NoPidfdPollMs = 20;
+    private const int InitialKept = 4096; // a capture grows from here up to its cap, as output comes
     private const int ReadsPerAdvance = 16; // a flooding child cannot hold the watcher thread
 
     private enum Phase { Running, Killed, Done }
@@ -98,7 +99,9 @@ internal sealed class ChildRun
                         theirs = fd.Parent;
                         break;
                     case ChildFdKind.DevNull:
-                        theirs = childEnds[i] = Libc.MoveHigh(Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0));
+                        theirs = Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+                        if (theirs < 0) return SetupFailed(request, channels);
+                        theirs = childEnds[i] = Libc.MoveHigh(theirs);
                         break;
                     case ChildFdKind.Feed:
                         if (!Libc.Pipe(out theirs, out ours)) return SetupFailed(request, channels);
@@ -107,7 +110,7 @@ internal sealed class ChildRun
                     default:
                         if (!Libc.Pipe(out ours, out theirs)) return SetupFailed(request, channels);
                         childEnds[i] = theirs;
-                        channels[i].Kept = new byte[fd.Cap];
+                        channels[i].Kept = new byte[Math.Min(fd.Cap, InitialKept)];
                         break;
                 }
                 if (theirs < 0) return SetupFailed(request, channels);
@@ -233,6 +236,8 @@ internal sealed class ChildRun
             if (n < 0 && Libc.Errno == Libc.EAGAIN) return;
             if (n <= 0) { CloseChannel(ref ch); return; }
             var keep = Math.Min(n, fd.Cap - ch.KeptLength);
+            if (ch.KeptLength + keep > ch.Kept.Length)
+                Array.Resize(ref ch.Kept, (int)Math.Min(fd.Cap, Math.Max(2L * ch.Kept.Length, ch.KeptLength + keep)));
             _scratch.AsSpan(0, keep).CopyTo(ch.Kept.AsSpan(ch.KeptLength));
             ch.KeptLength += keep;
             if (keep == n) continue;

@@ -125,6 +125,7 @@ public class ChildRunnerTests
 
         result.End.Should().Be(ChildEnd.CouldNotStart);
         result.Code.Should().Be(Errno.ENOENT);
+        result.Output(1).Should().BeEmpty();
     }
 
     [Theory, MemberData(nameof(Drivers))]
