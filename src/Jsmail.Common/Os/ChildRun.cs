@@ -20,7 +20,9 @@ namespace Jsmail.Common.Os;
 /// EPIPE ends the feeding, and SIGPIPE cannot kill us because the .NET runtime
 /// sets it to SIG_IGN at start (children get it back at its default: Spawn
 /// resets every signal). Kernels without pidfd_open (before 5.3) are watched
-/// by waitpid(WNOHANG) every <see cref="NoPidfdPollMs"/> ms instead.
+/// by waitpid(WNOHANG) every <see cref="NoPidfdPollMs"/> ms instead; there
+/// the child is reaped when seen to exit, so a later kill of its group relies
+/// on the group's members keeping its number from reuse.
 /// </summary>
 internal sealed class ChildRun
 {
