@@ -50,7 +50,7 @@ internal sealed class ChildWatcher
     public Task<ChildResult> Watch(ChildRun run, CancellationToken cancel)
     {
         var entry = new Entry(run, cancel);
-        lock (_gate) _incoming.Add(entry);
+        // Registered before the watcher can see the entry, so that it never disposes an unset registration.
         if (cancel.CanBeCanceled)
             entry.Registration = cancel.UnsafeRegister(static (state, _) =>
             {
@@ -58,6 +58,7 @@ internal sealed class ChildWatcher
                 e.CancelAsked = true;
                 watcher.Wake();
             }, (this, entry));
+        lock (_gate) _incoming.Add(entry);
         Wake();
         return entry.Done.Task;
     }

@@ -148,6 +148,22 @@ public class ChildRunnerTests
     }
 
     [Fact]
+    public async Task Many_async_runs_at_once_each_get_their_own_end_and_output()
+    {
+        var runs = new Task<ChildResult>[20];
+        for (var i = 0; i < runs.Length; i++)
+            runs[i] = ChildRunner.RunAsync(Shell($"sleep 0.{i % 3}; echo {i}; exit {i}", [ChildFd.Capture(1, 100)])).AsTask();
+
+        var results = await Task.WhenAll(runs);
+
+        for (var i = 0; i < runs.Length; i++)
+        {
+            results[i].ExitedWith(i).Should().BeTrue("run {0} exited {0}", i);
+            Encoding.ASCII.GetString(results[i].Output(1)).Should().Be($"{i}\n");
+        }
+    }
+
+    [Fact]
     public async Task Cancelling_an_async_run_kills_the_child_and_cancels_the_task()
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
