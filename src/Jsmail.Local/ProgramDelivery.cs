@@ -15,50 +15,25 @@ public static class ProgramDelivery
     public static Outcome Run(byte[] command, MessageFile message, List<byte[]> environment, int timeoutSeconds)
     {
         message.Rewind();
-        int pid;
-        try
+        var result = ChildRunner.Run(new ChildRequest("/bin/sh", ["sh"u8.ToArray(), "-c"u8.ToArray(), command])
         {
-            pid = Spawn.Start("/bin/sh", ["sh"u8.ToArray(), "-c"u8.ToArray(), command], environment,
-                [(0, 0), (1, 1), (2, 2)], newProcessGroup: true);
-        }
-        catch (SpawnException e)
+            Environment = environment,
+            Fds = [ChildFd.Pass(0, 0), ChildFd.Pass(1, 1), ChildFd.Pass(2, 2)],
+            TimeLimit = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds) : null,
+        });
+        return result.End switch
         {
-            throw LocalFailure.Temporary($"Unable to run /bin/sh: {ErrorText.Describe(e.Errno)}. (#4.3.0)");
-        }
-
-        if (timeoutSeconds > 0 && !ExitsWithin(pid, timeoutSeconds))
-        {
-            Libc.Kill(-pid, Libc.SIGKILL);
-            Libc.Waitpid(pid, out _);
-            throw LocalFailure.Temporary("Timeout on program delivery. (#4.3.0)");
-        }
-        if (Libc.Waitpid(pid, out var status) != pid)
-            throw LocalFailure.Temporary("Aack, child crashed. (#4.3.0)");
-        if (!Libc.Exited(status)) throw LocalFailure.Temporary("Aack, child crashed. (#4.3.0)");
-        return Libc.ExitCode(status) switch
-        {
-            0 => Outcome.Continue,
-            99 => Outcome.Stop,
-            100 or 64 or 65 or 70 or 76 or 77 or 78 or 112 => throw new LocalFailure(100, ""),
-            _ => throw new LocalFailure(111, ""),
-        };
-    }
-
-    private static bool ExitsWithin(int pid, int seconds)
-    {
-        var pidFd = Libc.PidfdOpen(pid);
-        if (pidFd < 0) return true; // no pidfd: wait without a limit, as qmail does
-        try
-        {
-            Span<Libc.PollFd> fds = [new Libc.PollFd { Fd = pidFd, Events = Libc.POLLIN }];
-            var deadline = Environment.TickCount64 + seconds * 1000L;
-            while (true)
+            ChildEnd.CouldNotStart or ChildEnd.SetupFailed =>
+                throw LocalFailure.Temporary($"Unable to run /bin/sh: {ErrorText.Describe(result.Code)}. (#4.3.0)"),
+            ChildEnd.TimedOut => throw LocalFailure.Temporary("Timeout on program delivery. (#4.3.0)"),
+            ChildEnd.Signalled => throw LocalFailure.Temporary("Aack, child crashed. (#4.3.0)"),
+            _ => result.Code switch
             {
-                var left = deadline - Environment.TickCount64;
-                if (left <= 0) return false;
-                if (Libc.Poll(fds, (int)Math.Min(left, int.MaxValue)) > 0) return true;
-            }
-        }
-        finally { Libc.Close(pidFd); }
+                0 => Outcome.Continue,
+                99 => Outcome.Stop,
+                100 or 64 or 65 or 70 or 76 or 77 or 78 or 112 => throw new LocalFailure(100, ""),
+                _ => throw new LocalFailure(111, ""),
+            },
+        };
     }
 }

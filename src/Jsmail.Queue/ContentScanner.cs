@@ -17,6 +17,7 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
 {
     public const int Accept = 0, RejectPermanently = 100, RejectTemporarily = 111;
     private const int MaxText = QueueClient.MaxErrorText - 1;
+    private const int MaxOutput = 1024; // more than the reply text needs; the rest is read and dropped
 
     public static ContentScanner? FromControl(ControlReader control, string home, uint callerUid)
     {
@@ -45,92 +46,55 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
     /// <summary>(null, _) to accept; (true|false, text) to refuse permanently or temporarily.</summary>
     private (bool? Permanent, string? Text) RunOne(string[] command, ScanRequest request)
     {
-        int messFd = -1, envFd = -1, outRead = -1, outWrite = -1, pid = -1;
+        int messFd = -1, envFd = -1;
         try
         {
             messFd = Libc.MoveHigh(Libc.Open(request.MessPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0));
             envFd = Libc.MoveHigh(Libc.MemfdCreate("envelope", 1 /* MFD_CLOEXEC */));
-            if (messFd < 0 || envFd < 0 || !Libc.WriteAll(envFd, request.Envelope) || Libc.Lseek(envFd, 0, 0) != 0 ||
-                !Libc.Pipe(out outRead, out outWrite))
+            if (messFd < 0 || envFd < 0 || !Libc.WriteAll(envFd, request.Envelope) || Libc.Lseek(envFd, 0, 0) != 0)
                 return (false, "unable to set up content scan (#4.3.0)");
-            try
+            var result = ChildRunner.Run(new ChildRequest(command[0], Utf8(command))
             {
-                pid = Spawn.Start(command[0], (IReadOnlyList<string>)command, ScannerEnvironment(request),
-                    [(0, messFd), (1, outWrite), (3, envFd)], newProcessGroup: true);
-            }
-            catch (SpawnException) { return (false, "unable to run content scanner (#4.3.0)"); }
-            Libc.Close(outWrite);
-            outWrite = -1;
-
-            var deadline = Environment.TickCount64 + timeoutSeconds * 1000L;
-            var output = ReadOutput(outRead, deadline);
-            var status = WaitUntil(pid, deadline);
-            if (status == null)
+                Environment = ScannerEnvironment(request),
+                Fds = [ChildFd.Pass(0, messFd), ChildFd.Capture(1, MaxOutput), ChildFd.Pass(3, envFd)],
+                TimeLimit = TimeSpan.FromSeconds(timeoutSeconds),
+            });
+            return result.End switch
             {
-                Libc.Kill(-pid, Libc.SIGKILL);
-                Libc.Kill(pid, Libc.SIGKILL);
-                Libc.Waitpid(pid, out _);
-                pid = -1;
-                return (false, "content scan timed out (#4.3.0)");
-            }
-            pid = -1;
-            if (!Libc.Exited(status.Value)) return (false, "content scanner crashed (#4.3.0)");
-            return Libc.ExitCode(status.Value) switch
-            {
-                Accept => (null, null),
-                RejectPermanently => (true, FirstLine(output)),
-                RejectTemporarily => (false, FirstLine(output)),
-                _ => (false, "content scanner failed (#4.3.0)"),
+                ChildEnd.SetupFailed => (false, "unable to set up content scan (#4.3.0)"),
+                ChildEnd.CouldNotStart => (false, "unable to run content scanner (#4.3.0)"),
+                ChildEnd.TimedOut => (false, "content scan timed out (#4.3.0)"),
+                ChildEnd.Signalled => (false, "content scanner crashed (#4.3.0)"),
+                _ => result.Code switch
+                {
+                    Accept => (null, null),
+                    RejectPermanently => (true, FirstLine(result.Output(1))),
+                    RejectTemporarily => (false, FirstLine(result.Output(1))),
+                    _ => (false, "content scanner failed (#4.3.0)"),
+                },
             };
         }
         finally
         {
-            foreach (var fd in new[] { messFd, envFd, outRead, outWrite })
-                if (fd >= 0) Libc.Close(fd);
-            if (pid > 0) { Libc.Kill(-pid, Libc.SIGKILL); Libc.Waitpid(pid, out _); }
+            if (messFd >= 0) Libc.Close(messFd);
+            if (envFd >= 0) Libc.Close(envFd);
         }
     }
 
-    /// <summary>Reads the scanner's output until EOF or the deadline, keeping the first KiB.</summary>
-    private static byte[] ReadOutput(int fd, long deadline)
+    private static byte[][] Utf8(string[] strings)
     {
-        var kept = new List<byte>(256);
-        Span<byte> buf = stackalloc byte[4096];
-        Span<Libc.PollFd> pfd = stackalloc Libc.PollFd[1];
-        while (true)
-        {
-            var left = deadline - Environment.TickCount64;
-            if (left <= 0) return kept.ToArray();
-            pfd[0] = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
-            if (Libc.Poll(pfd, (int)Math.Min(left, int.MaxValue)) == 0) continue;
-            var n = Libc.Read(fd, buf);
-            if (n <= 0) return kept.ToArray();
-            for (var i = 0; i < n && kept.Count < 1024; i++) kept.Add(buf[i]);
-        }
+        var bytes = new byte[strings.Length][];
+        for (var i = 0; i < strings.Length; i++) bytes[i] = Encoding.UTF8.GetBytes(strings[i]);
+        return bytes;
     }
 
-    /// <summary>The scanner's wait status, or null if it is still running at the deadline.</summary>
-    private static int? WaitUntil(int pid, long deadline)
-    {
-        var pause = 1;
-        while (true)
-        {
-            var r = Libc.Waitpid(pid, out var status, 1 /* WNOHANG */);
-            if (r == pid) return status;
-            if (r < 0) return null;
-            if (Environment.TickCount64 >= deadline) return null;
-            Thread.Sleep(pause);
-            pause = Math.Min(pause * 2, 50);
-        }
-    }
-
-    private string[] ScannerEnvironment(ScanRequest request) =>
+    private byte[][] ScannerEnvironment(ScanRequest request) => Utf8(
     [
         "PATH=/usr/local/bin:/usr/bin:/bin",
         "JSMAIL_HOME=" + home,
         "JSMAIL_UID=" + callerUid,
         "JSMAIL_MESSAGE_ID=" + request.Id,
-    ];
+    ]);
 
     /// <summary>The reply text: the first line, printable ASCII only, at most 254 bytes.</summary>
     internal static string? FirstLine(ReadOnlySpan<byte> output)

@@ -17,7 +17,6 @@ internal readonly record struct ProcessorOutcome(ProcessorFailure Kind, int Code
 internal static class ProcessorRun
 {
     private const uint MFD_CLOEXEC = 1;
-    private const int WNOHANG = 1;
     private const int SaidLimit = 512;
 
     /// <param name="input">the message, read from where the fd stands (fd 0) or from its start (a memfd)</param>
@@ -32,27 +31,21 @@ internal static class ProcessorRun
         if (errors < 0) { Libc.Close(result); return new(ProcessorFailure.Resources); }
         try
         {
-            int pid;
-            try
+            var run = ChildRunner.Run(new ChildRequest("/bin/sh", ["/bin/sh"u8.ToArray(), "-c"u8.ToArray(), command])
             {
-                pid = Spawn.Start("/bin/sh", ["/bin/sh"u8.ToArray(), "-c"u8.ToArray(), command], null,
-                    [(0, input), (1, result), (2, errors)], newProcessGroup: true);
-            }
-            catch (SpawnException e)
+                Fds = [ChildFd.Pass(0, input), ChildFd.Pass(1, result), ChildFd.Pass(2, errors)],
+                TimeLimit = timeout,
+                KillGroupAtExit = true,
+            });
+            var outcome = run.End switch
             {
-                Libc.Close(result);
-                return new(ProcessorFailure.CannotStart, e.Errno);
-            }
-
-            var finished = WaitForExit(pid, timeout, out var reaped);
-            Libc.Kill(-pid, Libc.SIGKILL);
-            var status = reaped ?? Reap(pid);
-            var outcome = !finished ? new ProcessorOutcome(ProcessorFailure.TimedOut, 0, Said(errors))
-                : !Libc.Exited(status) ? new ProcessorOutcome(ProcessorFailure.Signalled, Libc.TermSignal(status), Said(errors))
-                : Libc.ExitCode(status) != 0 ? new ProcessorOutcome(ProcessorFailure.Exited, Libc.ExitCode(status), Said(errors))
-                : Libc.Fstat(result, out var st) != 0 ? new ProcessorOutcome(ProcessorFailure.Resources)
-                : st.Size == 0 ? new ProcessorOutcome(ProcessorFailure.NoOutput, 0, Said(errors))
-                : new ProcessorOutcome(ProcessorFailure.None);
+                ChildEnd.CouldNotStart => new ProcessorOutcome(ProcessorFailure.CannotStart, run.Code),
+                ChildEnd.SetupFailed => new ProcessorOutcome(ProcessorFailure.Resources),
+                ChildEnd.TimedOut => new ProcessorOutcome(ProcessorFailure.TimedOut, 0, Said(errors)),
+                ChildEnd.Signalled => new ProcessorOutcome(ProcessorFailure.Signalled, run.Code, Said(errors)),
+                _ when run.Code != 0 => new ProcessorOutcome(ProcessorFailure.Exited, run.Code, Said(errors)),
+                _ => Produced(result, errors),
+            };
             if (outcome.Kind == ProcessorFailure.None) output = result;
             else Libc.Close(result);
             return outcome;
@@ -63,49 +56,16 @@ internal static class ProcessorRun
         }
     }
 
-    private static int Reap(int pid)
-    {
-        Libc.Waitpid(pid, out var status);
-        return status;
-    }
+    /// <summary>A processor that exited 0 must have written something.</summary>
+    private static ProcessorOutcome Produced(int result, int errors) =>
+        Libc.Fstat(result, out var st) != 0 ? new ProcessorOutcome(ProcessorFailure.Resources)
+        : st.Size == 0 ? new ProcessorOutcome(ProcessorFailure.NoOutput, 0, Said(errors))
+        : new ProcessorOutcome(ProcessorFailure.None);
 
     private static int Memfd(string name)
     {
         var fd = Libc.MemfdCreate(name, MFD_CLOEXEC);
         return fd < 0 ? -1 : Libc.MoveHigh(fd);
-    }
-
-    /// <summary>
-    /// True once the child has exited; false when the timeout passed first.
-    /// With a pidfd the child is left unreaped, so its pid, and the process
-    /// group named by it, stay reserved for the kill that follows; without one
-    /// (kernels before 5.3) it is reaped here and its status returned.
-    /// </summary>
-    private static bool WaitForExit(int pid, TimeSpan timeout, out int? reaped)
-    {
-        reaped = null;
-        var deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-        var pidfd = Libc.PidfdOpen(pid);
-        if (pidfd >= 0)
-        {
-            try
-            {
-                Span<Libc.PollFd> poll = [new Libc.PollFd { Fd = pidfd, Events = Libc.POLLIN }];
-                while (true)
-                {
-                    var left = deadline - Environment.TickCount64;
-                    if (left <= 0) return false;
-                    if (Libc.Poll(poll, (int)Math.Min(left, int.MaxValue)) > 0) return true;
-                }
-            }
-            finally { Libc.Close(pidfd); }
-        }
-        while (Environment.TickCount64 < deadline)
-        {
-            if (Libc.Waitpid(pid, out var status, WNOHANG) == pid) { reaped = status; return true; }
-            Thread.Sleep(20);
-        }
-        return false;
     }
 
     /// <summary>The start of what the processor wrote on fd 2.</summary>

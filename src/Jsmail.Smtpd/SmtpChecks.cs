@@ -28,6 +28,7 @@ public sealed class SmtpChecks
 {
     public const int ProgramTimeoutSeconds = 60;
     public const int MaxReplyText = 200;
+    private const int MaxOutput = 1024; // more than the reply line needs; the rest is read and dropped
 
     public static readonly SmtpChecks None = new(null, null, null, null);
 
@@ -102,68 +103,32 @@ public sealed class SmtpChecks
 
     private CheckResult RunProgram(CheckStage stage, byte[] helo, byte[] sender, byte[] recipient)
     {
-        var input = new List<byte>(helo.Length + sender.Length + recipient.Length + 4);
-        input.AddRange(helo); input.Add(0);
-        input.AddRange(sender); input.Add(0);
-        input.AddRange(recipient); input.Add(0);
-        input.Add(0);
+        var input = new byte[helo.Length + sender.Length + recipient.Length + 4];
+        helo.CopyTo(input, 0);
+        sender.CopyTo(input, helo.Length + 1);
+        recipient.CopyTo(input, helo.Length + sender.Length + 2);
 
-        int inRead = -1, inWrite = -1, outRead = -1, outWrite = -1, devNull = -1, pid = -1;
-        try
-        {
-            if (!Libc.Pipe(out inRead, out inWrite) || !Libc.Pipe(out outRead, out outWrite))
-                return new CheckResult(CheckVerdict.Unavailable, null);
-            devNull = Libc.MoveHigh(Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0));
-            var env = new List<string>();
-            foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
-                if ((string)e.Key != "SMTPCHECK") env.Add($"{e.Key}={e.Value}");
-            env.Add("SMTPCHECK=" + stage.ToString().ToLowerInvariant());
-            pid = Spawn.Start(_program![0], _program, env, [(0, devNull), (1, outWrite), (3, inRead)], newProcessGroup: true);
-            Libc.Close(inRead); inRead = -1;
-            Libc.Close(outWrite); outWrite = -1;
-            // At most a pipe's worth, so writing cannot block on a program that does not read.
-            Libc.WriteAll(inWrite, input.Count <= 4096 ? input.ToArray() : input.ToArray()[..4096]);
-            Libc.Close(inWrite); inWrite = -1;
+        var env = new List<byte[]>();
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+            if ((string)e.Key != "SMTPCHECK") env.Add(Encoding.UTF8.GetBytes($"{e.Key}={e.Value}"));
+        env.Add(Encoding.UTF8.GetBytes("SMTPCHECK=" + stage.ToString().ToLowerInvariant()));
+        var argv = new byte[_program!.Length][];
+        for (var i = 0; i < argv.Length; i++) argv[i] = Encoding.UTF8.GetBytes(_program[i]);
 
-            var output = ReadBounded(outRead, out var timedOut);
-            if (timedOut) { Libc.Kill(-pid, Libc.SIGKILL); Libc.Waitpid(pid, out _); return new CheckResult(CheckVerdict.Unavailable, null); }
-            Libc.Waitpid(pid, out var status);
-            pid = -1;
-            var text = FirstLine(output);
-            if (!Libc.Exited(status)) return new CheckResult(CheckVerdict.Unavailable, null);
-            return Libc.ExitCode(status) switch
-            {
-                0 => CheckResult.Accepted,
-                100 => new CheckResult(CheckVerdict.Reject, text),
-                111 => new CheckResult(CheckVerdict.Defer, text),
-                _ => new CheckResult(CheckVerdict.Unavailable, null),
-            };
-        }
-        catch (SpawnException) { return new CheckResult(CheckVerdict.Unavailable, null); }
-        finally
+        var result = ChildRunner.Run(new ChildRequest(_program[0], argv)
         {
-            foreach (var fd in new[] { inRead, inWrite, outRead, outWrite, devNull })
-                if (fd >= 0) Libc.Close(fd);
-            if (pid > 0) { Libc.Kill(-pid, Libc.SIGKILL); Libc.Waitpid(pid, out _); }
-        }
-    }
-
-    private static byte[] ReadBounded(int fd, out bool timedOut)
-    {
-        timedOut = false;
-        var kept = new List<byte>();
-        var deadline = Environment.TickCount64 + ProgramTimeoutSeconds * 1000L;
-        Span<byte> buf = stackalloc byte[512];
-        Span<Libc.PollFd> p = stackalloc Libc.PollFd[1];
-        while (true)
+            Environment = env,
+            Fds = [ChildFd.DevNull(0), ChildFd.Capture(1, MaxOutput), ChildFd.Feed(3, input)],
+            TimeLimit = TimeSpan.FromSeconds(ProgramTimeoutSeconds),
+        });
+        if (result.End != ChildEnd.Exited) return new CheckResult(CheckVerdict.Unavailable, null);
+        return result.Code switch
         {
-            var left = deadline - Environment.TickCount64;
-            p[0] = new Libc.PollFd { Fd = fd, Events = Libc.POLLIN };
-            if (left <= 0 || Libc.Poll(p, (int)left) == 0) { timedOut = true; return kept.ToArray(); }
-            var n = Libc.Read(fd, buf);
-            if (n <= 0) return kept.ToArray();
-            if (kept.Count < 1024) kept.AddRange(buf[..Math.Min(n, 1024 - kept.Count)]);
-        }
+            0 => CheckResult.Accepted,
+            100 => new CheckResult(CheckVerdict.Reject, FirstLine(result.Output(1))),
+            111 => new CheckResult(CheckVerdict.Defer, FirstLine(result.Output(1))),
+            _ => new CheckResult(CheckVerdict.Unavailable, null),
+        };
     }
 
     /// <summary>The first line, printable ASCII only, so nothing from the program can break the reply.</summary>
