@@ -18,9 +18,6 @@ public static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "unsetenv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Unsetenv(string name);
 
-    [LibraryImport("libc", EntryPoint = "execv", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int ExecvRaw(string path, byte** argv);
-
     /// <summary>The raw value of an environment variable; null when unset (an empty value is not null).</summary>
     public static byte[]? Getenv(string name)
     {
@@ -36,27 +33,5 @@ public static unsafe partial class Libc
         var buf = new byte[value.Length + 1];
         value.CopyTo(buf);
         fixed (byte* v = buf) return SetenvRaw(name, v, 1) == 0;
-    }
-
-    /// <summary>execv(2) with the C library's environment. Returns only on failure (see Errno).</summary>
-    public static void Execv(string path, IReadOnlyList<byte[]> argv)
-    {
-        var ptrs = new nint[argv.Count + 1];
-        var handles = new GCHandle[argv.Count];
-        try
-        {
-            for (var i = 0; i < argv.Count; i++)
-            {
-                var z = new byte[argv[i].Length + 1];
-                argv[i].CopyTo(z, 0);
-                handles[i] = GCHandle.Alloc(z, GCHandleType.Pinned);
-                ptrs[i] = handles[i].AddrOfPinnedObject();
-            }
-            fixed (nint* p = ptrs) ExecvRaw(path, (byte**)p);
-        }
-        finally
-        {
-            foreach (var h in handles) if (h.IsAllocated) h.Free();
-        }
     }
 }

@@ -33,8 +33,8 @@ public static unsafe partial class Spawn
     {
         var actions = (byte*)NativeMemory.AllocZeroed(256);
         var attr = (byte*)NativeMemory.AllocZeroed(512);
-        var argvBlock = ToNative(argv);
-        var envBlock = envp == null ? null : ToNative(envp);
+        using var nativeArgv = new NativeStringArray(argv);
+        using var nativeEnv = envp == null ? default : new NativeStringArray(envp);
         var sigset = stackalloc byte[128];
         try
         {
@@ -61,8 +61,8 @@ public static unsafe partial class Spawn
             Check(program, AttrSetSigMask(attr, sigset));
 
             int pid;
-            var env = envBlock != null ? envBlock : Libc.Environ();
-            var rc = PosixSpawn(&pid, program, actions, attr, argvBlock, env);
+            var env = envp != null ? nativeEnv.Pointer : Libc.Environ();
+            var rc = PosixSpawn(&pid, program, actions, attr, nativeArgv.Pointer, env);
             if (rc != 0) throw new SpawnException(program, rc);
             return pid;
         }
@@ -72,8 +72,6 @@ public static unsafe partial class Spawn
             AttrDestroy(attr);
             NativeMemory.Free(actions);
             NativeMemory.Free(attr);
-            FreeNative(argvBlock, argv.Count);
-            if (envBlock != null) FreeNative(envBlock, envp!.Count);
         }
     }
 
@@ -85,26 +83,6 @@ public static unsafe partial class Spawn
     private static void Check(string program, int rc)
     {
         if (rc != 0) throw new SpawnException(program, rc);
-    }
-
-    private static byte** ToNative(IReadOnlyList<byte[]> strings)
-    {
-        var block = (byte**)NativeMemory.AllocZeroed((nuint)(strings.Count + 1), (nuint)sizeof(nint));
-        for (var i = 0; i < strings.Count; i++)
-        {
-            var s = strings[i];
-            var p = (byte*)NativeMemory.Alloc((nuint)s.Length + 1);
-            s.CopyTo(new Span<byte>(p, s.Length));
-            p[s.Length] = 0;
-            block[i] = p;
-        }
-        return block;
-    }
-
-    private static void FreeNative(byte** block, int count)
-    {
-        for (var i = 0; i < count; i++) NativeMemory.Free(block[i]);
-        NativeMemory.Free(block);
     }
 
     [LibraryImport(L, EntryPoint = "posix_spawn", StringMarshalling = StringMarshalling.Utf8)]

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Jsmail.Common.Os;
 
@@ -13,16 +12,7 @@ namespace Jsmail.Send.Start;
 public sealed class Launcher(string home)
 {
     /// <summary>qmail-start's execvp: the first PATH entry holding the program; then the home's bin/.</summary>
-    public string Find(string name)
-    {
-        if (name.Contains('/')) return name;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-        {
-            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return Path.Combine(home, "bin", name);
-    }
+    public string Find(string name) => Common.Os.Exec.FindOnPath(name) ?? Path.Combine(home, "bin", name);
 
     public void Start(string name, string[] argv, Identity? who, (int Child, int Parent)[] fds)
     {
@@ -65,22 +55,6 @@ public sealed class Launcher(string home)
         return list;
     }
 
-    public static unsafe void Exec(string program, IReadOnlyList<string> argv, IReadOnlyList<byte[]> env)
-    {
-        var a = ToNative(argv.Select(Encoding.UTF8.GetBytes).ToList());
-        var e = ToNative(env);
-        Libc.Execve(program, a, e);
-    }
-
-    private static unsafe byte** ToNative(IReadOnlyList<byte[]> strings)
-    {
-        var block = (byte**)NativeMemory.AllocZeroed((nuint)(strings.Count + 1), (nuint)sizeof(nint));
-        for (var i = 0; i < strings.Count; i++)
-        {
-            var p = (byte*)NativeMemory.AllocZeroed((nuint)strings[i].Length + 1);
-            strings[i].CopyTo(new Span<byte>(p, strings[i].Length));
-            block[i] = p;
-        }
-        return block;
-    }
+    public static void Exec(string program, IReadOnlyList<string> argv, IReadOnlyList<byte[]> env) =>
+        Common.Os.Exec.Replace(program, argv.Select(Encoding.UTF8.GetBytes).ToArray(), env);
 }
