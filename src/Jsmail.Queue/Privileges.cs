@@ -14,12 +14,9 @@ internal static class Privileges
     {
         if (Libc.Getuid() == Libc.Geteuid()) return;
         var tainted = false;
-        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
-        {
-            var name = (string)e.Key;
-            if (name.StartsWith("DOTNET_", StringComparison.Ordinal) || name.StartsWith("COMPlus_", StringComparison.Ordinal))
+        foreach (var entry in Libc.EnvironmentEntries())
+            if (entry.AsSpan().StartsWith("DOTNET_"u8) || entry.AsSpan().StartsWith("COMPlus_"u8))
                 tainted = true;
-        }
         if (!tainted) return;
 
         Exec.Replace("/proc/self/exe", ["qmail-queue"u8.ToArray()], []);

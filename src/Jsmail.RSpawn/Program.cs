@@ -23,6 +23,6 @@ if (tcpto >= 0)
     Libc.Close(tcpto);
 }
 
-var program = Environment.GetEnvironmentVariable("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
-var parameters = Compat.IsQmail ? null : new DeliveryEnvironment(RawArgs.Environment());
+var program = Libc.GetenvText("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
+var parameters = Compat.IsQmail ? null : new DeliveryEnvironment(Libc.EnvironmentEntries().ToArray());
 return new Spawner(new RemoteChannel(program, parameters), queueOwner).Run();

@@ -31,9 +31,8 @@ public sealed class TlsHandover(string home, string pemPath) : ITlsUpgrade
         var program = Path.Combine(home, "bin", TlsHandoverProtocol.Program);
         var argv = RawArgs.Read();
         argv[0] = Encoding.UTF8.GetBytes(program);
-        var prefix = Encoding.ASCII.GetBytes(TlsHandoverProtocol.Variable + "=");
-        var env = RawArgs.Environment().Where(e => !e.AsSpan().StartsWith(prefix)).ToList();
-        env.Add([.. prefix, .. Encoding.ASCII.GetBytes(authFailures.ToString())]);
+        var env = Libc.EnvironmentEntries(TlsHandoverProtocol.Variable);
+        env.Add(Encoding.ASCII.GetBytes($"{TlsHandoverProtocol.Variable}={authFailures}"));
         Exec.Replace(program, argv, env); // returns only when it failed
         return null;
     }

@@ -33,7 +33,7 @@ public static class Exec
     public static string? FindOnPath(string name)
     {
         if (name.Contains('/')) return name;
-        var searchPath = Environment.GetEnvironmentVariable("PATH") ?? DefaultSearchPath;
+        var searchPath = Libc.GetenvText("PATH") ?? DefaultSearchPath;
         foreach (var dir in searchPath.Split(':'))
         {
             var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);

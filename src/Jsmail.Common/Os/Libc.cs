@@ -44,15 +44,6 @@ public static unsafe partial class Libc
     public struct PollFd { public int Fd; public short Events; public short Revents; }
     public const short POLLIN = 1, POLLOUT = 4, POLLERR = 8, POLLHUP = 16, POLLNVAL = 32;
 
-    /// <summary>
-    /// libc's environ, live (setenv shows). From the runtime's own System.Native,
-    /// which every Native AOT program links in: looking the variable up with
-    /// dlopen("libc.so.6") would, in a statically linked program, load a second
-    /// libc to read it from.
-    /// </summary>
-    [LibraryImport("libSystem.Native", EntryPoint = "SystemNative_GetEnviron")]
-    public static partial byte** Environ();
-
     [LibraryImport(L, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
 

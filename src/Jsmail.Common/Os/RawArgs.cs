@@ -8,19 +8,6 @@ namespace Jsmail.Common.Os;
 /// </summary>
 public static unsafe class RawArgs
 {
-    /// <summary>
-    /// The environment, each "NAME=value", from libc's environ: /proc/self/environ
-    /// is unreadable in a process that changed its ids before exec.
-    /// </summary>
-    public static byte[][] Environment()
-    {
-        var environ = Libc.Environ();
-        var list = new List<byte[]>();
-        for (var e = environ; e != null && *e != null; e++)
-            list.Add(System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(*e).ToArray());
-        return list.ToArray();
-    }
-
     public static List<byte[]> Read()
     {
         var fd = Libc.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);

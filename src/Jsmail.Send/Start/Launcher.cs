@@ -23,7 +23,7 @@ public sealed class Launcher(string home)
             return;
         }
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no executable path");
-        var env = CurrentEnvironment(null);
+        var env = Libc.EnvironmentEntries();
         env.Add(Encoding.UTF8.GetBytes($"{Program.AsVariable}={id.Encode()}"));
         var selfArgv = new List<byte[]> { Encoding.UTF8.GetBytes("jsmail-start"), Encoding.UTF8.GetBytes(program) };
         selfArgv.AddRange(argv.Select(Encoding.UTF8.GetBytes));
@@ -33,26 +33,10 @@ public sealed class Launcher(string home)
     /// <summary>The re-executed side: args = program, argv...</summary>
     public static int ExecAs(string who, string[] args)
     {
-        // read before the switch: /proc/self/environ is closed to a process whose ids changed
-        var env = CurrentEnvironment(Program.AsVariable);
+        var env = Libc.EnvironmentEntries(Program.AsVariable);
         if (args.Length < 2 || !Accounts.Become(Identity.Decode(who))) return 111;
         Exec(args[0], args[1..], env);
         return 111;
-    }
-
-    /// <summary>The raw environment (bytes as given), without <paramref name="drop"/>.</summary>
-    public static List<byte[]> CurrentEnvironment(string? drop)
-    {
-        var raw = File.ReadAllBytes("/proc/self/environ");
-        var list = new List<byte[]>();
-        var prefix = drop == null ? null : Encoding.ASCII.GetBytes(drop + "=");
-        foreach (var range in raw.AsSpan().Split((byte)0))
-        {
-            var entry = raw.AsSpan(range);
-            if (entry.IsEmpty || (prefix != null && entry.StartsWith(prefix))) continue;
-            list.Add(entry.ToArray());
-        }
-        return list;
     }
 
     public static void Exec(string program, IReadOnlyList<string> argv, IReadOnlyList<byte[]> env) =>
