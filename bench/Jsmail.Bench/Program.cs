@@ -82,7 +82,7 @@ static double Time(string program, string? stdin, string? fd1, string[] programA
     outFd = Libc.MoveHigh(outFd);
     var start = Stopwatch.GetTimestamp();
     var argv = new[] { program }.Concat(programArgs).Select(Encoding.UTF8.GetBytes).ToList();
-    var pid = Spawn.Start(program, argv, null, [(0, inFd), (1, outFd)]);
+    var pid = PosixSpawn.Start(program, argv, null, [(0, inFd), (1, outFd)]);
     Libc.Waitpid(pid, out var status);
     var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     Libc.Close(inFd);

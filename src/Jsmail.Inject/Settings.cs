@@ -85,7 +85,7 @@ public static class Settings
         var fd = Libc.Open(name, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
         if (fd < 0)
         {
-            if (Libc.Errno == Libc.ENOENT) return null;
+            if (Libc.Errno == Errno.ENOENT) return null;
             throw InjectFatal.ReadError();
         }
         try

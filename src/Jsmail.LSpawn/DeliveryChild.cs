@@ -56,7 +56,7 @@ public static class DeliveryChild
             if (root && (Libc.SetgroupsOnly(gid) != 0 || Libc.Setresgid(gid, gid, uint.MaxValue) != 0 ||
                          Libc.Setresuid(uid, uid, uint.MaxValue) != 0))
                 return (null, LspawnExit.Bug);
-            try { pid = Spawn.Start("bin/qmail-getpw", ["bin/qmail-getpw"u8.ToArray(), local], null, [(0, 0), (1, writeEnd), (2, 2)]); }
+            try { pid = PosixSpawn.Start("bin/qmail-getpw", ["bin/qmail-getpw"u8.ToArray(), local], null, [(0, 0), (1, writeEnd), (2, 2)]); }
             catch (SpawnException) { return (null, LspawnExit.Getpw); }
         }
         finally

@@ -18,7 +18,7 @@ public static class ProgramDelivery
         int pid;
         try
         {
-            pid = Spawn.Start("/bin/sh", ["sh"u8.ToArray(), "-c"u8.ToArray(), command], environment,
+            pid = PosixSpawn.Start("/bin/sh", ["sh"u8.ToArray(), "-c"u8.ToArray(), command], environment,
                 [(0, 0), (1, 1), (2, 2)], newProcessGroup: true);
         }
         catch (SpawnException e)

@@ -55,7 +55,7 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
                 return (false, "unable to set up content scan (#4.3.0)");
             try
             {
-                pid = Spawn.Start(command[0], (IReadOnlyList<string>)command, ScannerEnvironment(request),
+                pid = PosixSpawn.Start(command[0], (IReadOnlyList<string>)command, ScannerEnvironment(request),
                     [(0, messFd), (1, outWrite), (3, envFd)], newProcessGroup: true);
             }
             catch (SpawnException) { return (false, "unable to run content scanner (#4.3.0)"); }

@@ -18,7 +18,7 @@ internal sealed class RemoteChannel(string program, DeliveryEnvironment? paramet
     {
         var domain = command.Recipient[(at + 1)..];
         var path = Exec.FindOnPath(program) ?? program;
-        return Spawn.Start(path, [Encoding.UTF8.GetBytes(program), domain, command.Sender, command.Recipient],
+        return PosixSpawn.Start(path, [Encoding.UTF8.GetBytes(program), domain, command.Sender, command.Recipient],
             parameters?.For(messageFd, command),
             [(0, messageFd), (1, reportFd), (2, reportFd)]);
     }

@@ -35,7 +35,7 @@ internal static class ProcessorRun
             int pid;
             try
             {
-                pid = Spawn.Start("/bin/sh", ["/bin/sh"u8.ToArray(), "-c"u8.ToArray(), command], null,
+                pid = PosixSpawn.Start("/bin/sh", ["/bin/sh"u8.ToArray(), "-c"u8.ToArray(), command], null,
                     [(0, input), (1, result), (2, errors)], newProcessGroup: true);
             }
             catch (SpawnException e)

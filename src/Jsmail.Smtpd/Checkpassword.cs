@@ -34,7 +34,7 @@ public sealed class Checkpassword(string hostname, string[] argv)
             if (devNull < 0) return AuthVerdict.Unavailable;
             // fds 0 and 1 are never the client's: under TLS they carry ciphertext, and a
             // checkpassword program has no business talking to the client anyway.
-            pid = Spawn.Start(argv[0], argv, null, [(0, devNull), (1, outWrite), (2, 2), (3, inRead)], newProcessGroup: true);
+            pid = PosixSpawn.Start(argv[0], argv, null, [(0, devNull), (1, outWrite), (2, 2), (3, inRead)], newProcessGroup: true);
             Libc.Close(inRead); inRead = -1;
             Libc.Close(outWrite); outWrite = -1;
             Libc.WriteAll(inWrite, input); // at most 512 bytes: fits in the pipe whether it reads or not

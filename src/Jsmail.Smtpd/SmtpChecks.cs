@@ -118,7 +118,7 @@ public sealed class SmtpChecks
             foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
                 if ((string)e.Key != "SMTPCHECK") env.Add($"{e.Key}={e.Value}");
             env.Add("SMTPCHECK=" + stage.ToString().ToLowerInvariant());
-            pid = Spawn.Start(_program![0], _program, env, [(0, devNull), (1, outWrite), (3, inRead)], newProcessGroup: true);
+            pid = PosixSpawn.Start(_program![0], _program, env, [(0, devNull), (1, outWrite), (3, inRead)], newProcessGroup: true);
             Libc.Close(inRead); inRead = -1;
             Libc.Close(outWrite); outWrite = -1;
             // At most a pipe's worth, so writing cannot block on a program that does not read.

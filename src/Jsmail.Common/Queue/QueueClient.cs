@@ -37,7 +37,7 @@ public sealed class QueueClient : IDisposable
                 _failed = QueueResult.Of("Zqq out of memory (#4.3.0)"); // qmail reports pipe failure so
                 return;
             }
-            _pid = Os.Spawn.Start(program, [program], null,
+            _pid = Os.PosixSpawn.Start(program, [program], null,
                 [(0, msgRead), (1, envRead), (4, errWrite), (6, errWrite)], cwd: home);
         }
         catch (SpawnException)

@@ -19,7 +19,7 @@ public sealed class Launcher(string home)
         var program = Find(name);
         if (who is not { } id)
         {
-            Spawn.Start(program, argv, null, fds);
+            PosixSpawn.Start(program, argv, null, fds);
             return;
         }
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no executable path");
@@ -27,7 +27,7 @@ public sealed class Launcher(string home)
         env.Add(Encoding.UTF8.GetBytes($"{Program.AsVariable}={id.Encode()}"));
         var selfArgv = new List<byte[]> { Encoding.UTF8.GetBytes("jsmail-start"), Encoding.UTF8.GetBytes(program) };
         selfArgv.AddRange(argv.Select(Encoding.UTF8.GetBytes));
-        Spawn.Start(self, selfArgv, env, fds);
+        PosixSpawn.Start(self, selfArgv, env, fds);
     }
 
     /// <summary>The re-executed side: args = program, argv...</summary>
