@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Common.Control;
 
 namespace Jsmail.DkimSign;
 
@@ -57,5 +58,5 @@ internal static class SignedHeaders
     }
 
     private static bool NameIs(HeaderField field, string lowerName) =>
-        field.Name.Length == lowerName.Length && Encoding.Latin1.GetString(field.Name).ToLowerInvariant() == lowerName;
+        AsciiCase.EqualsIgnoringCase(field.Name, Encoding.Latin1.GetBytes(lowerName));
 }

@@ -1,4 +1,5 @@
 using Jsmail.Common.Cdb;
+using Jsmail.Common.Control;
 
 namespace Jsmail.LSpawn;
 
@@ -20,7 +21,7 @@ public static class UsersCdb
         var key = new byte[local.Length + 2];
         key[0] = (byte)'!';
         for (var i = 0; i < local.Length; i++)
-            key[i + 1] = local[i] is >= (byte)'A' and <= (byte)'Z' ? (byte)(local[i] + 32) : local[i];
+            key[i + 1] = AsciiCase.Lower(local[i]);
 
         if (lookup(key) is { } exact)
         {

@@ -1,3 +1,5 @@
+using Jsmail.Common.Control;
+
 namespace Jsmail.Newu;
 
 /// <summary>One users/cdb record: key and data exactly as qmail-newu stores them.</summary>
@@ -30,7 +32,7 @@ public static class UsersAssign
             var wildcard = line[0] == (byte)'+';
             var key = new byte[1 + name.Length + (wildcard ? 0 : 1)];
             key[0] = (byte)'!';
-            for (var i = 0; i < name.Length; i++) key[1 + i] = Lower(name[i]);
+            for (var i = 0; i < name.Length; i++) key[1 + i] = AsciiCase.Lower(name[i]);
             if (wildcard && name.Length > 0 && !wildChars.Contains(name[^1])) wildChars.Add(name[^1]);
 
             var data = Fields(line[(colon + 1)..]);
@@ -58,5 +60,4 @@ public static class UsersAssign
         return null;
     }
 
-    private static byte Lower(byte b) => b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
 }

@@ -1,3 +1,5 @@
+using Jsmail.Common.Control;
+
 namespace Jsmail.Common.Smtp;
 
 public enum SmtpDataStatus { More, End, BareLf, BareCr }
@@ -103,7 +105,7 @@ public sealed class SmtpHopCounter
                 _lineStart = true;
                 continue;
             }
-            var lower = b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b;
+            var lower = AsciiCase.Lower(b);
             if (_lineStart)
             {
                 _lineStart = false;
