@@ -67,13 +67,13 @@ public static class DeliveryChild
 
         var output = new List<byte>();
         var buf = new byte[4096];
-        while (true)
-        {
-            var n = Libc.Read(readEnd, buf);
-            if (n <= 0) break;
-            output.AddRange(buf.AsSpan(0, n));
-        }
-        Libc.Close(readEnd);
+        using (var reader = new OwnedFd(readEnd))
+            while (true)
+            {
+                var n = Libc.Read(reader.Fd, buf);
+                if (n <= 0) break;
+                output.AddRange(buf.AsSpan(0, n));
+            }
         if (Libc.Waitpid(pid, out var status) != pid || !Libc.Exited(status)) return (null, LspawnExit.SystemTrouble);
         if (Libc.ExitCode(status) != 0) return (null, Libc.ExitCode(status));
         var a = Assignment.FromGetpw(output.ToArray());

@@ -15,14 +15,9 @@ public sealed class TlsHandover(string home, string pemPath) : ITlsUpgrade
     public bool Prepare(out string? problem)
     {
         problem = null;
-        var fd = Libc.Open(pemPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0)
-        {
-            problem = ErrorText.Describe(Libc.Errno);
-            return false;
-        }
-        Libc.Close(fd);
-        return true;
+        using var pem = OwnedFd.Open(pemPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (!pem.IsOpen) problem = ErrorText.Describe(Libc.Errno);
+        return pem.IsOpen;
     }
 
     public ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)

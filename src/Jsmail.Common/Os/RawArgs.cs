@@ -10,25 +10,18 @@ public static unsafe class RawArgs
 {
     public static List<byte[]> Read()
     {
-        var fd = Libc.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return FromRuntime();
-        try
+        using var cmdline = OwnedFd.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (!cmdline.IsOpen) return FromRuntime();
+        var data = new List<byte>(512);
+        Span<byte> buf = stackalloc byte[4096];
+        while (true)
         {
-            var data = new List<byte>(512);
-            Span<byte> buf = stackalloc byte[4096];
-            while (true)
-            {
-                var n = Libc.Read(fd, buf);
-                if (n < 0) return FromRuntime();
-                if (n == 0) break;
-                foreach (var b in buf[..n]) data.Add(b);
-            }
-            return Split(data.ToArray());
+            var n = Libc.Read(cmdline.Fd, buf);
+            if (n < 0) return FromRuntime();
+            if (n == 0) break;
+            foreach (var b in buf[..n]) data.Add(b);
         }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        return Split(data.ToArray());
     }
 
     /// <summary>Splits /proc/self/cmdline: each argument ends with NUL.</summary>
