@@ -88,15 +88,6 @@ public static class Settings
             if (Libc.Errno == Errno.ENOENT) return null;
             throw InjectFatal.ReadError();
         }
-        var data = new List<byte>();
-        Span<byte> buf = stackalloc byte[4096];
-        while (true)
-        {
-            var n = Libc.Read(file.Fd, buf);
-            if (n < 0) throw InjectFatal.ReadError();
-            if (n == 0) break;
-            foreach (var b in buf[..n]) data.Add(b);
-        }
-        return ControlParse.List(data.ToArray());
+        return ControlParse.List(FdRead.AllOrNull(file.Fd) ?? throw InjectFatal.ReadError());
     }
 }

@@ -67,16 +67,8 @@ public static class Program
         if (!file.IsOpen) return Libc.Errno;
         if (Libc.Fstat(file.Fd, out var st) != 0) return Libc.Errno;
         mtime = st.MTimeSec;
-        using var bytes = new MemoryStream();
-        var chunk = new byte[4096];
-        while (true)
-        {
-            var n = Libc.Read(file.Fd, chunk);
-            if (n < 0) return Libc.Errno;
-            if (n == 0) break;
-            bytes.Write(chunk, 0, n);
-        }
-        content = bytes.ToArray();
+        if (FdRead.AllOrNull(file.Fd) is not { } bytes) return Libc.Errno;
+        content = bytes;
         return 0;
     }
 

@@ -12,16 +12,7 @@ public static unsafe class RawArgs
     {
         using var cmdline = OwnedFd.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         if (!cmdline.IsOpen) return FromRuntime();
-        var data = new List<byte>(512);
-        Span<byte> buf = stackalloc byte[4096];
-        while (true)
-        {
-            var n = Libc.Read(cmdline.Fd, buf);
-            if (n < 0) return FromRuntime();
-            if (n == 0) break;
-            foreach (var b in buf[..n]) data.Add(b);
-        }
-        return Split(data.ToArray());
+        return FdRead.AllOrNull(cmdline.Fd) is { } data ? Split(data) : FromRuntime();
     }
 
     /// <summary>Splits /proc/self/cmdline: each argument ends with NUL.</summary>
