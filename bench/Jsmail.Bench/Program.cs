@@ -111,7 +111,7 @@ static double Time(string program, string? stdin, string? fd1, string[] programA
     outFd = Libc.MoveHigh(outFd);
     var start = Stopwatch.GetTimestamp();
     var argv = new[] { program }.Concat(programArgs).Select(Encoding.UTF8.GetBytes).ToList();
-    var pid = Spawn.Start(program, argv, null, [(0, inFd), (1, outFd)]);
+    var pid = PosixSpawn.Start(program, argv, null, [(0, inFd), (1, outFd)]);
     Libc.WaitpidWithCpu(pid, out var status, out cpuMs);
     var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     Libc.Close(inFd);

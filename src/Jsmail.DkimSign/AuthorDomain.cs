@@ -1,4 +1,5 @@
 using Jsmail.Common.Message;
+using Jsmail.Common.Control;
 
 namespace Jsmail.DkimSign;
 
@@ -58,9 +59,6 @@ internal static class AuthorDomain
         if (at < 0) return null;
         var domain = address[(at + 1)..].Trim(" \t\r\n"u8).TrimEnd((byte)'.');
         if (domain.IsEmpty || domain.IndexOfAny(" \t<>()\",;:@"u8) >= 0) return null;
-        var lower = domain.ToArray();
-        for (var i = 0; i < lower.Length; i++)
-            if (lower[i] is >= (byte)'A' and <= (byte)'Z') lower[i] += 32;
-        return lower;
+        return AsciiCase.ToLower(domain);
     }
 }

@@ -1,3 +1,5 @@
+using Jsmail.Common.Control;
+
 namespace Jsmail.DkimSign;
 
 /// <summary>
@@ -20,7 +22,7 @@ internal static class RelaxedHeader
                 if (!colonSeen)
                 {
                     if (b == (byte)':') { colonSeen = true; o.Add(b); }
-                    else if (b is not ((byte)' ' or (byte)'\t')) o.Add(b is >= (byte)'A' and <= (byte)'Z' ? (byte)(b + 32) : b);
+                    else if (b is not ((byte)' ' or (byte)'\t')) o.Add(AsciiCase.Lower(b));
                     continue;
                 }
                 if (b is (byte)' ' or (byte)'\t') { pendingSpace = valueStarted; continue; }

@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Message;
+using Jsmail.Common.Control;
 
 namespace Jsmail.DkimSign;
 
@@ -58,5 +59,5 @@ internal static class SignedHeaders
     }
 
     private static bool NameIs(HeaderField field, string lowerName) =>
-        field.Name.Length == lowerName.Length && Encoding.Latin1.GetString(field.Name).ToLowerInvariant() == lowerName;
+        AsciiCase.EqualsIgnoringCase(field.Name, Encoding.Latin1.GetBytes(lowerName));
 }

@@ -21,13 +21,6 @@ public static class PasswdMatch
         }
     }
 
-    public static byte[] Lowercase(ReadOnlySpan<byte> s)
-    {
-        var o = s.ToArray();
-        for (var i = 0; i < o.Length; i++) if (o[i] is >= (byte)'A' and <= (byte)'Z') o[i] += 32;
-        return o;
-    }
-
     /// <summary>qmail-getpw's answer: six NUL-terminated fields.</summary>
     public static byte[] Format(ReadOnlySpan<byte> user, uint uid, uint gid, ReadOnlySpan<byte> home,
         ReadOnlySpan<byte> dash, ReadOnlySpan<byte> ext)

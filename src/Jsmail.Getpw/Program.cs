@@ -1,3 +1,4 @@
+using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 using Jsmail.Getpw;
 
@@ -13,7 +14,7 @@ var local = argv[1];
 
 foreach (var n in PasswdMatch.CandidateLengths(local))
 {
-    var name = PasswdMatch.Lowercase(local.AsSpan(0, n));
+    var name = AsciiCase.ToLower(local.AsSpan(0, n));
     var pw = Libc.GetPasswdBytes(name, out var errno);
     if (pw == null)
     {

@@ -82,28 +82,12 @@ public static class Settings
     {
         if (path == null) return null;
         var name = System.Text.Encoding.UTF8.GetString(path);
-        var fd = Libc.Open(name, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
-        if (fd < 0)
+        using var file = OwnedFd.Open(name, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (!file.IsOpen)
         {
-            if (Libc.Errno == Libc.ENOENT) return null;
+            if (Libc.Errno == Errno.ENOENT) return null;
             throw InjectFatal.ReadError();
         }
-        try
-        {
-            var data = new List<byte>();
-            Span<byte> buf = stackalloc byte[4096];
-            while (true)
-            {
-                var n = Libc.Read(fd, buf);
-                if (n < 0) throw InjectFatal.ReadError();
-                if (n == 0) break;
-                foreach (var b in buf[..n]) data.Add(b);
-            }
-            return ControlParse.List(data.ToArray());
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        return ControlParse.List(FdRead.AllOrNull(file.Fd) ?? throw InjectFatal.ReadError());
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Jsmail.Common.Cdb;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
@@ -11,7 +10,7 @@ namespace Jsmail.LSpawn;
 /// through users/cdb or qmail-getpw, becomes the recipient and executes
 /// qmail-local; its exit code, when it gets that far, is qmail-lspawn's.
 /// </summary>
-public static unsafe class DeliveryChild
+public static class DeliveryChild
 {
     /// <param name="args">getpw uid, getpw gid, defaultdelivery, sender, recipient</param>
     public static int Run(string home, byte[][] args)
@@ -31,7 +30,7 @@ public static unsafe class DeliveryChild
 
         var argv = assignment.QmailLocalArgv(local, domain, sender, defaultDelivery);
         if (BecomeRecipient(assignment.Uid, assignment.Gid) is { } refused) return refused;
-        Execute("bin/qmail-local", argv);
+        Exec.Replace("bin/qmail-local", argv, null);
         return ErrorText.IsTemporary(Libc.Errno) ? LspawnExit.ExecSoft : LspawnExit.ExecHard;
     }
 
@@ -57,7 +56,7 @@ public static unsafe class DeliveryChild
             if (root && (Libc.SetgroupsOnly(gid) != 0 || Libc.Setresgid(gid, gid, uint.MaxValue) != 0 ||
                          Libc.Setresuid(uid, uid, uint.MaxValue) != 0))
                 return (null, LspawnExit.Bug);
-            try { pid = Spawn.Start("bin/qmail-getpw", ["bin/qmail-getpw"u8.ToArray(), local], null, [(0, 0), (1, writeEnd), (2, 2)]); }
+            try { pid = PosixSpawn.Start("bin/qmail-getpw", ["bin/qmail-getpw"u8.ToArray(), local], null, [(0, 0), (1, writeEnd), (2, 2)]); }
             catch (SpawnException) { return (null, LspawnExit.Getpw); }
         }
         finally
@@ -68,13 +67,13 @@ public static unsafe class DeliveryChild
 
         var output = new List<byte>();
         var buf = new byte[4096];
-        while (true)
-        {
-            var n = Libc.Read(readEnd, buf);
-            if (n <= 0) break;
-            output.AddRange(buf.AsSpan(0, n));
-        }
-        Libc.Close(readEnd);
+        using (var reader = new OwnedFd(readEnd))
+            while (true)
+            {
+                var n = Libc.Read(reader.Fd, buf);
+                if (n <= 0) break;
+                output.AddRange(buf.AsSpan(0, n));
+            }
         if (Libc.Waitpid(pid, out var status) != pid || !Libc.Exited(status)) return (null, LspawnExit.SystemTrouble);
         if (Libc.ExitCode(status) != 0) return (null, Libc.ExitCode(status));
         var a = UserAssignment.FromGetpw(output.ToArray());
@@ -93,30 +92,5 @@ public static unsafe class DeliveryChild
         if (Libc.SetgroupsOnly(gid) != 0 || Libc.Setgid(gid) != 0 || Libc.Setuid(uid) != 0) return LspawnExit.Bug;
         if (Libc.Getuid() == 0 || Libc.Geteuid() == 0) return LspawnExit.Root;
         return null;
-    }
-
-    private static void Execute(string path, byte[][] argv)
-    {
-        var blocks = new List<nint>();
-        try
-        {
-            var arr = (byte**)NativeMemory.AllocZeroed((nuint)(argv.Length + 1), (nuint)sizeof(nint));
-            blocks.Add((nint)arr);
-            for (var i = 0; i < argv.Length; i++)
-            {
-                var p = (byte*)NativeMemory.Alloc((nuint)argv[i].Length + 1);
-                blocks.Add((nint)p);
-                argv[i].CopyTo(new Span<byte>(p, argv[i].Length));
-                p[argv[i].Length] = 0;
-                arr[i] = p;
-            }
-            Libc.Execve(path, arr, Libc.Environ());
-        }
-        finally
-        {
-            var errno = Libc.Errno;
-            foreach (var b in blocks) NativeMemory.Free((void*)b);
-            Marshal.SetLastPInvokeError(errno);
-        }
     }
 }

@@ -49,7 +49,7 @@ public sealed class LocalChannel(string self, string home, byte[] defaultDeliver
         {
             return route == Routes.AsRecipient
                 ? SpawnAs.Start(assignment.Uid, assignment.Gid, "bin/qmail-local", argv, fds, home)
-                : Jsmail.Common.Os.Spawn.Start("bin/qmail-local", argv, null, fds, home);
+                : PosixSpawn.Start("bin/qmail-local", argv, null, fds, home);
         }
         catch (SpawnException e)
         {
@@ -61,7 +61,7 @@ public sealed class LocalChannel(string self, string home, byte[] defaultDeliver
     }
 
     private int StartDeliveryChild(SpawnCommand command, (int, int)[] fds) =>
-        Jsmail.Common.Os.Spawn.Start(self,
+        PosixSpawn.Start(self,
             [
                 "qmail-lspawn"u8.ToArray(), Encoding.ASCII.GetBytes(ChildMarker),
                 Encoding.ASCII.GetBytes(getpwUid.ToString(CultureInfo.InvariantCulture)),

@@ -1,3 +1,5 @@
+using Jsmail.Common.Control;
+
 namespace Jsmail.Local;
 
 /// <summary>A .qmail file worth trying, and the DEFAULT it implies when it is the one found.</summary>
@@ -14,12 +16,8 @@ public static class DotQmail
     /// <summary>ext lowercased, dots turned into colons: no ".." can reach a file name.</summary>
     public static byte[] SafeExt(ReadOnlySpan<byte> ext)
     {
-        var o = ext.ToArray();
-        for (var i = 0; i < o.Length; i++)
-        {
-            if (o[i] is >= (byte)'A' and <= (byte)'Z') o[i] += 32;
-            else if (o[i] == (byte)'.') o[i] = (byte)':';
-        }
+        var o = AsciiCase.ToLower(ext);
+        o.AsSpan().Replace((byte)'.', (byte)':');
         return o;
     }
 

@@ -31,7 +31,7 @@ public sealed class LocalDelivery(LocalArgs a)
         if (defaultPart != null) env.Add(("DEFAULT", defaultPart));
         var newSender = NewSender();
         env.Add(("NEWSENDER", newSender));
-        var environment = DeliveryLines.Merge(RawArgs.Environment(), env, defaultPart == null ? ["DEFAULT"] : []);
+        var environment = DeliveryLines.Merge(Libc.EnvironmentEntries(), env, defaultPart == null ? ["DEFAULT"] : []);
 
         if (content.Length == 0)
         {

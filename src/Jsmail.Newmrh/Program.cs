@@ -49,9 +49,7 @@ public static class Program
             start = end + 1;
             while (line.Length > 0 && line[^1] is (byte)' ' or (byte)'\t') line = line[..^1];
             if (line.Length == 0 || line[0] == (byte)'#') continue;
-            var host = line.ToArray();
-            for (var i = 0; i < host.Length; i++) if (host[i] is >= (byte)'A' and <= (byte)'Z') host[i] += 32;
-            yield return host;
+            yield return AsciiCase.ToLower(line);
         }
     }
 

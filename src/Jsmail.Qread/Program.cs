@@ -63,25 +63,13 @@ public static class Program
     {
         content = [];
         mtime = 0;
-        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return Libc.Errno;
-        try
-        {
-            if (Libc.Fstat(fd, out var st) != 0) return Libc.Errno;
-            mtime = st.MTimeSec;
-            using var bytes = new MemoryStream();
-            var chunk = new byte[4096];
-            while (true)
-            {
-                var n = Libc.Read(fd, chunk);
-                if (n < 0) return Libc.Errno;
-                if (n == 0) break;
-                bytes.Write(chunk, 0, n);
-            }
-            content = bytes.ToArray();
-            return 0;
-        }
-        finally { Libc.Close(fd); }
+        using var file = OwnedFd.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (!file.IsOpen) return Libc.Errno;
+        if (Libc.Fstat(file.Fd, out var st) != 0) return Libc.Errno;
+        mtime = st.MTimeSec;
+        if (FdRead.AllOrNull(file.Fd) is not { } bytes) return Libc.Errno;
+        content = bytes;
+        return 0;
     }
 
     /// <summary>qmail's scan_ulong test: the whole name is decimal digits.</summary>

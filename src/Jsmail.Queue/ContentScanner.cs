@@ -53,7 +53,7 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
             envFd = Libc.MoveHigh(Libc.MemfdCreate("envelope", 1 /* MFD_CLOEXEC */));
             if (messFd < 0 || envFd < 0 || !Libc.WriteAll(envFd, request.Envelope) || Libc.Lseek(envFd, 0, 0) != 0)
                 return (false, "unable to set up content scan (#4.3.0)");
-            var result = ChildRunner.Run(new ChildRequest(command[0], Utf8(command))
+            var result = ChildRunner.Run(new ChildRequest(command[0], ChildRequest.Utf8(command))
             {
                 Environment = ScannerEnvironment(request),
                 Fds = [ChildFd.Pass(0, messFd), ChildFd.Capture(1, MaxOutput), ChildFd.Pass(3, envFd)],
@@ -81,14 +81,7 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
         }
     }
 
-    private static byte[][] Utf8(string[] strings)
-    {
-        var bytes = new byte[strings.Length][];
-        for (var i = 0; i < strings.Length; i++) bytes[i] = Encoding.UTF8.GetBytes(strings[i]);
-        return bytes;
-    }
-
-    private byte[][] ScannerEnvironment(ScanRequest request) => Utf8(
+    private byte[][] ScannerEnvironment(ScanRequest request) => ChildRequest.Utf8(
     [
         "PATH=/usr/local/bin:/usr/bin:/bin",
         "JSMAIL_HOME=" + home,

@@ -57,11 +57,12 @@ public static class Program
     /// </summary>
     private static readonly (int Signal, int ExitCode)[] ExitSignals =
     [
-        (14 /* ALRM */, QueueExit.Timeout),
-        (4 /* ILL */, QueueExit.InternalBug), (6 /* ABRT */, QueueExit.InternalBug), (8 /* FPE */, QueueExit.InternalBug),
-        (7 /* BUS */, QueueExit.InternalBug), (31 /* SYS */, QueueExit.InternalBug),
+        (Libc.SIGALRM, QueueExit.Timeout),
+        (Libc.SIGILL, QueueExit.InternalBug), (Libc.SIGABRT, QueueExit.InternalBug), (Libc.SIGFPE, QueueExit.InternalBug),
+        (Libc.SIGBUS, QueueExit.InternalBug), (Libc.SIGSYS, QueueExit.InternalBug),
     ];
 
     // SIGPIPE is ignored by the runtime already; qmail-queue ignores these as well.
-    private static readonly int[] IgnoredSignals = [26 /* VTALRM */, 27 /* PROF */, 3 /* QUIT */, 2 /* INT */, 1 /* HUP */, 24 /* XCPU */, 25 /* XFSZ */];
+    private static readonly int[] IgnoredSignals =
+        [Libc.SIGVTALRM, Libc.SIGPROF, Libc.SIGQUIT, Libc.SIGINT, Libc.SIGHUP, Libc.SIGXCPU, Libc.SIGXFSZ];
 }

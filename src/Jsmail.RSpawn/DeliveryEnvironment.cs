@@ -41,17 +41,16 @@ internal sealed class DeliveryEnvironment
 
     private static (IReadOnlyList<EsmtpParameter>, IReadOnlyList<EsmtpParameter>)? Read(int messageFd, SpawnCommand command)
     {
-        var fd = Libc.Open(RemoteParameters.PathFromMess(command.MessageId), Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return null;
+        using var file = OwnedFd.Open(RemoteParameters.PathFromMess(command.MessageId), Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (!file.IsOpen) return null;
         try
         {
-            if (Libc.Fstat(fd, out var st) != 0 || !st.IsRegular || st.Size > EnvelopeExtensionCodec.MaxBlock * 2L) return null;
-            var parameters = RemoteParameters.Decode(FdRead.All(fd));
+            if (Libc.Fstat(file.Fd, out var st) != 0 || !st.IsRegular || st.Size > EnvelopeExtensionCodec.MaxBlock * 2L) return null;
+            var parameters = RemoteParameters.Decode(FdRead.All(file.Fd));
             if (Libc.Fstat(messageFd, out var mess) != 0 || !parameters.Belongs(mess.Size, mess.MTimeSec)) return null;
             return parameters.For(command.Recipient);
         }
         catch (Exception e) when (e is IOException or RemoteParametersException) { return null; }
-        finally { Libc.Close(fd); }
     }
 
     private static bool IsParameterVariable(byte[] entry) =>

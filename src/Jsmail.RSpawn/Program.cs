@@ -16,13 +16,9 @@ if (Libc.Chdir(home) != 0 || Libc.Chdir("queue/mess") != 0) return 111;
 if (QueueOwner.Of(home) is not { } queueOwner) return 111;
 
 // A fresh start forgets which hosts timed out (errors ignored, as in qmail).
-var tcpto = Libc.Open("../lock/tcpto", Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
-if (tcpto >= 0)
-{
-    Libc.WriteAll(tcpto, new byte[1024]);
-    Libc.Close(tcpto);
-}
+using (var tcpto = OwnedFd.Open("../lock/tcpto", Libc.O_WRONLY | Libc.O_CLOEXEC, 0))
+    if (tcpto.IsOpen) Libc.WriteAll(tcpto.Fd, new byte[1024]);
 
-var program = Environment.GetEnvironmentVariable("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
-var parameters = Compat.IsQmail ? null : new DeliveryEnvironment(RawArgs.Environment());
+var program = Libc.GetenvText("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
+var parameters = Compat.IsQmail ? null : new DeliveryEnvironment(Libc.EnvironmentEntries().ToArray());
 return new Spawner(new RemoteChannel(program, parameters), queueOwner).Run();

@@ -17,8 +17,8 @@ internal sealed class RemoteChannel(string program, DeliveryEnvironment? paramet
     public int Start(int messageFd, int reportFd, SpawnCommand command, int at)
     {
         var domain = command.Recipient[(at + 1)..];
-        var path = FindOnPath(program) ?? program;
-        return Spawn.Start(path, [Encoding.UTF8.GetBytes(program), domain, command.Sender, command.Recipient],
+        var path = Exec.FindOnPath(program) ?? program;
+        return PosixSpawn.Start(path, [Encoding.UTF8.GetBytes(program), domain, command.Sender, command.Recipient],
             parameters?.For(messageFd, command),
             [(0, messageFd), (1, reportFd), (2, reportFd)]);
     }
@@ -28,15 +28,4 @@ internal sealed class RemoteChannel(string program, DeliveryEnvironment? paramet
     /// <summary>exec failed: qmail's child exits 111 for a temporary errno, else 100.</summary>
     public byte[] StartFailed(int errno) => Report(ErrorText.IsTemporary(errno) ? 111 << 8 : 100 << 8, default);
 
-    /// <summary>execvp's search: a name with '/' is used as it is.</summary>
-    internal static string? FindOnPath(string name)
-    {
-        if (name.Contains('/')) return name;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/bin:/usr/bin").Split(':'))
-        {
-            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Envelope;
+using Jsmail.Common.Os;
 
 namespace Jsmail.Remote;
 
@@ -19,8 +20,8 @@ internal sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IR
     {
         var rcpt = new List<IReadOnlyList<EsmtpParameter>>(recipients);
         for (var i = 0; i < recipients; i++)
-            rcpt.Add(Parse(Environment.GetEnvironmentVariable(ParameterWords.RcptVariablePrefix + i)));
-        return new(Parse(Environment.GetEnvironmentVariable(ParameterWords.MailVariable)), rcpt);
+            rcpt.Add(Parse(Libc.GetenvText(ParameterWords.RcptVariablePrefix + i)));
+        return new(Parse(Libc.GetenvText(ParameterWords.MailVariable)), rcpt);
     }
 
     public static DeliveryParameters Empty(int recipients)

@@ -69,19 +69,12 @@ internal sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls
             if (c1 == line.Length) continue;
             var c2 = line[(c1 + 1)..].IndexOf((byte)':');
             if (c2 < 0) continue;
-            if (!AsciiEquals(line[..c1], relay)) continue;
+            if (!AsciiCase.EqualsIgnoringCase(line[..c1], relay)) continue;
             found = new Credentials(line[(c1 + 1)..(c1 + 1 + c2)].ToArray(), line[(c1 + 2 + c2)..].ToArray(), plain);
         }
         return found;
     }
 
-    private static bool AsciiEquals(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
-    {
-        if (a.Length != b.Length) return false;
-        for (var i = 0; i < a.Length; i++)
-            if (char.ToLowerInvariant((char)a[i]) != char.ToLowerInvariant((char)b[i])) return false;
-        return true;
-    }
 
     /// <summary>RFC 4616's initial response: base64 of NUL user NUL password.</summary>
     public string PlainResponse() => Convert.ToBase64String([0, .. User, 0, .. Password]);

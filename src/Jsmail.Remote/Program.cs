@@ -14,14 +14,12 @@ public static class Program
     public static int Main(string[] args)
     {
         var report = new Report();
-        Libc.Signal(SigPipe, Libc.SIG_IGN); // a peer that went away is a write error, not our death (as qmail-remote)
+        Libc.Signal(Libc.SIGPIPE, Libc.SIG_IGN); // a peer that went away is a write error, not our death (as qmail-remote)
         try { Deliver(RawArgs.Read().Skip(1).ToArray(), report); }
         catch (OutOfMemoryException) { report.Add('Z', "Out of memory. (#4.3.0)\n"); }
         Libc.WriteAll(1, report.Bytes);
         return 0;
     }
-
-    private const int SigPipe = 13;
 
     private static void Deliver(byte[][] argv, Report report)
     {

@@ -29,14 +29,10 @@ internal static class Tcpto
     public static byte[] Load(string path)
     {
         var table = new byte[Size];
-        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return table;
-        try
-        {
-            Libc.Flock(fd, Libc.LOCK_EX);
-            Libc.Read(fd, table);
-        }
-        finally { Libc.Close(fd); }
+        using var file = OwnedFd.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (!file.IsOpen) return table;
+        Libc.Flock(file.Fd, Libc.LOCK_EX);
+        Libc.Read(file.Fd, table);
         return table;
     }
 
@@ -44,19 +40,15 @@ internal static class Tcpto
     public static void Update(string path, IPAddress ip, bool timedOut, long now)
     {
         if (!Recordable(ip)) return;
-        var fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return;
-        try
-        {
-            if (Libc.Flock(fd, Libc.LOCK_EX) != 0) return;
-            var table = new byte[Size];
-            if (Libc.Read(fd, table) < 0) return;
-            var before = (byte[])table.Clone();
-            Record(table, ip, timedOut, now);
-            if (table.AsSpan().SequenceEqual(before)) return;
-            if (Libc.Lseek(fd, 0, 0) != 0) return;
-            Libc.WriteAll(fd, table);
-        }
-        finally { Libc.Close(fd); }
+        using var file = OwnedFd.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (!file.IsOpen) return;
+        if (Libc.Flock(file.Fd, Libc.LOCK_EX) != 0) return;
+        var table = new byte[Size];
+        if (Libc.Read(file.Fd, table) < 0) return;
+        var before = (byte[])table.Clone();
+        Record(table, ip, timedOut, now);
+        if (table.AsSpan().SequenceEqual(before)) return;
+        if (Libc.Lseek(file.Fd, 0, 0) != 0) return;
+        Libc.WriteAll(file.Fd, table);
     }
 }

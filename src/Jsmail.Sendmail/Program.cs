@@ -29,7 +29,7 @@ public static class Program
                     var ok = value == null ? Libc.Unsetenv(name) == 0 : Libc.Setenv(name, value);
                     if (!ok) return Fail(111, "sendmail: fatal: out of memory\n");
                 }
-                Libc.Execv(exec.Path, exec.Argv);
+                Exec.Replace(exec.Path, exec.Argv, null);
                 return Fail(111, exec.FailureText);
             default:
                 return Fail(111, "sendmail: fatal: out of memory\n");

@@ -31,22 +31,9 @@ public sealed class ControlDirectory(IReadOnlyList<string> names) : IControlFile
     public ControlFile Read(string name)
     {
         // O_NONBLOCK as qmail's open_read: a FIFO must not hang the listing.
-        var fd = Libc.Open(name, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return Libc.Errno == Errno.ENOENT ? ControlFile.Missing : ControlFile.Unreadable;
-        try
-        {
-            using var bytes = new MemoryStream();
-            var chunk = new byte[4096];
-            while (true)
-            {
-                var n = Libc.Read(fd, chunk);
-                if (n < 0) return ControlFile.Unreadable;
-                if (n == 0) break;
-                bytes.Write(chunk, 0, n);
-            }
-            return new ControlFile(ControlState.Present, bytes.ToArray());
-        }
-        finally { Libc.Close(fd); }
+        using var file = OwnedFd.Open(name, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (!file.IsOpen) return Libc.Errno == Errno.ENOENT ? ControlFile.Missing : ControlFile.Unreadable;
+        return FdRead.AllOrNull(file.Fd) is { } bytes ? new ControlFile(ControlState.Present, bytes) : ControlFile.Unreadable;
     }
 
     public long? Mtime(string name) => Libc.StatPath(name, out var st) == 0 ? st.MTimeSec : null;

@@ -26,8 +26,7 @@ public sealed class Checkpassword(string hostname, string[] argv)
     public AuthVerdict Verify(byte[] user, byte[] password, byte[] timestamp)
     {
         var input = SmtpAuthCodec.CheckpasswordInput(user, password, timestamp);
-        var args = new byte[argv.Length][];
-        for (var i = 0; i < args.Length; i++) args[i] = System.Text.Encoding.UTF8.GetBytes(argv[i]);
+        var args = ChildRequest.Utf8(argv);
         try
         {
             // fds 0 and 1 are never the client's: under TLS they carry ciphertext, and a

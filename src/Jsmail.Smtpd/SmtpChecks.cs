@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Text;
 using Jsmail.Common.Cdb;
 using Jsmail.Common.Control;
@@ -97,7 +96,7 @@ public sealed class SmtpChecks
     private static byte[] Lower(ReadOnlySpan<byte> s)
     {
         var o = s.ToArray();
-        for (var i = 0; i < o.Length; i++) if (o[i] is >= (byte)'A' and <= (byte)'Z') o[i] += 32;
+        for (var i = 0; i < o.Length; i++) o[i] = AsciiCase.Lower(o[i]);
         return o;
     }
 
@@ -108,14 +107,11 @@ public sealed class SmtpChecks
         sender.CopyTo(input, helo.Length + 1);
         recipient.CopyTo(input, helo.Length + sender.Length + 2);
 
-        var env = new List<byte[]>();
-        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
-            if ((string)e.Key != "SMTPCHECK") env.Add(Encoding.UTF8.GetBytes($"{e.Key}={e.Value}"));
+        var env = Libc.EnvironmentEntries(without: "SMTPCHECK");
         env.Add(Encoding.UTF8.GetBytes("SMTPCHECK=" + stage.ToString().ToLowerInvariant()));
-        var argv = new byte[_program!.Length][];
-        for (var i = 0; i < argv.Length; i++) argv[i] = Encoding.UTF8.GetBytes(_program[i]);
+        var program = _program!;
 
-        var result = ChildRunner.Run(new ChildRequest(_program[0], argv)
+        var result = ChildRunner.Run(new ChildRequest(program[0], ChildRequest.Utf8(program))
         {
             Environment = env,
             Fds = [ChildFd.DevNull(0), ChildFd.Capture(1, MaxOutput), ChildFd.Feed(3, input)],

@@ -1,4 +1,4 @@
-using System.Text;
+using Jsmail.Common.Os;
 
 namespace Jsmail.Smtpd;
 
@@ -11,15 +11,13 @@ public sealed record SmtpClientInfo(byte[] RemoteIp, byte[] RemoteHost, byte[]? 
 
     public static SmtpClientInfo FromEnvironment()
     {
-        static byte[]? Get(string name) =>
-            Environment.GetEnvironmentVariable(name) is { } v ? Encoding.UTF8.GetBytes(v) : null;
         var unknown = "unknown"u8.ToArray();
         return new SmtpClientInfo(
-            Get("TCPREMOTEIP") ?? unknown,
-            Get("TCPREMOTEHOST") ?? unknown,
-            Get("TCPREMOTEINFO"),
-            Get("TCPLOCALHOST") ?? Get("TCPLOCALIP") ?? unknown,
-            Get("RELAYCLIENT"),
-            Environment.GetEnvironmentVariable(SubmissionVariable) is { } s && s != "0");
+            Libc.Getenv("TCPREMOTEIP") ?? unknown,
+            Libc.Getenv("TCPREMOTEHOST") ?? unknown,
+            Libc.Getenv("TCPREMOTEINFO"),
+            Libc.Getenv("TCPLOCALHOST") ?? Libc.Getenv("TCPLOCALIP") ?? unknown,
+            Libc.Getenv("RELAYCLIENT"),
+            Libc.Getenv(SubmissionVariable) is { } s && !s.AsSpan().SequenceEqual("0"u8));
     }
 }

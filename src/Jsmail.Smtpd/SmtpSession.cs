@@ -288,8 +288,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         var at = Array.LastIndexOf(address, (byte)'@');
         if (at < 0) return true;
         if (settings.RcptHosts is not { } hosts) return false;
-        var domain = address.AsSpan(at + 1).ToArray();
-        for (var i = 0; i < domain.Length; i++) if (domain[i] is >= (byte)'A' and <= (byte)'Z') domain[i] += 32;
+        var domain = AsciiCase.ToLower(address.AsSpan(at + 1));
         if (hosts.ContainsDomainOrSuffix(domain)) return true;
         if (settings.MoreRcptHosts is not { } cdb) return false;
         for (var i = 0; i < domain.Length; i++)

@@ -60,7 +60,7 @@ public static class SmtpdMain
     /// <summary>DATABYTES from tcprules, read as qmail's scan_ulong reads it: leading digits.</summary>
     private static ulong? DataBytesFromEnvironment()
     {
-        if (Environment.GetEnvironmentVariable("DATABYTES") is not { } v) return null;
+        if (Libc.GetenvText("DATABYTES") is not { } v) return null;
         ulong n = 0;
         foreach (var c in v)
         {

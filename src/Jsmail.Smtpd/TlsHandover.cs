@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Jsmail.Common.Os;
 
@@ -16,41 +15,20 @@ public sealed class TlsHandover(string home, string pemPath) : ITlsUpgrade
     public bool Prepare(out string? problem)
     {
         problem = null;
-        var fd = Libc.Open(pemPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0)
-        {
-            problem = ErrorText.Describe(Libc.Errno);
-            return false;
-        }
-        Libc.Close(fd);
-        return true;
+        using var pem = OwnedFd.Open(pemPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (!pem.IsOpen) problem = ErrorText.Describe(Libc.Errno);
+        return pem.IsOpen;
     }
 
-    public unsafe ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)
+    public ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)
     {
         description = "";
         var program = Path.Combine(home, "bin", TlsHandoverProtocol.Program);
         var argv = RawArgs.Read();
         argv[0] = Encoding.UTF8.GetBytes(program);
-        var prefix = Encoding.ASCII.GetBytes(TlsHandoverProtocol.Variable + "=");
-        var env = RawArgs.Environment().Where(e => !e.AsSpan().StartsWith(prefix)).ToList();
-        env.Add([.. prefix, .. Encoding.ASCII.GetBytes(authFailures.ToString())]);
-        var nativeArgv = ToNative(argv);
-        var nativeEnv = ToNative(env);
-        Libc.Execve(program, nativeArgv, nativeEnv); // returns only when it failed
+        var env = Libc.EnvironmentEntries(TlsHandoverProtocol.Variable);
+        env.Add(Encoding.ASCII.GetBytes($"{TlsHandoverProtocol.Variable}={authFailures}"));
+        Exec.Replace(program, argv, env); // returns only when it failed
         return null;
-    }
-
-    /// <summary>A NULL-terminated array of NUL-terminated strings; never freed, as exec replaces the process.</summary>
-    private static unsafe byte** ToNative(IReadOnlyList<byte[]> list)
-    {
-        var array = (byte**)NativeMemory.AllocZeroed((nuint)(list.Count + 1), (nuint)sizeof(byte*));
-        for (var i = 0; i < list.Count; i++)
-        {
-            var s = (byte*)NativeMemory.AllocZeroed((nuint)list[i].Length + 1);
-            list[i].CopyTo(new Span<byte>(s, list[i].Length));
-            array[i] = s;
-        }
-        return array;
     }
 }

@@ -1,3 +1,4 @@
+using Jsmail.Common.Os;
 using Jsmail.Smtpd;
 
 namespace Jsmail.SmtpdTls;
@@ -13,7 +14,7 @@ public static class Program
     public static int Main(string[] args)
     {
         int? handedOver = null;
-        if (Environment.GetEnvironmentVariable(TlsHandoverProtocol.Variable) is { } v)
+        if (Libc.GetenvText(TlsHandoverProtocol.Variable) is { } v)
             handedOver = int.TryParse(v, out var failures) ? failures : 0;
         return SmtpdMain.Run(args, (_, pem) => new ServerTls(pem), handedOver);
     }

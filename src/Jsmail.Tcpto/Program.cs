@@ -19,16 +19,17 @@ public static class Program
         var output = new FdWriter(1);
         if (ChdirLock() is var errno && errno != 0) return Die(output, "fatal: unable to chdir", errno);
 
-        var fdLock = Libc.Open("tcpto", Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
-        if (fdLock < 0) return Die(output, "fatal: unable to open tcpto", Libc.Errno);
-        var fd = Libc.Open("tcpto", Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return Die(output, "fatal: unable to open tcpto", Libc.Errno);
-        if (Libc.Flock(fdLock, Libc.LOCK_EX) != 0) return Die(output, "fatal: unable to lock tcpto", Libc.Errno);
         var table = new byte[TcptoTable.Size];
-        var n = Libc.Read(fd, table);
-        var readErrno = Libc.Errno;
-        Libc.Close(fd);
-        Libc.Close(fdLock);
+        int n, readErrno;
+        using (var fdLock = OwnedFd.Open("tcpto", Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0))
+        {
+            if (!fdLock.IsOpen) return Die(output, "fatal: unable to open tcpto", Libc.Errno);
+            using var fd = OwnedFd.Open("tcpto", Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+            if (!fd.IsOpen) return Die(output, "fatal: unable to open tcpto", Libc.Errno);
+            if (Libc.Flock(fdLock.Fd, Libc.LOCK_EX) != 0) return Die(output, "fatal: unable to lock tcpto", Libc.Errno);
+            n = Libc.Read(fd.Fd, table);
+            readErrno = Libc.Errno;
+        }
         if (n < 0) return Die(output, "fatal: unable to read tcpto", readErrno);
 
         output.Write(TcptoReport.Format(table.AsSpan(0, n), DateTimeOffset.UtcNow.ToUnixTimeSeconds()));

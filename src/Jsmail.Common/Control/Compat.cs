@@ -7,5 +7,5 @@ public static class Compat
     /// True when the environment holds exactly JSMAIL_COMPAT=qmail. Setuid
     /// programs must not call this: their environment belongs to the caller.
     /// </summary>
-    public static bool IsQmail => Environment.GetEnvironmentVariable("JSMAIL_COMPAT") == "qmail";
+    public static bool IsQmail => Os.Libc.Getenv("JSMAIL_COMPAT") is { } value && value.AsSpan().SequenceEqual("qmail"u8);
 }

@@ -67,24 +67,18 @@ public sealed class ControlReader(string home)
             int errno = Libc.Errno;
             return errno == Errno.ENOENT ? null : throw new ControlReadException(name, errno);
         }
-        try
+        using var file = new OwnedFd(fd);
+        using var contents = new MemoryStream();
+        Span<byte> chunk = stackalloc byte[4096];
+        while (true)
         {
-            using var contents = new MemoryStream();
-            Span<byte> chunk = stackalloc byte[4096];
-            while (true)
-            {
-                int n = Libc.Read(fd, chunk); // retries EINTR itself
-                if (n < 0) throw new ControlReadException(name, Libc.Errno);
-                if (n == 0) break;
-                if (contents.Length + n > MaxFileBytes) throw new ControlReadException(name, Errno.EFBIG);
-                contents.Write(chunk[..n]);
-                if (firstLineOnly && chunk[..n].Contains((byte)'\n')) break;
-            }
-            return contents.ToArray();
+            int n = Libc.Read(file.Fd, chunk); // retries EINTR itself
+            if (n < 0) throw new ControlReadException(name, Libc.Errno);
+            if (n == 0) break;
+            if (contents.Length + n > MaxFileBytes) throw new ControlReadException(name, Errno.EFBIG);
+            contents.Write(chunk[..n]);
+            if (firstLineOnly && chunk[..n].Contains((byte)'\n')) break;
         }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        return contents.ToArray();
     }
 }

@@ -26,7 +26,7 @@ public static class UsersCdb
         var key = new byte[1 + name.Length + (exact ? 1 : 0)]; // an exact key ends in the NUL it was allocated with
         key[0] = (byte)'!';
         for (var i = 0; i < name.Length; i++)
-            key[1 + i] = name[i] is >= (byte)'A' and <= (byte)'Z' ? (byte)(name[i] + 32) : name[i];
+            key[1 + i] = AsciiCase.Lower(name[i]);
         return key;
     }
 

@@ -14,7 +14,7 @@ public enum ChildFdKind
 
 /// <summary>
 /// One descriptor of the child and where it comes from. Descriptors not named
-/// are as <see cref="Spawn"/> leaves them: ours that are close-on-exec are
+/// are as <see cref="PosixSpawn"/> leaves them: ours that are close-on-exec are
 /// closed, the others inherited.
 /// </summary>
 public readonly struct ChildFd
@@ -52,6 +52,17 @@ public sealed class ChildRequest(string program, IReadOnlyList<byte[]> argv)
     public string Program { get; } = program;
     public IReadOnlyList<byte[]> Argv { get; } = argv;
     public IReadOnlyList<byte[]>? Environment { get; init; }
+
+    /// <summary>
+    /// Strings as the C strings a child is given, UTF-8 encoded: for argv and
+    /// environments that come from control files (text), not from the wire.
+    /// </summary>
+    public static byte[][] Utf8(IReadOnlyList<string> strings)
+    {
+        var bytes = new byte[strings.Count][];
+        for (var i = 0; i < bytes.Length; i++) bytes[i] = System.Text.Encoding.UTF8.GetBytes(strings[i]);
+        return bytes;
+    }
     public IReadOnlyList<ChildFd> Fds { get; init; } = [];
 
     /// <summary>

@@ -18,7 +18,7 @@ namespace Jsmail.Common.Os;
 ///
 /// A reader that goes away is not a failure: the write end is non-blocking,
 /// EPIPE ends the feeding, and SIGPIPE cannot kill us because the .NET runtime
-/// sets it to SIG_IGN at start (children get it back at its default: Spawn
+/// sets it to SIG_IGN at start (children get it back at its default: PosixSpawn
 /// resets every signal). Kernels without pidfd_open (before 5.3) are watched
 /// by waitpid(WNOHANG) every <see cref="NoPidfdPollMs"/> ms instead; there
 /// the child is reaped when seen to exit, so a later kill of its group relies
@@ -121,7 +121,7 @@ internal sealed class ChildRun
                 map[i] = (fd.Child, theirs);
             }
             int pid;
-            try { pid = Spawn.Start(request.Program, request.Argv, request.Environment, map, newProcessGroup: true); }
+            try { pid = PosixSpawn.Start(request.Program, request.Argv, request.Environment, map, newProcessGroup: true); }
             catch (SpawnException e)
             {
                 CloseAll(channels);
@@ -220,7 +220,7 @@ internal sealed class ChildRun
         {
             var n = Libc.WriteOnce(ch.Fd, input[ch.Fed..]);
             if (n > 0) ch.Fed += n;
-            else if (n < 0 && Libc.Errno == Libc.EAGAIN) return;
+            else if (n < 0 && Libc.Errno == Errno.EAGAIN) return;
             else ch.Fed = input.Length; // EPIPE: the child closed it; it has all it wants
         }
         else if ((revents & Libc.POLLOUT) == 0) ch.Fed = input.Length; // POLLERR: the reader is gone
@@ -235,7 +235,7 @@ internal sealed class ChildRun
         for (var reads = 0; reads < ReadsPerAdvance; reads++)
         {
             var n = Libc.Read(ch.Fd, _scratch);
-            if (n < 0 && Libc.Errno == Libc.EAGAIN) return;
+            if (n < 0 && Libc.Errno == Errno.EAGAIN) return;
             if (n <= 0) { CloseChannel(ref ch); return; }
             var keep = Math.Min(n, fd.Cap - ch.KeptLength);
             if (ch.KeptLength + keep > ch.Kept.Length)

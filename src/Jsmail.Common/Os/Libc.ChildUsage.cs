@@ -1,3 +1,4 @@
+using static Jsmail.Common.Os.Errno;
 using System.Runtime.InteropServices;
 
 namespace Jsmail.Common.Os;
@@ -21,7 +22,7 @@ public static unsafe partial class Libc
 
     /// <summary>
     /// waitpid(2) that also returns the child's user plus system CPU time in
-    /// milliseconds; retried on EINTR; returns the pid or -1.
+    /// milliseconds; retried on Errno.EINTR; returns the pid or -1.
     /// </summary>
     public static int WaitpidWithCpu(int pid, out int status, out double cpuMilliseconds)
     {

@@ -8,40 +8,11 @@ namespace Jsmail.Common.Os;
 /// </summary>
 public static unsafe class RawArgs
 {
-    /// <summary>
-    /// The environment, each "NAME=value", from libc's environ: /proc/self/environ
-    /// is unreadable in a process that changed its ids before exec.
-    /// </summary>
-    public static byte[][] Environment()
-    {
-        var environ = Libc.Environ();
-        var list = new List<byte[]>();
-        for (var e = environ; e != null && *e != null; e++)
-            list.Add(System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpanFromNullTerminated(*e).ToArray());
-        return list.ToArray();
-    }
-
     public static List<byte[]> Read()
     {
-        var fd = Libc.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (fd < 0) return FromRuntime();
-        try
-        {
-            var data = new List<byte>(512);
-            Span<byte> buf = stackalloc byte[4096];
-            while (true)
-            {
-                var n = Libc.Read(fd, buf);
-                if (n < 0) return FromRuntime();
-                if (n == 0) break;
-                foreach (var b in buf[..n]) data.Add(b);
-            }
-            return Split(data.ToArray());
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
+        using var cmdline = OwnedFd.Open("/proc/self/cmdline", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (!cmdline.IsOpen) return FromRuntime();
+        return FdRead.AllOrNull(cmdline.Fd) is { } data ? Split(data) : FromRuntime();
     }
 
     /// <summary>Splits /proc/self/cmdline: each argument ends with NUL.</summary>

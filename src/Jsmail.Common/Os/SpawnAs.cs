@@ -16,7 +16,7 @@ public sealed class CredentialChangeException(string program, int errno) : Spawn
 /// ends: the process's other threads, and the thread-group leader whose
 /// credentials decide who may signal the process, stay root throughout.
 /// </summary>
-public static unsafe partial class SpawnAs
+public static unsafe class SpawnAs
 {
     /// <summary>
     /// posix_spawn of <paramref name="program"/> with real, effective and saved
@@ -34,7 +34,7 @@ public static unsafe partial class SpawnAs
         var worker = new Thread(() =>
         {
             if (!(becameTarget = BecomeOnThisThread(uid, gid, out errno))) return;
-            try { pid = Spawn.Start(program, argv, null, fds, cwd); }
+            try { pid = PosixSpawn.Start(program, argv, null, fds, cwd); }
             catch (SpawnException e) { errno = e.Errno; }
         }, 256 * 1024);
         worker.Start();
@@ -50,11 +50,11 @@ public static unsafe partial class SpawnAs
     /// </summary>
     private static bool BecomeOnThisThread(uint uid, uint gid, out int errno)
     {
-        var (setgroups, setresgid, setresuid) = Numbers();
+        var (setgroups, setresgid, setresuid) = Libc.ThreadCredentialCalls();
         var g = gid;
-        if (Syscall3(setgroups, 1, (long)&g, 0) != 0 ||
-            Syscall3(setresgid, gid, gid, gid) != 0 ||
-            Syscall3(setresuid, uid, uid, uid) != 0)
+        if (Libc.Syscall(setgroups, 1, (long)&g, 0) != 0 ||
+            Libc.Syscall(setresgid, gid, gid, gid) != 0 ||
+            Libc.Syscall(setresuid, uid, uid, uid) != 0)
         {
             errno = Marshal.GetLastPInvokeError();
             return false;
@@ -62,15 +62,4 @@ public static unsafe partial class SpawnAs
         errno = 0;
         return true;
     }
-
-    private static (long Setgroups, long Setresgid, long Setresuid) Numbers() =>
-        RuntimeInformation.ProcessArchitecture switch
-        {
-            Architecture.X64 => (116, 119, 117),
-            Architecture.Arm64 => (159, 149, 147),
-            var other => throw new PlatformNotSupportedException($"thread credentials on {other}"),
-        };
-
-    [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall3(long number, long a, long b, long c);
 }

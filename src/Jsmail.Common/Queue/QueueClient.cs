@@ -37,7 +37,7 @@ public sealed class QueueClient : IDisposable
                 _failed = QueueResult.Of("Zqq out of memory (#4.3.0)"); // qmail reports pipe failure so
                 return;
             }
-            _pid = Os.Spawn.Start(program, [program], null,
+            _pid = Os.PosixSpawn.Start(program, [program], null,
                 [(0, msgRead), (1, envRead), (4, errWrite), (6, errWrite)], cwd: home);
         }
         catch (SpawnException)
@@ -64,7 +64,7 @@ public sealed class QueueClient : IDisposable
     }
 
     public static QueueClient Open(string home) =>
-        Open(home, Environment.GetEnvironmentVariable("QMAILQUEUE"));
+        Open(home, Libc.GetenvText("QMAILQUEUE"));
 
     /// <summary>
     /// Message bytes. After a write error the rest is dropped and Close reports it;
@@ -84,7 +84,7 @@ public sealed class QueueClient : IDisposable
     /// </summary>
     private void NoteWriteFailure()
     {
-        if (Libc.Errno == Libc.EPIPE) _readerGone = true;
+        if (Libc.Errno == Errno.EPIPE) _readerGone = true;
         else _writeError = true;
     }
 

@@ -195,7 +195,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         var path = QueueLayout.Ext(_id);
         Libc.Unlink(path);
         var fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4);
-        if (fd < 0) return Libc.Errno == Libc.ENOENT ? 0 : QueueExit.QueueDirProblem;
+        if (fd < 0) return Libc.Errno == Errno.ENOENT ? 0 : QueueExit.QueueDirProblem;
         _extWritten = true;
         var ok = Libc.WriteAll(fd, block) && Libc.Fsync(fd) == 0;
         Libc.Close(fd);

@@ -55,7 +55,7 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
                     var n = Libc.Read(input, buffer);
                     if (n <= 0)
                     {
-                        if (n == 0 || Libc.Errno != Libc.EAGAIN) reading = false;
+                        if (n == 0 || Libc.Errno != Errno.EAGAIN) reading = false;
                         continue;
                     }
                     decoder.Feed(buffer.AsSpan(0, n), commands);
@@ -108,7 +108,7 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
     private void ReadOutput(Delivery d, byte[] buffer)
     {
         var n = Libc.Read(d.ReadFd, buffer);
-        if (n < 0 && Libc.Errno == Libc.EAGAIN) return;
+        if (n < 0 && Libc.Errno == Errno.EAGAIN) return;
         if (n <= 0)
         {
             d.Eof = true;

@@ -50,7 +50,7 @@ public static class Program
     private static byte Remove(params string[] paths)
     {
         foreach (var p in paths)
-            if (Libc.Unlink(p) != 0 && Libc.Errno != Libc.ENOENT) return (byte)'!';
+            if (Libc.Unlink(p) != 0 && Libc.Errno != Errno.ENOENT) return (byte)'!';
         return (byte)'+';
     }
 

@@ -35,15 +35,15 @@ public sealed partial class QueueManager
         {
             path = ChannelPath(c, id);
             if (Libc.StatPath(path, out _) == 0) return;
-            if (Libc.Errno != Libc.ENOENT) goto stat;
+            if (Libc.Errno != Errno.ENOENT) goto stat;
         }
         path = QueueLayout.Todo(id);
         if (Libc.StatPath(path, out _) == 0) return;
-        if (Libc.Errno != Libc.ENOENT) goto stat;
+        if (Libc.Errno != Errno.ENOENT) goto stat;
         path = QueueLayout.Info(id);
         if (Libc.StatPath(path, out _) != 0)
         {
-            if (Libc.Errno == Libc.ENOENT) return;
+            if (Libc.Errno == Errno.ENOENT) return;
             goto stat;
         }
         if (!InjectBounce(id)) goto fail;
@@ -69,7 +69,7 @@ public sealed partial class QueueManager
         var bouncePath = QueueLayout.Bounce(id);
         if (Libc.StatPath(bouncePath, out _) != 0)
         {
-            if (Libc.Errno == Libc.ENOENT) return true;
+            if (Libc.Errno == Errno.ENOENT) return true;
             ActivityLog.Line($"warning: unable to stat {bouncePath}");
             return false;
         }

@@ -18,7 +18,7 @@ public sealed partial class QueueManager
         var w = Libc.WriteOnce(c.FdOut, c.Command.AsSpan(c.CommandPos));
         if (w <= 0)
         {
-            if (w < 0 && Libc.Errno == Libc.EPIPE) SpawnDied(c);
+            if (w < 0 && Libc.Errno == Errno.EPIPE) SpawnDied(c);
             return;
         }
         c.CommandPos += w;
@@ -130,7 +130,7 @@ public sealed partial class QueueManager
                 if (job.Channel == 1) Libc.Unlink(RemoteParameters.PathOf(job.Id));
                 var other = ChannelPath(1 - job.Channel, job.Id);
                 if (Libc.StatPath(other, out _) == 0) return; // the other channel is still going
-                if (Libc.Errno != Libc.ENOENT) ActivityLog.Line($"warning: unable to stat {other}");
+                if (Libc.Errno != Errno.ENOENT) ActivityLog.Line($"warning: unable to stat {other}");
                 _done.Enqueue(job.Id, Now());
                 return;
             }

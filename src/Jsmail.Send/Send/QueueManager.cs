@@ -78,7 +78,7 @@ public sealed partial class QueueManager
             var seconds = wakeup <= _recent ? 0 : Math.Min(wakeup - _recent + SleepFuzz, SleepForever + SleepFuzz);
             if (Libc.Poll(fds, (int)(seconds * 1000)) < 0)
             {
-                if (Libc.Errno != Libc.EINTR) ActivityLog.Line("warning: trouble in select");
+                if (Libc.Errno != Errno.EINTR) ActivityLog.Line("warning: trouble in select");
                 continue;
             }
             _recent = Now();
@@ -195,16 +195,16 @@ public sealed partial class QueueManager
     private void Add(ulong id)
     {
         var path = QueueLayout.Info(id);
-        if (Libc.StatPath(path, out _) != 0) { if (Libc.Errno != Libc.ENOENT) goto fail; return; }
+        if (Libc.StatPath(path, out _) != 0) { if (Libc.Errno != Errno.ENOENT) goto fail; return; }
         path = QueueLayout.Todo(id);
         if (Libc.StatPath(path, out _) == 0) return; // jsmail-todo will redo it
-        if (Libc.Errno != Libc.ENOENT) goto fail;
+        if (Libc.Errno != Errno.ENOENT) goto fail;
         var due = new long?[2];
         for (var c = 0; c < 2; c++)
         {
             path = ChannelPath(c, id);
             if (Libc.StatPath(path, out var st) == 0) due[c] = st.MTimeSec;
-            else if (Libc.Errno != Libc.ENOENT) goto fail;
+            else if (Libc.Errno != Errno.ENOENT) goto fail;
         }
         for (var c = 0; c < 2; c++) if (due[c] is { } d) _channels[c].Due.Enqueue(id, d);
         if (due[0] == null && due[1] == null) _done.Enqueue(id, Now());
@@ -266,8 +266,8 @@ public sealed partial class QueueManager
         var id = _cleanupScan.Current;
         if (Libc.StatPath(QueueLayout.Mess(id), out var st) != 0) return;
         if (_recent <= st.ATimeSec + Ossified) return;
-        if (Libc.StatPath(QueueLayout.Info(id), out _) == 0 || Libc.Errno != Libc.ENOENT) return;
-        if (Libc.StatPath(QueueLayout.Todo(id), out _) == 0 || Libc.Errno != Libc.ENOENT) return;
+        if (Libc.StatPath(QueueLayout.Info(id), out _) == 0 || Libc.Errno != Errno.ENOENT) return;
+        if (Libc.StatPath(QueueLayout.Todo(id), out _) == 0 || Libc.Errno != Errno.ENOENT) return;
         Foop(id);
     }
 

@@ -64,7 +64,7 @@ public sealed class TodoLink(int fdOut, int fdIn)
         if (_out.Count == 0 || !Alive) return;
         var n = Libc.WriteOnce(fdOut, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_out));
         if (n > 0) _out.RemoveRange(0, n);
-        else if (n < 0 && Libc.Errno != Libc.EAGAIN) _out.Clear(); // jsmail-todo is gone: its EOF says so
+        else if (n < 0 && Libc.Errno != Errno.EAGAIN) _out.Clear(); // jsmail-todo is gone: its EOF says so
     }
 
     /// <summary>The complete records available now; at EOF marks the link dead.</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Jsmail.Common.Os;
 
@@ -13,74 +12,33 @@ namespace Jsmail.Send.Start;
 public sealed class Launcher(string home)
 {
     /// <summary>qmail-start's execvp: the first PATH entry holding the program; then the home's bin/.</summary>
-    public string Find(string name)
-    {
-        if (name.Contains('/')) return name;
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':'))
-        {
-            var candidate = Path.Combine(dir.Length == 0 ? "." : dir, name);
-            if (File.Exists(candidate)) return candidate;
-        }
-        return Path.Combine(home, "bin", name);
-    }
+    public string Find(string name) => Common.Os.Exec.FindOnPath(name) ?? Path.Combine(home, "bin", name);
 
     public void Start(string name, string[] argv, Identity? who, (int Child, int Parent)[] fds)
     {
         var program = Find(name);
         if (who is not { } id)
         {
-            Spawn.Start(program, argv, null, fds);
+            PosixSpawn.Start(program, argv, null, fds);
             return;
         }
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("no executable path");
-        var env = CurrentEnvironment(null);
+        var env = Libc.EnvironmentEntries();
         env.Add(Encoding.UTF8.GetBytes($"{Program.AsVariable}={id.Encode()}"));
         var selfArgv = new List<byte[]> { Encoding.UTF8.GetBytes("jsmail-start"), Encoding.UTF8.GetBytes(program) };
         selfArgv.AddRange(argv.Select(Encoding.UTF8.GetBytes));
-        Spawn.Start(self, selfArgv, env, fds);
+        PosixSpawn.Start(self, selfArgv, env, fds);
     }
 
     /// <summary>The re-executed side: args = program, argv...</summary>
     public static int ExecAs(string who, string[] args)
     {
-        // read before the switch: /proc/self/environ is closed to a process whose ids changed
-        var env = CurrentEnvironment(Program.AsVariable);
+        var env = Libc.EnvironmentEntries(Program.AsVariable);
         if (args.Length < 2 || !Accounts.Become(Identity.Decode(who))) return 111;
         Exec(args[0], args[1..], env);
         return 111;
     }
 
-    /// <summary>The raw environment (bytes as given), without <paramref name="drop"/>.</summary>
-    public static List<byte[]> CurrentEnvironment(string? drop)
-    {
-        var raw = File.ReadAllBytes("/proc/self/environ");
-        var list = new List<byte[]>();
-        var prefix = drop == null ? null : Encoding.ASCII.GetBytes(drop + "=");
-        foreach (var range in raw.AsSpan().Split((byte)0))
-        {
-            var entry = raw.AsSpan(range);
-            if (entry.IsEmpty || (prefix != null && entry.StartsWith(prefix))) continue;
-            list.Add(entry.ToArray());
-        }
-        return list;
-    }
-
-    public static unsafe void Exec(string program, IReadOnlyList<string> argv, IReadOnlyList<byte[]> env)
-    {
-        var a = ToNative(argv.Select(Encoding.UTF8.GetBytes).ToList());
-        var e = ToNative(env);
-        Libc.Execve(program, a, e);
-    }
-
-    private static unsafe byte** ToNative(IReadOnlyList<byte[]> strings)
-    {
-        var block = (byte**)NativeMemory.AllocZeroed((nuint)(strings.Count + 1), (nuint)sizeof(nint));
-        for (var i = 0; i < strings.Count; i++)
-        {
-            var p = (byte*)NativeMemory.AllocZeroed((nuint)strings[i].Length + 1);
-            strings[i].CopyTo(new Span<byte>(p, strings[i].Length));
-            block[i] = p;
-        }
-        return block;
-    }
+    public static void Exec(string program, IReadOnlyList<string> argv, IReadOnlyList<byte[]> env) =>
+        Common.Os.Exec.Replace(program, argv.Select(Encoding.UTF8.GetBytes).ToArray(), env);
 }

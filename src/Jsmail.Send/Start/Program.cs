@@ -20,7 +20,7 @@ public static class Program
     {
         try
         {
-            if (Environment.GetEnvironmentVariable(AsVariable) is { } who) return Launcher.ExecAs(who, args);
+            if (Libc.GetenvText(AsVariable) is { } who) return Launcher.ExecAs(who, args);
             return Start(args);
         }
         catch (Exception) { return 111; }
@@ -71,7 +71,7 @@ public static class Program
         (int Child, int Parent)[] mine = [(0, log), (1, p[1]), (2, p[2]), (3, p[5]), (4, p[6]), (5, p[9]), (6, p[10]), (7, p[13]), (8, p[14])];
         foreach (var (child, parent) in mine)
             if (Libc.Dup2(parent, child) != child) return 111;
-        var env = Launcher.CurrentEnvironment(null);
+        var env = Libc.EnvironmentEntries();
         if (accounts.Send is { } sendAs && !Accounts.Become(sendAs)) return 111;
         Launcher.Exec(launcher.Find("qmail-send"), ["qmail-send"], env);
         return 111;

@@ -42,7 +42,7 @@ public static class Program
         {
             var n = Libc.Read(0, one);
             if (n == 1) break;
-            if (n == 0 || Libc.Errno != Libc.EINTR) return 100;
+            if (n == 0 || Libc.Errno != Errno.EINTR) return 100;
         }
         Libc.Fcntl(1, Libc.F_SETFL, Libc.Fcntl(1, Libc.F_GETFL, 0) | Libc.O_NONBLOCK);
 
@@ -136,7 +136,7 @@ public static class Program
     {
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(s_out)[s_outPos..];
         var n = Libc.WriteOnce(1, span);
-        if (n < 0) return Libc.Errno == Libc.EAGAIN;
+        if (n < 0) return Libc.Errno == Errno.EAGAIN;
         s_outPos += n;
         if (s_outPos == s_out.Count) { s_out.Clear(); s_outPos = 0; }
         return true;

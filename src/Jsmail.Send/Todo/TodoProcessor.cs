@@ -45,9 +45,9 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
             string[] chanPaths = [QueueLayout.Local(id), QueueLayout.Remote(id)];
             var rparamPath = RemoteParameters.PathOf(id);
             foreach (var p in new[] { chanPaths[0], chanPaths[1], rparamPath })
-                if (Libc.Unlink(p) != 0 && Libc.Errno != Libc.ENOENT) { Warn("unable to unlink ", p); return null; }
+                if (Libc.Unlink(p) != 0 && Libc.Errno != Errno.ENOENT) { Warn("unable to unlink ", p); return null; }
             var infoPath = QueueLayout.Info(id);
-            if (Libc.Unlink(infoPath) != 0 && Libc.Errno != Libc.ENOENT) { Warn("unable to unlink ", infoPath); return null; }
+            if (Libc.Unlink(infoPath) != 0 && Libc.Errno != Errno.ENOENT) { Warn("unable to unlink ", infoPath); return null; }
             info = OpenExcl(infoPath);
             if (info < 0) { Warn("unable to create ", infoPath); return null; }
             log(Encoding.ASCII.GetBytes($"new msg {id}\n"));
@@ -151,7 +151,7 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
         Libc.Umask(old);
         if (fd < 0)
         {
-            if (errno == Libc.ENOENT) return true;
+            if (errno == Errno.ENOENT) return true;
             Warn("unable to create ", path);
             return false;
         }

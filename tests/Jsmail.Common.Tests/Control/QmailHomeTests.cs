@@ -1,3 +1,5 @@
+using System.Text;
+using Jsmail.Common.Os;
 using Jsmail.Common.Control;
 
 namespace Jsmail.Common.Tests.Control;
@@ -55,15 +57,22 @@ public class CompatTests
     [InlineData("jsmail", false)]
     public void IsQmail_only_for_exactly_qmail(string? value, bool expected)
     {
-        string? saved = Environment.GetEnvironmentVariable("JSMAIL_COMPAT");
+        // Compat reads libc's environment, which .NET's SetEnvironmentVariable does not reach.
+        var saved = Libc.Getenv("JSMAIL_COMPAT");
         try
         {
-            Environment.SetEnvironmentVariable("JSMAIL_COMPAT", value);
+            Set(value == null ? null : Encoding.UTF8.GetBytes(value));
             Compat.IsQmail.Should().Be(expected);
         }
         finally
         {
-            Environment.SetEnvironmentVariable("JSMAIL_COMPAT", saved);
+            Set(saved);
         }
+    }
+
+    private static void Set(byte[]? value)
+    {
+        if (value == null) Libc.Unsetenv("JSMAIL_COMPAT");
+        else Libc.Setenv("JSMAIL_COMPAT", value);
     }
 }

@@ -17,7 +17,7 @@ public class SpawnException(string program, int errno)
 /// Every descriptor not named in the map is closed in the child (jsmail opens
 /// everything close-on-exec); signal dispositions and the mask are reset.
 /// </summary>
-public static unsafe partial class Spawn
+public static unsafe partial class PosixSpawn
 {
     private const string L = "libc";
     private const short POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
@@ -33,9 +33,9 @@ public static unsafe partial class Spawn
     {
         var actions = (byte*)NativeMemory.AllocZeroed(256);
         var attr = (byte*)NativeMemory.AllocZeroed(512);
-        var argvBlock = ToNative(argv);
-        var envBlock = envp == null ? null : ToNative(envp);
-        var sigset = stackalloc byte[128];
+        using var nativeArgv = new NativeStringArray(argv);
+        using var nativeEnv = envp == null ? default : new NativeStringArray(envp);
+        var sigset = stackalloc byte[Libc.SigsetSize];
         try
         {
             Check(program, FileActionsInit(actions));
@@ -57,12 +57,12 @@ public static unsafe partial class Spawn
             Check(program, AttrSetFlags(attr, flags));
             SigFillSet(sigset); // sigfillset leaves out glibc's internal signals
             Check(program, AttrSetSigDefault(attr, sigset));
-            new Span<byte>(sigset, 128).Clear();
+            new Span<byte>(sigset, Libc.SigsetSize).Clear();
             Check(program, AttrSetSigMask(attr, sigset));
 
             int pid;
-            var env = envBlock != null ? envBlock : Libc.Environ();
-            var rc = PosixSpawn(&pid, program, actions, attr, argvBlock, env);
+            var env = envp != null ? nativeEnv.Pointer : Libc.Environ();
+            var rc = PosixSpawnRaw(&pid, program, actions, attr, nativeArgv.Pointer, env);
             if (rc != 0) throw new SpawnException(program, rc);
             return pid;
         }
@@ -72,8 +72,6 @@ public static unsafe partial class Spawn
             AttrDestroy(attr);
             NativeMemory.Free(actions);
             NativeMemory.Free(attr);
-            FreeNative(argvBlock, argv.Count);
-            if (envBlock != null) FreeNative(envBlock, envp!.Count);
         }
     }
 
@@ -87,28 +85,8 @@ public static unsafe partial class Spawn
         if (rc != 0) throw new SpawnException(program, rc);
     }
 
-    private static byte** ToNative(IReadOnlyList<byte[]> strings)
-    {
-        var block = (byte**)NativeMemory.AllocZeroed((nuint)(strings.Count + 1), (nuint)sizeof(nint));
-        for (var i = 0; i < strings.Count; i++)
-        {
-            var s = strings[i];
-            var p = (byte*)NativeMemory.Alloc((nuint)s.Length + 1);
-            s.CopyTo(new Span<byte>(p, s.Length));
-            p[s.Length] = 0;
-            block[i] = p;
-        }
-        return block;
-    }
-
-    private static void FreeNative(byte** block, int count)
-    {
-        for (var i = 0; i < count; i++) NativeMemory.Free(block[i]);
-        NativeMemory.Free(block);
-    }
-
     [LibraryImport(L, EntryPoint = "posix_spawn", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int PosixSpawn(int* pid, string path, byte* actions, byte* attr, byte** argv, byte** envp);
+    private static partial int PosixSpawnRaw(int* pid, string path, byte* actions, byte* attr, byte** argv, byte** envp);
 
     [LibraryImport(L, EntryPoint = "posix_spawn_file_actions_init")]
     private static partial int FileActionsInit(byte* actions);
