@@ -113,15 +113,12 @@ public sealed class LocalDelivery(LocalArgs a)
                     throw LocalFailure.Temporary($"Unable to open {Show(c.Name)}: {ErrorText.Describe(errno)}. (#4.3.0)");
                 continue;
             }
-            try
-            {
-                if (Libc.Fstat(fd, out var st) != 0)
-                    throw LocalFailure.Temporary($"Unable to open {Show(c.Name)}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
-                if (!st.IsRegular) continue;
-                if ((st.Mode & Patrn) != 0) throw LocalFailure.Temporary("Uh-oh: .qmail file is writable. (#4.7.0)");
-                return (ReadAll(fd, c.Name), (st.Mode & OwnerExecute) != 0, c.Default);
-            }
-            finally { Libc.Close(fd); }
+            using var fdOwner = new OwnedFd(fd);
+            if (Libc.Fstat(fd, out var st) != 0)
+                throw LocalFailure.Temporary($"Unable to open {Show(c.Name)}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+            if (!st.IsRegular) continue;
+            if ((st.Mode & Patrn) != 0) throw LocalFailure.Temporary("Uh-oh: .qmail file is writable. (#4.7.0)");
+            return (ReadAll(fd, c.Name), (st.Mode & OwnerExecute) != 0, c.Default);
         }
         if (a.Dash.Length > 0) throw LocalFailure.Permanent("Sorry, no mailbox here by that name. (#5.1.1)");
         return ([], false, null);

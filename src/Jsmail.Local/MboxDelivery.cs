@@ -17,23 +17,20 @@ public static class MboxDelivery
         var name = Encoding.UTF8.GetString(path);
         var fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_APPEND | Libc.O_CREAT | Libc.O_CLOEXEC, 0x180);
         if (fd < 0) throw LocalFailure.Temporary($"Unable to open {name}: {ErrorText.Describe(Libc.Errno)}. (#4.2.1)");
-        try
-        {
-            var locked = Lock(fd);
-            var start = Libc.Lseek(fd, 0, Libc.SEEK_END);
-            var writer = new FdWriter(fd);
-            writer.Write(lines.UfLine);
-            writer.Write(lines.RpLine);
-            writer.Write(lines.DtLine);
-            var quoter = new FromQuoter(writer);
-            if (!message.CopyTo(chunk => { quoter.Write(chunk); return true; }, out var readErrno))
-                Fail(fd, locked, start, $"Unable to read message: {ErrorText.Describe(readErrno)}. (#4.3.0)");
-            quoter.Finish();
-            writer.Write("\n"u8);
-            if (!writer.Flush()) Fail(fd, locked, start, $"Unable to write {name}: {ErrorText.Describe(writer.Errno)}. (#4.3.0)");
-            if (Libc.Fsync(fd) != 0) Fail(fd, locked, start, $"Unable to write {name}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
-        }
-        finally { Libc.Close(fd); }
+        using var fdOwner = new OwnedFd(fd);
+        var locked = Lock(fd);
+        var start = Libc.Lseek(fd, 0, Libc.SEEK_END);
+        var writer = new FdWriter(fd);
+        writer.Write(lines.UfLine);
+        writer.Write(lines.RpLine);
+        writer.Write(lines.DtLine);
+        var quoter = new FromQuoter(writer);
+        if (!message.CopyTo(chunk => { quoter.Write(chunk); return true; }, out var readErrno))
+            Fail(fd, locked, start, $"Unable to read message: {ErrorText.Describe(readErrno)}. (#4.3.0)");
+        quoter.Finish();
+        writer.Write("\n"u8);
+        if (!writer.Flush()) Fail(fd, locked, start, $"Unable to write {name}: {ErrorText.Describe(writer.Errno)}. (#4.3.0)");
+        if (Libc.Fsync(fd) != 0) Fail(fd, locked, start, $"Unable to write {name}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
     }
 
     private static void Fail(int fd, bool locked, long start, string text)

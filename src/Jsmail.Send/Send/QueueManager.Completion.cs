@@ -19,12 +19,12 @@ public sealed partial class QueueManager
             ActivityLog.Line("alert: unable to append to bounce message; HELP! sleeping...");
             Thread.Sleep(10_000);
         }
+        using var fdOwner = new OwnedFd(fd);
         while (!Libc.WriteAll(fd, block))
         {
             ActivityLog.Line("alert: unable to append to bounce message; HELP! sleeping...");
             Thread.Sleep(10_000);
         }
-        Libc.Close(fd);
     }
 
     /// <summary>qmail's messdone: the message has no channel file left.</summary>
@@ -114,17 +114,14 @@ public sealed partial class QueueManager
     {
         var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
         if (fd < 0) return false;
-        try
+        using var fdOwner = new OwnedFd(fd);
+        var buf = new byte[65536];
+        while (true)
         {
-            var buf = new byte[65536];
-            while (true)
-            {
-                var n = Libc.Read(fd, buf);
-                if (n < 0) return false;
-                if (n == 0) return true;
-                qq.Write(buf.AsSpan(0, n));
-            }
+            var n = Libc.Read(fd, buf);
+            if (n < 0) return false;
+            if (n == 0) return true;
+            qq.Write(buf.AsSpan(0, n));
         }
-        finally { Libc.Close(fd); }
     }
 }

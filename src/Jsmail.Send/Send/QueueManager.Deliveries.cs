@@ -238,6 +238,7 @@ public sealed partial class QueueManager
     {
         var fd = Libc.Open(QueueLayout.Info(id), Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
         if (fd < 0) return null;
+        using var fdOwner = new OwnedFd(fd);
         try
         {
             if (Libc.Fstat(fd, out var st) != 0) return null;
@@ -247,6 +248,5 @@ public sealed partial class QueueManager
             return (content[1..nul], st.MTimeSec);
         }
         catch (IOException) { return null; }
-        finally { Libc.Close(fd); }
     }
 }

@@ -129,10 +129,10 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
     {
         var fd = Libc.Open(QueueLayout.Ext(id), Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
         if (fd < 0) return null;
+        using var fdOwner = new OwnedFd(fd);
         try { return EnvelopeExtensionCodec.Decode(FdRead.All(fd), recipients); }
         catch (IOException) { return null; }
         catch (EnvelopeExtensionException) { return null; }
-        finally { Libc.Close(fd); }
     }
 
     /// <summary>
@@ -155,13 +155,10 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
             Warn("unable to create ", path);
             return false;
         }
-        try
-        {
-            if (!Libc.WriteAll(fd, content)) { Warn("trouble writing to ", path); return false; }
-            if (Libc.Fsync(fd) != 0) { Warn("trouble fsyncing ", path); return false; }
-            return true;
-        }
-        finally { Libc.Close(fd); }
+        using var fdOwner = new OwnedFd(fd);
+        if (!Libc.WriteAll(fd, content)) { Warn("trouble writing to ", path); return false; }
+        if (Libc.Fsync(fd) != 0) { Warn("trouble fsyncing ", path); return false; }
+        return true;
     }
 
     public static byte[] InfoLine(ulong id, long size, ReadOnlySpan<byte> sender, ulong pid, ulong uid)
