@@ -46,39 +46,30 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
     /// <summary>(null, _) to accept; (true|false, text) to refuse permanently or temporarily.</summary>
     private (bool? Permanent, string? Text) RunOne(string[] command, ScanRequest request)
     {
-        int messFd = -1, envFd = -1;
-        try
+        using var mess = new OwnedFd(Libc.MoveHigh(Libc.Open(request.MessPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0)));
+        using var envelope = new OwnedFd(Libc.MoveHigh(Libc.MemfdCreate("envelope", 1 /* MFD_CLOEXEC */)));
+        if (!mess.IsOpen || !envelope.IsOpen || !Libc.WriteAll(envelope.Fd, request.Envelope) || Libc.Lseek(envelope.Fd, 0, 0) != 0)
+            return (false, "unable to set up content scan (#4.3.0)");
+        var result = ChildRunner.Run(new ChildRequest(command[0], ChildRequest.Utf8(command))
         {
-            messFd = Libc.MoveHigh(Libc.Open(request.MessPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0));
-            envFd = Libc.MoveHigh(Libc.MemfdCreate("envelope", 1 /* MFD_CLOEXEC */));
-            if (messFd < 0 || envFd < 0 || !Libc.WriteAll(envFd, request.Envelope) || Libc.Lseek(envFd, 0, 0) != 0)
-                return (false, "unable to set up content scan (#4.3.0)");
-            var result = ChildRunner.Run(new ChildRequest(command[0], ChildRequest.Utf8(command))
-            {
-                Environment = ScannerEnvironment(request),
-                Fds = [ChildFd.Pass(0, messFd), ChildFd.Capture(1, MaxOutput), ChildFd.Pass(3, envFd)],
-                TimeLimit = TimeSpan.FromSeconds(timeoutSeconds),
-            });
-            return result.End switch
-            {
-                ChildEnd.SetupFailed => (false, "unable to set up content scan (#4.3.0)"),
-                ChildEnd.CouldNotStart => (false, "unable to run content scanner (#4.3.0)"),
-                ChildEnd.TimedOut => (false, "content scan timed out (#4.3.0)"),
-                ChildEnd.Signalled => (false, "content scanner crashed (#4.3.0)"),
-                _ => result.Code switch
-                {
-                    Accept => (null, null),
-                    RejectPermanently => (true, FirstLine(result.Output(1))),
-                    RejectTemporarily => (false, FirstLine(result.Output(1))),
-                    _ => (false, "content scanner failed (#4.3.0)"),
-                },
-            };
-        }
-        finally
+            Environment = ScannerEnvironment(request),
+            Fds = [ChildFd.Pass(0, mess.Fd), ChildFd.Capture(1, MaxOutput), ChildFd.Pass(3, envelope.Fd)],
+            TimeLimit = TimeSpan.FromSeconds(timeoutSeconds),
+        });
+        return result.End switch
         {
-            if (messFd >= 0) Libc.Close(messFd);
-            if (envFd >= 0) Libc.Close(envFd);
-        }
+            ChildEnd.SetupFailed => (false, "unable to set up content scan (#4.3.0)"),
+            ChildEnd.CouldNotStart => (false, "unable to run content scanner (#4.3.0)"),
+            ChildEnd.TimedOut => (false, "content scan timed out (#4.3.0)"),
+            ChildEnd.Signalled => (false, "content scanner crashed (#4.3.0)"),
+            _ => result.Code switch
+            {
+                Accept => (null, null),
+                RejectPermanently => (true, FirstLine(result.Output(1))),
+                RejectTemporarily => (false, FirstLine(result.Output(1))),
+                _ => (false, "content scanner failed (#4.3.0)"),
+            },
+        };
     }
 
     private byte[][] ScannerEnvironment(ScanRequest request) => ChildRequest.Utf8(

@@ -25,35 +25,27 @@ internal static class ProcessorRun
     {
         output = -1;
         if (input != 0 && Libc.Lseek(input, 0, 0) != 0) return new(ProcessorFailure.Resources);
-        var result = Memfd("jsmail-remote-processed");
-        if (result < 0) return new(ProcessorFailure.Resources);
-        var errors = Memfd("jsmail-remote-processor-errors");
-        if (errors < 0) { Libc.Close(result); return new(ProcessorFailure.Resources); }
-        try
+        using var result = new OwnedFd(Memfd("jsmail-remote-processed"));
+        if (!result.IsOpen) return new(ProcessorFailure.Resources);
+        using var errors = new OwnedFd(Memfd("jsmail-remote-processor-errors"));
+        if (!errors.IsOpen) return new(ProcessorFailure.Resources);
+        var run = ChildRunner.Run(new ChildRequest("/bin/sh", ["/bin/sh"u8.ToArray(), "-c"u8.ToArray(), command])
         {
-            var run = ChildRunner.Run(new ChildRequest("/bin/sh", ["/bin/sh"u8.ToArray(), "-c"u8.ToArray(), command])
-            {
-                Fds = [ChildFd.Pass(0, input), ChildFd.Pass(1, result), ChildFd.Pass(2, errors)],
-                TimeLimit = timeout,
-                KillGroupAtExit = true,
-            });
-            var outcome = run.End switch
-            {
-                ChildEnd.CouldNotStart => new ProcessorOutcome(ProcessorFailure.CannotStart, run.Code),
-                ChildEnd.SetupFailed => new ProcessorOutcome(ProcessorFailure.Resources),
-                ChildEnd.TimedOut => new ProcessorOutcome(ProcessorFailure.TimedOut, 0, Said(errors)),
-                ChildEnd.Signalled => new ProcessorOutcome(ProcessorFailure.Signalled, run.Code, Said(errors)),
-                _ when run.Code != 0 => new ProcessorOutcome(ProcessorFailure.Exited, run.Code, Said(errors)),
-                _ => Produced(result, errors),
-            };
-            if (outcome.Kind == ProcessorFailure.None) output = result;
-            else Libc.Close(result);
-            return outcome;
-        }
-        finally
+            Fds = [ChildFd.Pass(0, input), ChildFd.Pass(1, result.Fd), ChildFd.Pass(2, errors.Fd)],
+            TimeLimit = timeout,
+            KillGroupAtExit = true,
+        });
+        var outcome = run.End switch
         {
-            Libc.Close(errors);
-        }
+            ChildEnd.CouldNotStart => new ProcessorOutcome(ProcessorFailure.CannotStart, run.Code),
+            ChildEnd.SetupFailed => new ProcessorOutcome(ProcessorFailure.Resources),
+            ChildEnd.TimedOut => new ProcessorOutcome(ProcessorFailure.TimedOut, 0, Said(errors.Fd)),
+            ChildEnd.Signalled => new ProcessorOutcome(ProcessorFailure.Signalled, run.Code, Said(errors.Fd)),
+            _ when run.Code != 0 => new ProcessorOutcome(ProcessorFailure.Exited, run.Code, Said(errors.Fd)),
+            _ => Produced(result.Fd, errors.Fd),
+        };
+        if (outcome.Kind == ProcessorFailure.None) output = result.Release(); // the caller owns the result now
+        return outcome;
     }
 
     /// <summary>A processor that exited 0 must have written something.</summary>

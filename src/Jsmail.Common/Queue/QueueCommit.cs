@@ -197,9 +197,8 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         var fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4);
         if (fd < 0) return Libc.Errno == Errno.ENOENT ? 0 : QueueExit.QueueDirProblem;
         _extWritten = true;
-        var ok = Libc.WriteAll(fd, block) && Libc.Fsync(fd) == 0;
-        Libc.Close(fd);
-        return ok ? 0 : QueueExit.WriteError;
+        using var fdOwner = new OwnedFd(fd);
+        return Libc.WriteAll(fd, block) && Libc.Fsync(fd) == 0 ? 0 : QueueExit.WriteError;
     }
 
     private int CleanUp(int exitCode)
@@ -219,7 +218,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
     {
         var fd = Libc.Open(QueueLayout.Trigger, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
         if (fd < 0) return;
+        using var fdOwner = new OwnedFd(fd);
         Libc.WriteOnce(fd, [0]);
-        Libc.Close(fd);
     }
 }
