@@ -77,7 +77,11 @@ public class RealSpawnerParameterTests
         h.WaitForLog("end msg", 1, 90_000);
 
         h.CountLog(": success: ").Should().Be(2, h.Log);
-        foreach (var dir in new[] { "mess", "info", "local", "remote", "todo", "intd", "ext", "rparam" })
+        // "end msg" is logged before info/ is unlinked and jsmail-clean removes mess/ (the order of
+        // qmail-send's messdone), so the queue empties a moment after it.
+        string[] dirs = ["mess", "info", "local", "remote", "todo", "intd", "ext", "rparam"];
+        Wait.Until(() => dirs.All(d => h.Home.Entries(d).Count == 0), 30);
+        foreach (var dir in dirs)
             h.Home.Entries(dir).Should().BeEmpty(dir);
         var received = peer.Received;
         received.Should().Contain("MAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1\r\nRCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test\r\nDATA\r\n");
