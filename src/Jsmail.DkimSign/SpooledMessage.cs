@@ -22,7 +22,7 @@ internal sealed class SpooledMessage : IDisposable
     {
         if (Libc.Fstat(0, out var st) == 0 && st.IsRegular && Libc.Lseek(0, 0, 1) is var at && at >= 0)
             return new SpooledMessage(0, at);
-        var spool = Libc.MemfdCreate("jsmail-dkimsign", 1 /* MFD_CLOEXEC */);
+        var spool = Libc.MemfdCreate("jsmail-dkimsign", Libc.MFD_CLOEXEC);
         if (spool < 0) throw new SignerException("unable to make a memfd: " + ErrorText.Describe(Libc.Errno));
         var input = new SpooledMessage(spool, 0);
         input.Copy(0, spool);

@@ -47,7 +47,7 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
     private (bool? Permanent, string? Text) RunOne(string[] command, ScanRequest request)
     {
         using var mess = new OwnedFd(Libc.MoveHigh(Libc.Open(request.MessPath, Libc.O_RDONLY | Libc.O_CLOEXEC, 0)));
-        using var envelope = new OwnedFd(Libc.MoveHigh(Libc.MemfdCreate("envelope", 1 /* MFD_CLOEXEC */)));
+        using var envelope = new OwnedFd(Libc.MoveHigh(Libc.MemfdCreate("envelope", Libc.MFD_CLOEXEC)));
         if (!mess.IsOpen || !envelope.IsOpen || !Libc.WriteAll(envelope.Fd, request.Envelope) || Libc.Lseek(envelope.Fd, 0, 0) != 0)
             return (false, "unable to set up content scan (#4.3.0)");
         var result = ChildRunner.Run(new ChildRequest(command[0], ChildRequest.Utf8(command))

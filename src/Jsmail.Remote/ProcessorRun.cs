@@ -16,7 +16,6 @@ internal readonly record struct ProcessorOutcome(ProcessorFailure Kind, int Code
 /// </summary>
 internal static class ProcessorRun
 {
-    private const uint MFD_CLOEXEC = 1;
     private const int SaidLimit = 512;
 
     /// <param name="input">the message, read from where the fd stands (fd 0) or from its start (a memfd)</param>
@@ -56,7 +55,7 @@ internal static class ProcessorRun
 
     private static int Memfd(string name)
     {
-        var fd = Libc.MemfdCreate(name, MFD_CLOEXEC);
+        var fd = Libc.MemfdCreate(name, Libc.MFD_CLOEXEC);
         return fd < 0 ? -1 : Libc.MoveHigh(fd);
     }
 

@@ -47,6 +47,8 @@ public static unsafe partial class Libc
     [LibraryImport(L, EntryPoint = "pipe2", SetLastError = true)]
     private static partial int Pipe2Raw(int* fds, int flags);
 
+    public const uint MFD_CLOEXEC = 1;
+
     [LibraryImport(L, EntryPoint = "memfd_create", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MemfdCreate(string name, uint flags);
 
