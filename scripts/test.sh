@@ -2,7 +2,9 @@
 # test.sh: the test command (README, .ci/run).
 #
 #  1. scripts/install-peers.sh: installs the test peers of scripts/peers.list
-#     that are missing (Debian packages, as root);
+#     that are missing (Debian packages, as root): the programs the tests run
+#     and the Python modules they import (python3:MODULE lines, checked with
+#     /usr/bin/python3, such as python3-aiosmtpd for the aiosmtpd peer);
 #  2. dotnet build Jsmail.sln -c Release;
 #  3. scripts/publish.sh into artifacts/publish (the programs the tests run);
 #  4. dotnet test of every tests/*/*.Tests.csproj, one after another, with
