@@ -12,7 +12,9 @@ namespace Jsmail.Common.Tcp;
 /// A record's data is a list of NUL-terminated items: "D" denies, "+NAME=value"
 /// assigns; an allowing rule without assignments has empty data. tcpserver
 /// ignores every other item ("+NAME" without "=" included: there is no unset
-/// form), and an unterminated last item.
+/// form), and an unterminated last item. Lookups keep no state, so one
+/// instance may decide for every connection at once; opening the file again
+/// sees a new one (tcpserver opens it at each connection).
 /// </remarks>
 public sealed class TcpRules : IDisposable
 {
