@@ -49,6 +49,11 @@ public sealed class TcpRules : IDisposable
         throw new TcpRulesException(path, Errno.ENOENT);
     }
 
+    /// <summary>The decision for a connection from <paramref name="remoteIp"/>, spelled as tcpserver spells it.</summary>
+    /// <exception cref="TcpRulesException">the file could not be read or is damaged</exception>
+    public TcpRuleDecision Decide(System.Net.IPAddress remoteIp, byte[]? remoteHost, byte[]? remoteInfo) =>
+        Decide(TcpAddressText.Format(remoteIp), remoteHost, remoteInfo);
+
     /// <summary>
     /// The decision for a connection from <paramref name="remoteIp"/> (as
     /// <see cref="TcpAddressText"/> spells it), with TCPREMOTEHOST and

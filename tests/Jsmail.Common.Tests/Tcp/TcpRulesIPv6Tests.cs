@@ -64,4 +64,19 @@ public class TcpRulesIPv6Tests
         Text(TcpRules.Decide(lookup, "2001:db8::1"u8, null, null).Rule!).Should().Be("2001:");
         TcpRules.Decide(lookup, "1.2.3.4"u8, null, null).Should().BeSameAs(TcpRuleDecision.NoRule);
     }
+
+    [Fact]
+    public void An_address_is_looked_up_as_tcpserver_spells_it()
+    {
+        using var dir = new TempDir("tcprules6");
+        CdbWriter.WriteAtomically(dir["r.cdb"], dir["r.tmp"], w =>
+        {
+            w.Add(Bytes("2001:db8::1:0:0:1"), Bytes("D\0"));
+            w.Add(Bytes("192.0.2."), Bytes("+V4=1\0"));
+        });
+        using var rules = TcpRules.Open(dir["r.cdb"], allowMissing: false);
+
+        rules.Decide(System.Net.IPAddress.Parse("2001:0db8:0000:0000:0001:0000:0000:0001"), null, null).Allowed.Should().BeFalse();
+        Summary(rules.Decide(System.Net.IPAddress.Parse("::ffff:192.0.2.9"), null, null)).Should().Be("rule 192.0.2.: V4=1 allow");
+    }
 }
