@@ -153,7 +153,7 @@ public class InProcessDeliveryTests(InProcessHomeFixture fixture) : IClassFixtur
         perProcess.Report.Should().Be("\u0003DSorry, no mailbox here by that name. (#5.1.1)\n\0");
         inProcess.Report.Should().Be(perProcess.Report);
 
-        Accounts.Sh($"chmod 0664 '{u.Home}/.qmail-ext'");
+        Accounts.Sh($"chmod 0646 '{u.Home}/.qmail-ext'");
         perProcess = Deliver(inProcess: false, "7/2004", $"{u.Name}-ext@d.example");
         inProcess = Deliver(inProcess: true, "7/2004", $"{u.Name}-ext@d.example");
         perProcess.Report.Should().Be("\u0003ZUh-oh: .qmail file is writable. (#4.7.0)\n\0");
@@ -169,6 +169,8 @@ public class InProcessDeliveryTests(InProcessHomeFixture fixture) : IClassFixtur
         perProcess = Deliver(inProcess: false, "7/2006", "nosuchuser-zz9@d.example");
         inProcess = Deliver(inProcess: true, "7/2006", "nosuchuser-zz9@d.example");
         inProcess.Report.Should().Be(perProcess.Report);
-        inProcess.Execs.Should().BeEmpty("the passwd match is made in-process, as jsmail-getpw makes it");
+        perProcess.Execs.Should().Contain(l => l.Contains("execve(\"bin/qmail-getpw\""));
+        inProcess.Execs.Should().NotContain(l => l.Contains("qmail-getpw") || l.Contains(Jsmail.LSpawn.LocalChannel.ChildMarker),
+            "the passwd match is made in-process, as jsmail-getpw makes it");
     }
 }
