@@ -4,25 +4,15 @@ using Jsmail.TestSupport;
 
 namespace Jsmail.Local.Tests;
 
-public sealed class InProcessHomeFixture : IDisposable
-{
-    public TestHome Home { get; } = TestHome.Install(privileged: true);
-    public Accounts Accounts { get; } = new();
-    public void Dispose()
-    {
-        Accounts.Dispose();
-        Home.Dispose();
-    }
-}
-
 /// <summary>
 /// jsmail-lspawn's in-process deliveries against jsmail-local's (issue 16 §4):
 /// the same message to the same recipient, once with control/localinprocess 0
 /// (jsmail-local per delivery, as qmail) and once in-process, must leave the
 /// same files (content, name pattern, owner, mode), the same report and the
-/// same number of fsyncs; strace shows which way each went.
+/// same number of fsyncs; strace shows which way each went. (Its own home: a
+/// class fixture is made per class.)
 /// </summary>
-public class InProcessDeliveryTests(InProcessHomeFixture fixture) : IClassFixture<InProcessHomeFixture>
+public class InProcessDeliveryTests(PrivilegedHomeFixture fixture) : IClassFixture<PrivilegedHomeFixture>
 {
     private TestHome Home => fixture.Home;
     private static byte[] B(string s) => Encoding.Latin1.GetBytes(s);
