@@ -54,7 +54,16 @@ public sealed class InProcessDelivery
         _thread = new Thread(Run, 256 * 1024) { IsBackground = true, Name = "local delivery" };
     }
 
-    public void Start() => _thread.Start();
+    /// <summary>Starts the thread; when it cannot start, the descriptors are closed and a <see cref="SpawnException"/> says so.</summary>
+    public void Start()
+    {
+        try { _thread.Start(); }
+        catch (Exception e) when (e is ThreadStartException or OutOfMemoryException)
+        {
+            foreach (var fd in (ReadOnlySpan<int>)[_messageFd, _reportFd, EndRead, _endWrite]) Libc.Close(fd);
+            throw new SpawnException("delivery thread", Errno.EAGAIN);
+        }
+    }
 
     /// <summary>The wait status, once <see cref="EndRead"/> has said so (or blocking until then).</summary>
     public int Finish()

@@ -66,8 +66,8 @@ public sealed class LocalChannel(string self, string home, byte[] defaultDeliver
         var delivery = new InProcessDelivery(request, _identity, messageFd, reportFd);
         var id = --_lastInProcessId;
         if (id >= -1) id = _lastInProcessId = -2; // wrapped: ids stay negative, never a pid
-        _inProcess[id] = delivery;
         delivery.Start();
+        _inProcess[id] = delivery;
         return id;
     }
 
