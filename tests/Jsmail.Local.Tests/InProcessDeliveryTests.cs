@@ -101,7 +101,7 @@ public class InProcessDeliveryTests(PrivilegedHomeFixture fixture) : IClassFixtu
         firstFiles.Should().ContainSingle();
         secondFiles.Should().ContainSingle();
         var (a, b) = (firstFiles[0], secondFiles[0]);
-        var host = Accounts.Sh("hostname").Out.Trim();
+        var host = System.Net.Dns.GetHostName();
         foreach (var name in new[] { a.Name, b.Name }) name.Should().MatchRegex($@"^\d+\.\d+\.{Regex.Escape(host)}$");
         a.Meta.Should().Be($"{u.Uid}:{u.Gid} 600").And.Be(b.Meta);
         b.Bytes.Should().Equal(a.Bytes);
