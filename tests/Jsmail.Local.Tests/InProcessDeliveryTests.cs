@@ -21,7 +21,7 @@ public class InProcessDeliveryTests(PrivilegedHomeFixture fixture) : IClassFixtu
     private sealed record Outcome(string Report, List<string> Execs, int Fsyncs);
 
     /// <summary>One delivery by jsmail-lspawn under strace, in the given mode.</summary>
-    private Outcome Deliver(bool inProcess, string messageId, string recipient)
+    private Outcome Deliver(bool inProcess, string messageId, string recipient, IDictionary<string, string?>? env = null)
     {
         Home.WriteControl("localinprocess", inProcess ? "1\n" : "0\n");
         var path = Home.Queue("mess/" + messageId);
@@ -31,7 +31,7 @@ public class InProcessDeliveryTests(PrivilegedHomeFixture fixture) : IClassFixtu
         using var dir = new TempDir("jsmail-strace");
         var log = Path.Combine(dir.Path, "trace");
         var r = Run.Process("strace", ["-f", "-qq", "-s", "512", "-e", "trace=execve,fsync,fdatasync", "-o", log,
-            Home.Bin("jsmail-lspawn"), "./Maildir/"], B($"\u0003{messageId}\0s@x.example\0{recipient}\0"), timeoutMs: 60_000);
+            Home.Bin("jsmail-lspawn"), "./Maildir/"], B($"\u0003{messageId}\0s@x.example\0{recipient}\0"), env, timeoutMs: 60_000);
         r.ExitCode.Should().Be(0, r.Err);
         r.Stdout[0].Should().Be(120);
         var lines = File.ReadAllLines(log);
@@ -162,5 +162,15 @@ public class InProcessDeliveryTests(PrivilegedHomeFixture fixture) : IClassFixtu
         perProcess.Execs.Should().Contain(l => l.Contains("execve(\"bin/qmail-getpw\""));
         inProcess.Execs.Should().NotContain(l => l.Contains("qmail-getpw") || l.Contains(Jsmail.LSpawn.LocalChannel.ChildMarker),
             "the passwd match is made in-process, as jsmail-getpw makes it");
+    }
+
+    [Fact] // JSMAIL_COMPAT=qmail: one qmail-local per delivery even with control/localinprocess 1
+    public void Compat_mode_runs_jsmail_local_per_delivery()
+    {
+        var u = NewUser("", "");
+        var r = Deliver(inProcess: true, "7/2007", $"{u.Name}@d.example", new Dictionary<string, string?> { ["JSMAIL_COMPAT"] = "qmail" });
+        r.Report.Should().Be("\u0003Kdid 1+0+0\n\0");
+        r.Execs.Should().ContainSingle(l => l.Contains("execve(\"bin/qmail-local\""));
+        Directory.GetFiles(Path.Combine(u.Home, "Maildir", "new")).Should().ContainSingle();
     }
 }
