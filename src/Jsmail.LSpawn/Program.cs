@@ -34,4 +34,13 @@ if (Libc.Geteuid() == 0 && Libc.GetPasswd("qmailp") is { } p && Libc.GetGroupId(
     (getpwUid, getpwGid) = (p.Uid, nofiles);
 
 var self = Environment.ProcessPath ?? "/proc/self/exe";
-return new Spawner(new LocalChannel(self, home, argv[1], getpwUid, getpwGid), queueOwner).Run();
+return new Spawner(new LocalChannel(self, home, argv[1], getpwUid, getpwGid, InProcess(home)), queueOwner).Run();
+
+// Maildir and mbox deliveries made in this process unless control/localinprocess
+// is 0 or qmail compatibility asks for one process per delivery, as qmail-lspawn does.
+static bool InProcess(string home)
+{
+    if (Compat.IsQmail) return false;
+    try { return new ControlReader(home).ReadInt("localinprocess", 1) != 0; }
+    catch (ControlReadException) { return false; }
+}

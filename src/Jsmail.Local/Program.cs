@@ -1,6 +1,6 @@
 using System.Text;
+using Jsmail.Common.Local;
 using Jsmail.Common.Os;
-using Jsmail.Local;
 
 // jsmail-local, a drop-in qmail-local (interfaces §5): delivers the message on
 // fd 0 as the .qmail file of user/home/local/dash/ext says, or only says what

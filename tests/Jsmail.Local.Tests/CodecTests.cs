@@ -1,10 +1,9 @@
 using System.Text;
 using Jsmail.Common.Cdb;
 using Jsmail.Common.Control;
+using Jsmail.Common.Local;
 using Jsmail.Common.Os;
 using Jsmail.Common.Spawn;
-using Jsmail.Getpw;
-using Jsmail.Local;
 using Jsmail.LSpawn;
 using Jsmail.Newu;
 

@@ -109,9 +109,11 @@ public class SpawnerTests(PrivilegedHomeFixture fixture) : IClassFixture<Privile
             "\u000bK");
     }
 
-    [Fact] // users/cdb deliveries: qmail-local straight from jsmail-lspawn; others through its delivery child
+    [Fact] // per-process mode: users/cdb deliveries run qmail-local straight from jsmail-lspawn; others through its delivery child
     public void Users_cdb_delivery_starts_qmail_local_without_a_delivery_child()
     {
+        Home.WriteControl("localinprocess", "0\n");
+        using var inProcessAgain = new Cleanup(() => File.Delete(Home.Control("localinprocess")));
         var u = Recipient("./Maildir/\n");
         Assign($"={u.Name}:{u.Name}:{u.Uid}:{u.Gid}:{u.Home}:::\n");
         QueueMessage("21/460");
@@ -156,4 +158,9 @@ public class SpawnerTests(PrivilegedHomeFixture fixture) : IClassFixture<Privile
         }
         finally { File.Move(local + ".away", local); }
     }
+}
+
+file sealed class Cleanup(Action action) : IDisposable
+{
+    public void Dispose() => action();
 }

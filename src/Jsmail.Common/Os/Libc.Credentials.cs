@@ -5,7 +5,7 @@ namespace Jsmail.Common.Os;
 /// <summary>
 /// Real, effective and saved ids and supplementary groups: reading them, and
 /// changing them process-wide (glibc's wrappers) or for the calling thread only
-/// (the raw system calls, see <see cref="SpawnAs"/>).
+/// (the raw system calls, see <see cref="ThreadCredentials"/>).
 /// </summary>
 public static unsafe partial class Libc
 {

@@ -10,6 +10,9 @@ public static unsafe partial class Libc
 
     [LibraryImport(L, EntryPoint = "getpid")] public static partial int Getpid();
 
+    /// <summary>The calling thread's kernel id (its /proc/self/task entry); the main thread's is the pid.</summary>
+    [LibraryImport(L, EntryPoint = "gettid")] public static partial int Gettid();
+
     /// <summary>Leaves at once: no finalizers, no flushing, as qmail's _exit.</summary>
     [LibraryImport(L, EntryPoint = "_exit")]
     public static partial void Exit(int status);

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Jsmail.Common.Os;
 
 /// <summary>The thread could not take the target ids; nothing was started.</summary>
@@ -12,11 +10,11 @@ public sealed class CredentialChangeException(string program, int errno) : Spawn
 /// runtime start per delivery. Linux keeps credentials per thread (glibc's
 /// set*id wrappers copy a change to every thread; the raw system calls do not),
 /// and posix_spawn's child takes the calling thread's credentials. So a
-/// short-lived thread drops to the target ids with the raw calls, spawns, and
+/// short-lived thread drops to the target ids (<see cref="ThreadCredentials"/>), spawns, and
 /// ends: the process's other threads, and the thread-group leader whose
 /// credentials decide who may signal the process, stay root throughout.
 /// </summary>
-public static unsafe class SpawnAs
+public static class SpawnAs
 {
     /// <summary>
     /// posix_spawn of <paramref name="program"/> with real, effective and saved
@@ -33,7 +31,7 @@ public static unsafe class SpawnAs
         var becameTarget = false;
         var worker = new Thread(() =>
         {
-            if (!(becameTarget = BecomeOnThisThread(uid, gid, out errno))) return;
+            if (!(becameTarget = (errno = ThreadCredentials.Drop(uid, gid, [gid])) == 0)) return;
             try { pid = PosixSpawn.Start(program, argv, null, fds, cwd); }
             catch (SpawnException e) { errno = e.Errno; }
         }, 256 * 1024);
@@ -42,24 +40,5 @@ public static unsafe class SpawnAs
         if (!becameTarget) throw new CredentialChangeException(program, errno);
         if (pid < 0) throw new SpawnException(program, errno);
         return pid;
-    }
-
-    /// <summary>
-    /// Groups first, then the group, then the user: each step needs the
-    /// privilege the next one gives up. The thread never gets root back.
-    /// </summary>
-    private static bool BecomeOnThisThread(uint uid, uint gid, out int errno)
-    {
-        var (setgroups, setresgid, setresuid) = Libc.ThreadCredentialCalls();
-        var g = gid;
-        if (Libc.Syscall(setgroups, 1, (long)&g, 0) != 0 ||
-            Libc.Syscall(setresgid, gid, gid, gid) != 0 ||
-            Libc.Syscall(setresuid, uid, uid, uid) != 0)
-        {
-            errno = Marshal.GetLastPInvokeError();
-            return false;
-        }
-        errno = 0;
-        return true;
     }
 }

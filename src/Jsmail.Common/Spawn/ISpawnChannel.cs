@@ -1,3 +1,5 @@
+using Jsmail.Common.Os;
+
 namespace Jsmail.Common.Spawn;
 
 /// <summary>
@@ -23,6 +25,16 @@ public interface ISpawnChannel
     /// <paramref name="errno"/>), or null for the spawner's own "unable to fork".
     /// </summary>
     byte[]? StartFailed(int errno) => null;
+
+    /// <summary>
+    /// A descriptor that becomes readable when delivery <paramref name="pid"/> has
+    /// ended, or -1 (wait for it once its output ends). The child's pidfd; a
+    /// channel that delivers without a child process gives its own ids and descriptors.
+    /// </summary>
+    int EndFd(int pid) => Libc.PidfdOpen(pid);
+
+    /// <summary>waitpid(2) for delivery <paramref name="pid"/>: its id once ended (with the status), 0 not yet (WNOHANG), -1 lost.</summary>
+    int Wait(int pid, out int status, int options) => Libc.Waitpid(pid, out status, options);
 
     /// <summary>Output beyond this many bytes is cut (qmail-lspawn: 3000), or null for no limit.</summary>
     int? OutputLimit { get; }

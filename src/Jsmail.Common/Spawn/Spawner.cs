@@ -98,7 +98,7 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
                 return;
             }
             finally { Libc.Close(writeEnd); }
-            var pidFd = Libc.PidfdOpen(pid);
+            var pidFd = channel.EndFd(pid);
             if (pidFd >= 0) Libc.Fcntl(pidFd, Libc.F_SETFD, Libc.FD_CLOEXEC);
             _slots[c.Slot] = new Delivery { Pid = pid, ReadFd = readEnd, PidFd = pidFd };
         }
@@ -120,17 +120,17 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
         for (var i = 0; i < keep; i++) d.Output.Add(buffer[i]);
     }
 
-    private static void Reap(Delivery d, bool wait)
+    private void Reap(Delivery d, bool wait)
     {
         if (d.Reaped) return;
-        var r = Libc.Waitpid(d.Pid, out var status, wait ? 0 : Libc.WNOHANG);
+        var r = channel.Wait(d.Pid, out var status, wait ? 0 : Libc.WNOHANG);
         if (r == d.Pid) { d.Status = status; d.Reaped = true; }
         else if (r < 0) { d.Status = 0x7f; d.Reaped = true; } // lost child: reported as a crash
         if (d.Reaped && d.PidFd >= 0) { Libc.Close(d.PidFd); d.PidFd = -1; }
     }
 
     /// <summary>After EOF on the pipe: without a pidfd the child is waited for here.</summary>
-    private static bool FinishReaping(Delivery d)
+    private bool FinishReaping(Delivery d)
     {
         if (!d.Reaped && d.PidFd < 0) Reap(d, wait: true);
         return d.Reaped;

@@ -1,7 +1,7 @@
 using System.Text;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>
 /// Maildir delivery (interfaces §5.10): tmp/&lt;time&gt;.&lt;pid&gt;.&lt;host&gt; written,
@@ -31,7 +31,9 @@ public static class MaildirDelivery
     {
         if (ChdirBytes(dir) != 0) return ErrorText.IsTemporary(Libc.Errno) ? Temporary : NoChdir;
         var host = Encoding.Latin1.GetString(Libc.Hostname());
-        var pid = Libc.Getpid();
+        // qmail's <pid>: the thread's id, which is the pid in jsmail-local (one
+        // thread) and keeps the name unique among jsmail-lspawn's delivery threads.
+        var pid = Libc.Gettid();
         string name;
         for (var attempt = 0; ; attempt++)
         {

@@ -1,6 +1,6 @@
 using Jsmail.Common.Os;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>
 /// A "|command" line (interfaces §5.8): /bin/sh -c command in the home
@@ -12,13 +12,14 @@ public static class ProgramDelivery
     public enum Outcome { Continue, Stop }
 
     /// <param name="timeoutSeconds">0: wait as long as it takes (qmail)</param>
-    public static Outcome Run(byte[] command, MessageFile message, List<byte[]> environment, int timeoutSeconds)
+    public static Outcome Run(byte[] command, MessageFile message, ReportFds output, List<byte[]> environment,
+        int timeoutSeconds)
     {
         message.Rewind();
         var result = ChildRunner.Run(new ChildRequest("/bin/sh", ["sh"u8.ToArray(), "-c"u8.ToArray(), command])
         {
             Environment = environment,
-            Fds = [ChildFd.Pass(0, 0), ChildFd.Pass(1, 1), ChildFd.Pass(2, 2)],
+            Fds = [ChildFd.Pass(0, message.Fd), ChildFd.Pass(1, output.Out), ChildFd.Pass(2, output.Err)],
             TimeLimit = timeoutSeconds > 0 ? TimeSpan.FromSeconds(timeoutSeconds) : null,
         });
         return result.End switch

@@ -1,6 +1,6 @@
 using Jsmail.Common.Control;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>A .qmail file worth trying, and the DEFAULT it implies when it is the one found.</summary>
 public readonly record struct DotQmailCandidate(byte[] Name, byte[]? Default);

@@ -1,4 +1,4 @@
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>Ends qmail-local: <paramref name="text"/> goes to fd 2 as one line, the exit code is 100 or 111.</summary>
 public sealed class LocalFailure(int exitCode, string text) : Exception(text)

@@ -1,7 +1,7 @@
 using Jsmail.Common.Envelope;
 using Jsmail.Common.Queue;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>
 /// Forwarding (interfaces §5.9): one queue run for all collected addresses, the

@@ -2,63 +2,112 @@ using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
-/// <summary>qmail-local's run, in its order (interfaces §5.2–§5.12).</summary>
-public sealed class LocalDelivery(LocalArgs a)
+/// <summary>Where qmail-local's report (fd 1) and its error line (fd 2) go.</summary>
+public readonly record struct ReportFds(int Out, int Err)
+{
+    public static ReportFds Standard => new(1, 2);
+}
+
+/// <summary>
+/// What a delivery will do, found out without changing anything: the
+/// instructions of the .qmail file (or defaultdelivery) and what they need.
+/// </summary>
+public sealed record DeliveryPlan(List<Instruction> Instructions, bool ForwardOnly, byte[]? DefaultPart,
+    byte[] NewSender, DeliveryLines Lines)
+{
+    /// <summary>Only files (Maildir, mbox) are written: no program is run and nothing is forwarded.</summary>
+    public bool WritesFilesOnly
+    {
+        get
+        {
+            foreach (var i in Instructions)
+                if (i.Kind is InstructionKind.Program or InstructionKind.Forward) return false;
+            return true;
+        }
+    }
+}
+
+/// <summary>
+/// qmail-local's run, in its order (interfaces §5.2–§5.12): <see cref="Prepare"/>
+/// reads (home, loop check, .qmail search), <see cref="Deliver"/> acts. jsmail-local
+/// runs both; jsmail-lspawn runs them from a thread that has become the
+/// recipient, with the message and the report on other descriptors.
+/// </summary>
+public sealed class LocalDelivery(LocalArgs a, MessageFile message, ReportFds output)
 {
     /// <summary>qmail's conf-patrn: group and other must not be able to write.</summary>
     public const uint Patrn = 0x2;
     private const uint Sticky = 0x200, OwnerExecute = 0x40;
     public const int DefaultProgramTimeout = 86400;
 
-    private readonly MessageFile _message = new();
     private int _files, _forwards, _programs;
 
-    public int Run()
+    public LocalDelivery(LocalArgs a) : this(a, new MessageFile(), ReportFds.Standard) { }
+
+    public int Run() => Deliver(Prepare());
+
+    /// <summary>Everything before the first instruction runs; the working directory becomes the home.</summary>
+    public DeliveryPlan Prepare()
     {
-        var home = Encoding.UTF8.GetString(a.Home);
+        var home = Home;
         if (Libc.Chdir(home) != 0)
             throw LocalFailure.Temporary($"Unable to switch to {home}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
         CheckHome();
 
         var lines = new DeliveryLines(a, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        var env = lines.Environment(a);
-        if (a.Deliver && _message.HasHeaderLine(lines.DtLine))
+        if (a.Deliver && message.HasHeaderLine(lines.DtLine))
             throw LocalFailure.Permanent("This message is looping: it already has my Delivered-To line. (#5.4.6)");
 
         var (content, forwardOnly, defaultPart) = FindDotQmail();
-        if (defaultPart != null) env.Add(("DEFAULT", defaultPart));
         var newSender = NewSender();
-        env.Add(("NEWSENDER", newSender));
-        var environment = DeliveryLines.Merge(Libc.EnvironmentEntries(), env, defaultPart == null ? ["DEFAULT"] : []);
-
         if (content.Length == 0)
         {
             content = a.DefaultDelivery;
             forwardOnly = false;
         }
+        return new DeliveryPlan(DotQmail.Parse(content), forwardOnly, defaultPart, newSender, lines);
+    }
+
+    /// <summary>Runs the instructions, forwards, and writes the "did" report; returns the exit code (0).</summary>
+    public int Deliver(DeliveryPlan plan)
+    {
+        var forwardOnly = plan.ForwardOnly;
         var forwards = new List<byte[]>();
+        List<byte[]>? environment = null;
         var first = true;
-        foreach (var instruction in DotQmail.Parse(content))
+        foreach (var instruction in plan.Instructions)
         {
             var wasFirst = first;
             first = false;
-            if (Execute(instruction, wasFirst, ref forwardOnly, forwards, lines, environment, home) ==
+            if (instruction.Kind == InstructionKind.Program) environment ??= ProgramEnvironment(plan);
+            if (Execute(instruction, wasFirst, ref forwardOnly, forwards, plan.Lines, environment) ==
                 ProgramDelivery.Outcome.Stop)
                 break;
         }
 
         var qp = 0;
         if (a.Deliver && forwards.Count > 0)
-            qp = Forwarder.Forward(QmailHomeForForwarding(), _message, lines, newSender, forwards);
+            qp = Forwarder.Forward(QmailHomeForForwarding(), message, plan.Lines, plan.NewSender, forwards);
         var report = $"did {_files}+{_forwards}+{_programs}\n" + (qp > 0 ? $"qp {qp}\n" : "");
-        Libc.WriteAll(1, Encoding.ASCII.GetBytes(report));
+        Libc.WriteAll(output.Out, Encoding.ASCII.GetBytes(report));
         return 0;
     }
 
+    private string Home => Encoding.UTF8.GetString(a.Home);
+
+    /// <summary>The inherited environment with §5.3's variables, DEFAULT and NEWSENDER.</summary>
+    private List<byte[]> ProgramEnvironment(DeliveryPlan plan)
+    {
+        var env = plan.Lines.Environment(a);
+        if (plan.DefaultPart != null) env.Add(("DEFAULT", plan.DefaultPart));
+        env.Add(("NEWSENDER", plan.NewSender));
+        return DeliveryLines.Merge(Libc.EnvironmentEntries(), env, plan.DefaultPart == null ? ["DEFAULT"] : []);
+    }
+
     private ProgramDelivery.Outcome Execute(Instruction i, bool first, ref bool forwardOnly, List<byte[]> forwards,
-        DeliveryLines lines, List<byte[]> environment, string home)
+        DeliveryLines lines, List<byte[]>? environment)
     {
         switch (i.Kind)
         {
@@ -69,14 +118,14 @@ public sealed class LocalDelivery(LocalArgs a)
                 if (forwardOnly) throw LocalFailure.Temporary("Uh-oh: .qmail has file delivery but has x bit set. (#4.7.0)");
                 var maildir = i.Kind == InstructionKind.Maildir;
                 if (!a.Deliver) Print(maildir ? "maildir " : "mbox ", i.Argument);
-                else if (maildir) MaildirDelivery.Deliver(i.Argument, home, _message, lines);
-                else MboxDelivery.Deliver(i.Argument, _message, lines);
+                else if (maildir) MaildirDelivery.Deliver(i.Argument, Home, message, lines);
+                else MboxDelivery.Deliver(i.Argument, message, lines);
                 break;
             case InstructionKind.Program:
                 _programs++;
                 if (forwardOnly) throw LocalFailure.Temporary("Uh-oh: .qmail has prog delivery but has x bit set. (#4.7.0)");
                 if (!a.Deliver) Print("program ", i.Argument);
-                else return ProgramDelivery.Run(i.Argument, _message, environment, ProgramTimeout());
+                else return ProgramDelivery.Run(i.Argument, message, output, environment!, ProgramTimeout());
                 break;
             case InstructionKind.ListMode:
                 forwardOnly = true;
@@ -97,7 +146,7 @@ public sealed class LocalDelivery(LocalArgs a)
         if ((st.Mode & Patrn) != 0) throw LocalFailure.Temporary("Uh-oh: home directory is writable. (#4.7.0)");
         if ((st.Mode & Sticky) == 0) return;
         if (a.Deliver) throw LocalFailure.Temporary("Home directory is sticky: user is editing his .qmail file. (#4.2.1)");
-        Libc.WriteAll(2, "Warning: home directory is sticky.\n"u8);
+        Libc.WriteAll(output.Err, "Warning: home directory is sticky.\n"u8);
     }
 
     /// <summary>The .qmail contents (empty when none is needed), forward-only mode, and DEFAULT.</summary>
@@ -170,8 +219,8 @@ public sealed class LocalDelivery(LocalArgs a)
         catch (InvalidOperationException) { throw LocalFailure.Temporary("Unable to forward message: qq trouble in home directory (#4.3.0)."); }
     }
 
-    private static void Print(string what, byte[] argument) =>
-        Libc.WriteAll(1, [.. Encoding.ASCII.GetBytes(what), .. argument, (byte)'\n']);
+    private void Print(string what, byte[] argument) =>
+        Libc.WriteAll(output.Out, [.. Encoding.ASCII.GetBytes(what), .. argument, (byte)'\n']);
 
     private static string Show(byte[] name) => Encoding.UTF8.GetString(name);
 }

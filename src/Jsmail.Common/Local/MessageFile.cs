@@ -1,21 +1,23 @@
 using Jsmail.Common.Message;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>Takes one chunk of the message; false stops the reading.</summary>
 public delegate bool ChunkSink(ReadOnlySpan<byte> chunk);
 
-/// <summary>The message on fd 0: a seekable file, rewound for every instruction.</summary>
-public sealed class MessageFile
+/// <summary>The message on <paramref name="fd"/> (qmail-local's fd 0): a seekable file, rewound for every instruction.</summary>
+public sealed class MessageFile(int fd = 0)
 {
+    public int Fd => fd;
+
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
 
     public const string RewindFailed = "Unable to rewind message. (#4.3.0)";
 
     public void Rewind()
     {
-        if (Libc.Lseek(0, 0, Libc.SEEK_SET) != 0) throw LocalFailure.Temporary(RewindFailed);
+        if (Libc.Lseek(fd, 0, Libc.SEEK_SET) != 0) throw LocalFailure.Temporary(RewindFailed);
     }
 
     /// <summary>Calls <paramref name="sink"/> with every chunk from the start; false with the errno on a read error.</summary>
@@ -24,7 +26,7 @@ public sealed class MessageFile
         Rewind();
         while (true)
         {
-            var n = Libc.Read(0, _buffer);
+            var n = Libc.Read(fd, _buffer);
             if (n == 0) { errno = 0; return true; }
             if (n < 0) { errno = Libc.Errno; return false; }
             if (!sink(_buffer.AsSpan(0, n))) { errno = 0; return true; }

@@ -1,6 +1,6 @@
 using Jsmail.Common.Message;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>The header lines and environment qmail-local derives from its arguments (interfaces §5.3).</summary>
 public sealed class DeliveryLines

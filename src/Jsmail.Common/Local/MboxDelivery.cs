@@ -1,7 +1,7 @@
 using System.Text;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>
 /// mbox delivery (interfaces §5.11): appended under an exclusive lock, with a

@@ -1,4 +1,4 @@
-namespace Jsmail.Local;
+namespace Jsmail.Common.Local;
 
 /// <summary>qmail-local's arguments (interfaces §5.1), as bytes.</summary>
 public sealed record LocalArgs(bool Deliver, byte[] User, byte[] Home, byte[] Local, byte[] Dash, byte[] Ext,
