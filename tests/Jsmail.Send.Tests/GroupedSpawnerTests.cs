@@ -82,7 +82,7 @@ public class GroupedSpawnerTests : IDisposable
         var output = Spawn(DeliveryCommand.Encode(3, 202, 23, B("s@x"), B("a@x.test")),
             "r\\0K192.0.2.7 accepted message.\\n\\0", Offer());
         output.Should().Equal([120, .. GroupedDelivery.Announcement(GroupedDelivery.MaxRecipients), 3, .. B("K192.0.2.7 accepted message.\n\0")]);
-        Runs.Should().Equal("x.test s@x a@x.test|unset", "the offer is for the spawner, not for the remote program");
+        Runs.Should().Equal(["x.test s@x a@x.test|unset"], "the offer is for the spawner, not for the remote program");
     }
 
     [Fact]
@@ -97,9 +97,9 @@ public class GroupedSpawnerTests : IDisposable
         Runs.Should().Equal("x.test s@x ok@x.test later@X.test bad@x.test|unset");
         var announcement = GroupedDelivery.Announcement(GroupedDelivery.MaxRecipients);
         Encoding.Latin1.GetString(output.AsSpan(1 + announcement.Length)).Should().Be(
-            "\x09K192.0.2.7 accepted message.\nRemote host said: 250 ok\n\0" +
-            "\x09Z192.0.2.7 does not like recipient.\nRemote host said: 450 later\n\0" +
-            "\x09D192.0.2.7 does not like recipient.\nRemote host said: 550 no\n\0");
+            "\u0009K192.0.2.7 accepted message.\nRemote host said: 250 ok\n\0" +
+            "\u0009Z192.0.2.7 does not like recipient.\nRemote host said: 450 later\n\0" +
+            "\u0009D192.0.2.7 does not like recipient.\nRemote host said: 550 no\n\0");
     }
 
     [Fact]
