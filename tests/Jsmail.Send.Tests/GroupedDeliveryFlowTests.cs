@@ -46,6 +46,24 @@ public class GroupedDeliveryFlowTests
         Count(received, "\r\n.\r\n").Should().Be(1, "the message went once");
     }
 
+    [Fact] // issue 7's parameters, each recipient's on its own RCPT of the one transaction
+    public void Each_recipient_of_a_grouped_delivery_gets_its_own_DSN_parameters()
+    {
+        using var h = new SendHarness(privileged: true, testSpawners: false);
+        using var peer = new ScriptedPeer("250-stub\r\n250 DSN", connections: 1);
+        h.Home.WriteControl("smtproutes", $"x.test:127.0.0.1:{peer.Port}\n");
+        h.Start();
+
+        h.Queue([.. SendHarness.Envelope("a@s.test", "c@x.test", "b@x.test", "d@x.test"),
+            .. "X1\0MRET=HDRS\0R1\0PNOTIFY=SUCCESS,FAILURE\0R2\0PNOTIFY=NEVER\0\0"u8.ToArray()]);
+        h.WaitForLog("end msg", 1, 90_000);
+
+        h.CountLog(": success: ").Should().Be(3, h.Log);
+        peer.Received.Should().Contain("MAIL FROM:<a@s.test> RET=HDRS\r\nRCPT TO:<c@x.test>\r\n" +
+            "RCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE\r\nRCPT TO:<d@x.test> NOTIFY=NEVER\r\nDATA\r\n");
+        Count(peer.Received, "MAIL FROM:").Should().Be(1, peer.Received);
+    }
+
     [Fact]
     public void Per_recipient_replies_retry_the_450_bounce_the_550_and_never_resend_the_250()
     {

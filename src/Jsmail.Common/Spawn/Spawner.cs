@@ -79,30 +79,29 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
 
     private void Execute(SpawnCommand c)
     {
-        _refusalCopies = c.Recipients.Count;
-        if (c.Slot >= SpawnerSide.SlotLimit) { Refuse(c.Slot, SpawnerSide.SlotTooBig); return; }
-        if (_slots[c.Slot] != null) { Refuse(c.Slot, SpawnerSide.SlotInUse); return; }
-        if (SpawnerSide.CheckMessageId(c.MessageId) is { } bad) { Refuse(c.Slot, bad); return; }
-        if (GroupedDelivery.CheckRecipients(c.Recipients, channel.MaxRecipients) is { } mixed) { Refuse(c.Slot, mixed); return; }
+        if (c.Slot >= SpawnerSide.SlotLimit) { Refuse(c, SpawnerSide.SlotTooBig); return; }
+        if (_slots[c.Slot] != null) { Refuse(c, SpawnerSide.SlotInUse); return; }
+        if (SpawnerSide.CheckMessageId(c.MessageId) is { } bad) { Refuse(c, bad); return; }
+        if (GroupedDelivery.CheckRecipients(c.Recipients, channel.MaxRecipients) is { } mixed) { Refuse(c, mixed); return; }
         var at = c.Recipient.AsSpan().LastIndexOf((byte)'@');
-        if (at < 0) { Refuse(c.Slot, SpawnerSide.NoHost); return; }
+        if (at < 0) { Refuse(c, SpawnerSide.NoHost); return; }
 
         var message = Libc.Open(c.MessageId, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (message < 0) { Refuse(c.Slot, SpawnerSide.CannotOpen); return; }
+        if (message < 0) { Refuse(c, SpawnerSide.CannotOpen); return; }
         try
         {
-            if (Libc.Fstat(message, out var st) != 0) { Refuse(c.Slot, SpawnerSide.CannotFstat); return; }
-            if (!st.IsRegular) { Refuse(c.Slot, SpawnerSide.WrongType); return; }
-            if (st.Uid != queueOwner) { Refuse(c.Slot, SpawnerSide.WrongOwner); return; }
+            if (Libc.Fstat(message, out var st) != 0) { Refuse(c, SpawnerSide.CannotFstat); return; }
+            if (!st.IsRegular) { Refuse(c, SpawnerSide.WrongType); return; }
+            if (st.Uid != queueOwner) { Refuse(c, SpawnerSide.WrongOwner); return; }
             message = Libc.MoveHigh(message);
-            if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c.Slot, SpawnerSide.CannotPipe); return; }
+            if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c, SpawnerSide.CannotPipe); return; }
             int pid;
             try { pid = channel.Start(message, writeEnd, c, at); }
             catch (SpawnException e)
             {
                 Libc.Close(readEnd);
-                if (channel.StartFailed(e.Errno) is { } report) Refuse(c.Slot, report);
-                else Refuse(c.Slot, SpawnerSide.CannotFork);
+                if (channel.StartFailed(e.Errno) is { } report) Refuse(c, report);
+                else Refuse(c, SpawnerSide.CannotFork);
                 return;
             }
             finally { Libc.Close(writeEnd); }
@@ -158,16 +157,14 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
         Send(results.ToArray());
     }
 
-    /// <summary>How many results a refusal of the command being executed takes: one per recipient.</summary>
-    private int _refusalCopies = 1;
+    private void Refuse(SpawnCommand c, string report) => Refuse(c, System.Text.Encoding.ASCII.GetBytes(report));
 
-    private void Refuse(byte slot, string report) => Refuse(slot, System.Text.Encoding.ASCII.GetBytes(report));
-
-    private void Refuse(byte slot, byte[] report)
+    /// <summary>A refused command gets the refusal once per recipient (one in qmail's protocol).</summary>
+    private void Refuse(SpawnCommand c, byte[] report)
     {
-        var one = SpawnerSide.EncodeResult(slot, report);
-        var all = new byte[one.Length * _refusalCopies];
-        for (var i = 0; i < _refusalCopies; i++) one.CopyTo(all, i * one.Length);
+        var one = SpawnerSide.EncodeResult(c.Slot, report);
+        var all = new byte[one.Length * c.Recipients.Count];
+        for (var i = 0; i < c.Recipients.Count; i++) one.CopyTo(all, i * one.Length);
         Send(all);
     }
 
