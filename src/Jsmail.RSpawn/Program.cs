@@ -5,7 +5,8 @@ using Jsmail.Common.Spawn;
 using Jsmail.RSpawn;
 
 // jsmail-rspawn, a drop-in qmail-rspawn: the spawner protocol on fds 0 and 1
-// (interfaces §4.1, §6.1), one qmail-remote per delivery.
+// (interfaces §4.1, §6.1), one qmail-remote per delivery: one recipient, or
+// all of a grouped command's (docs/spawn-protocol.md).
 string home;
 try { home = QmailHome.Current; }
 catch (InvalidOperationException) { return 111; }
@@ -20,5 +21,7 @@ using (var tcpto = OwnedFd.Open("../lock/tcpto", Libc.O_WRONLY | Libc.O_CLOEXEC,
     if (tcpto.IsOpen) Libc.WriteAll(tcpto.Fd, new byte[1024]);
 
 var program = Libc.GetenvText("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
-var parameters = Compat.IsQmail ? null : new DeliveryEnvironment(Libc.EnvironmentEntries().ToArray());
-return new Spawner(new RemoteChannel(program, parameters), queueOwner).Run();
+var compat = Compat.IsQmail;
+var parameters = compat ? null : new DeliveryEnvironment(Libc.EnvironmentEntries().ToArray());
+// grouped commands only when jsmail-start says our reader is jsmail-send (docs/spawn-protocol.md)
+return new Spawner(new RemoteChannel(program, parameters), queueOwner, offerGroups: !compat && GroupedDelivery.Offered()).Run();

@@ -31,6 +31,29 @@ internal static class RemoteReport
         return report.ToArray();
     }
 
+    /// <summary>
+    /// The report of each of <paramref name="recipients"/> recipients given to
+    /// one run: <see cref="Build"/> of what qmail-remote would have written for
+    /// that recipient alone, its own recipient record (r, s or h, by position)
+    /// followed by the message record (the first K, Z or D). A recipient the
+    /// output has no record for gets the message record alone.
+    /// </summary>
+    public static byte[][] BuildEach(int waitStatus, ReadOnlySpan<byte> output, int recipients)
+    {
+        var records = Records(output);
+        var message = records.FindIndex(r => Outcome(r) != 0);
+        var perRecipient = message < 0 ? records.Count : message;
+        var reports = new byte[recipients][];
+        for (var i = 0; i < recipients; i++)
+        {
+            var alone = new List<byte>();
+            if (i < perRecipient) alone.AddRange([.. records[i], 0]);
+            if (message >= 0) alone.AddRange([.. records[message], 0]);
+            reports[i] = Build(waitStatus, alone.ToArray());
+        }
+        return reports;
+    }
+
     private static char Outcome(byte[] record) =>
         record.Length > 0 && record[0] is (byte)'K' or (byte)'Z' or (byte)'D' ? (char)record[0] : (char)0;
 

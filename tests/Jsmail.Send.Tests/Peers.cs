@@ -82,7 +82,8 @@ public sealed class ScriptedPeer : IDisposable
     private readonly Process _process;
     public int Port { get; }
 
-    public ScriptedPeer(string ehloReply, int connections)
+    /// <param name="rcpt">RCPT replies chosen by a substring of the address</param>
+    public ScriptedPeer(string ehloReply, int connections, IReadOnlyDictionary<string, string>? rcpt = null)
     {
         var config = new System.Text.Json.Nodes.JsonObject
         {
@@ -91,6 +92,12 @@ public sealed class ScriptedPeer : IDisposable
             ["connections"] = connections,
             ["replies"] = new System.Text.Json.Nodes.JsonObject { ["EHLO"] = ehloReply },
         };
+        if (rcpt != null)
+        {
+            var map = new System.Text.Json.Nodes.JsonObject();
+            foreach (var (pattern, reply) in rcpt) map[pattern] = reply;
+            config["rcpt"] = map;
+        }
         File.WriteAllText(_dir["config.json"], config.ToJsonString());
         _process = Run.Start("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "peers", "smtp_stub.py"), _dir["config.json"]]);
         if (!Wait.Until(() => File.Exists(_dir["port"]), 10)) throw new InvalidOperationException("the stub SMTP peer did not start");

@@ -19,6 +19,7 @@ public class RealSpawnerTests
         using var user = new MailUser(h.Home.Bin("jsmail-maildirmake"));
         using var sink = new SmtpSink();
         h.Home.WriteControl("smtproutes", $"remote.example:127.0.0.1:{sink.Port}\n");
+        h.Home.WriteControl("remoterecipients", "1\n"); // a transaction per recipient, as counted below (grouping: GroupedDeliveryFlowTests)
         h.Start();
 
         var plain = SendHarness.Envelope("s@x", $"{user.Name}@local.example", "r1@remote.example", "r2@remote.example");
@@ -58,6 +59,7 @@ public class RealSpawnerParameterTests
         using var h = new SendHarness(privileged: true, testSpawners: false);
         using var peer = new ScriptedPeer("250-stub\r\n250 DSN", connections: 2);
         h.Home.WriteControl("smtproutes", $"x.test:127.0.0.1:{peer.Port}\n");
+        h.Home.WriteControl("remoterecipients", "1\n"); // a transaction per recipient, as counted below (grouping: GroupedDeliveryFlowTests)
         h.Start();
 
         if (via == "jsmail-queue") // what jsmail-smtpd stores for the session below

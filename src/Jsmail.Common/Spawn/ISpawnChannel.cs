@@ -14,7 +14,7 @@ public interface ISpawnChannel
     /// 0) and fds 1 and 2 = <paramref name="reportFd"/>. Returns its pid; throws
     /// <see cref="Os.SpawnException"/> when it cannot be started.
     /// </summary>
-    /// <param name="at">the index of the recipient's last '@'</param>
+    /// <param name="at">the index of the (first) recipient's last '@'</param>
     int Start(int messageFd, int reportFd, SpawnCommand command, int at);
 
     /// <summary>The report, status letter first, for a child that ended with <paramref name="waitStatus"/>.</summary>
@@ -38,4 +38,16 @@ public interface ISpawnChannel
 
     /// <summary>Output beyond this many bytes is cut (qmail-lspawn: 3000), or null for no limit.</summary>
     int? OutputLimit { get; }
+
+    /// <summary>
+    /// The most recipients one child takes (a grouped command, docs/spawn-protocol.md);
+    /// 1, qmail's one recipient per delivery, means the spawner never offers more.
+    /// </summary>
+    int MaxRecipients => 1;
+
+    /// <summary>
+    /// The reports, one per recipient in command order, for a child given
+    /// <paramref name="recipients"/> recipients that ended with <paramref name="waitStatus"/>.
+    /// </summary>
+    byte[][] Reports(int waitStatus, ReadOnlySpan<byte> output, int recipients) => [Report(waitStatus, output)];
 }

@@ -59,6 +59,9 @@ public static class Verp
         return sender.ToArray();
     }
 
+    /// <summary>True for a sender that <see cref="Expand"/> may change per recipient.</summary>
+    public static bool IsVerp(ReadOnlySpan<byte> sender) => sender.EndsWith(Marker);
+
     /// <summary>A VERP sender without its trailing <c>-@[]</c> (where a bounce goes); others unchanged.</summary>
     public static byte[] StripMarker(ReadOnlySpan<byte> sender) =>
         sender.EndsWith(Marker) ? sender[..^Marker.Length].ToArray() : sender.ToArray();

@@ -9,14 +9,17 @@ namespace Jsmail.Common.Spawn;
 /// pipe on fds 1 and 2, and writes each report once the child has exited and
 /// nothing holds the pipe any more. Runs until its input ends and every
 /// delivery has reported. The caller has already changed into queue/mess.
+/// With <paramref name="offerGroups"/> (asked by jsmail-start) and a channel
+/// that takes several recipients it also speaks jsmail's grouped commands
+/// (docs/spawn-protocol.md); otherwise exactly qmail's protocol.
 /// </summary>
-public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 0, int output = 1)
+public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 0, int output = 1, bool offerGroups = false)
 {
     public const string TooLongTail = "\nError report too long, sorry.\n";
 
     private sealed class Delivery
     {
-        public int Pid, ReadFd = -1, PidFd = -1, Status;
+        public int Pid, ReadFd = -1, PidFd = -1, Status, Recipients = 1;
         public bool Eof, Reaped;
         public readonly List<byte> Output = [];
     }
@@ -27,8 +30,11 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
     /// <summary>Runs the loop; returns the exit code (0).</summary>
     public int Run()
     {
-        Send([SpawnerSide.SlotLimit]);
-        var decoder = new SpawnCommandDecoder();
+        var grouped = offerGroups && channel.MaxRecipients > 1;
+        // One write: jsmail-send finds the announcement right behind the slot byte, or knows there is none.
+        Send(grouped ? [SpawnerSide.SlotLimit, .. GroupedDelivery.Announcement(Math.Min(channel.MaxRecipients, GroupedDelivery.MaxRecipients))]
+            : [SpawnerSide.SlotLimit]);
+        var decoder = new SpawnCommandDecoder(grouped);
         var commands = new List<SpawnCommand>();
         var reading = true;
         var buffer = new byte[1024];
@@ -73,34 +79,35 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
 
     private void Execute(SpawnCommand c)
     {
-        if (c.Slot >= SpawnerSide.SlotLimit) { Refuse(c.Slot, SpawnerSide.SlotTooBig); return; }
-        if (_slots[c.Slot] != null) { Refuse(c.Slot, SpawnerSide.SlotInUse); return; }
-        if (SpawnerSide.CheckMessageId(c.MessageId) is { } bad) { Refuse(c.Slot, bad); return; }
+        if (c.Slot >= SpawnerSide.SlotLimit) { Refuse(c, SpawnerSide.SlotTooBig); return; }
+        if (_slots[c.Slot] != null) { Refuse(c, SpawnerSide.SlotInUse); return; }
+        if (SpawnerSide.CheckMessageId(c.MessageId) is { } bad) { Refuse(c, bad); return; }
+        if (GroupedDelivery.CheckRecipients(c.Recipients, channel.MaxRecipients) is { } mixed) { Refuse(c, mixed); return; }
         var at = c.Recipient.AsSpan().LastIndexOf((byte)'@');
-        if (at < 0) { Refuse(c.Slot, SpawnerSide.NoHost); return; }
+        if (at < 0) { Refuse(c, SpawnerSide.NoHost); return; }
 
         var message = Libc.Open(c.MessageId, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        if (message < 0) { Refuse(c.Slot, SpawnerSide.CannotOpen); return; }
+        if (message < 0) { Refuse(c, SpawnerSide.CannotOpen); return; }
         try
         {
-            if (Libc.Fstat(message, out var st) != 0) { Refuse(c.Slot, SpawnerSide.CannotFstat); return; }
-            if (!st.IsRegular) { Refuse(c.Slot, SpawnerSide.WrongType); return; }
-            if (st.Uid != queueOwner) { Refuse(c.Slot, SpawnerSide.WrongOwner); return; }
+            if (Libc.Fstat(message, out var st) != 0) { Refuse(c, SpawnerSide.CannotFstat); return; }
+            if (!st.IsRegular) { Refuse(c, SpawnerSide.WrongType); return; }
+            if (st.Uid != queueOwner) { Refuse(c, SpawnerSide.WrongOwner); return; }
             message = Libc.MoveHigh(message);
-            if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c.Slot, SpawnerSide.CannotPipe); return; }
+            if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c, SpawnerSide.CannotPipe); return; }
             int pid;
             try { pid = channel.Start(message, writeEnd, c, at); }
             catch (SpawnException e)
             {
                 Libc.Close(readEnd);
-                if (channel.StartFailed(e.Errno) is { } report) Send(SpawnerSide.EncodeResult(c.Slot, report));
-                else Refuse(c.Slot, SpawnerSide.CannotFork);
+                if (channel.StartFailed(e.Errno) is { } report) Refuse(c, report);
+                else Refuse(c, SpawnerSide.CannotFork);
                 return;
             }
             finally { Libc.Close(writeEnd); }
             var pidFd = channel.EndFd(pid);
             if (pidFd >= 0) Libc.Fcntl(pidFd, Libc.F_SETFD, Libc.FD_CLOEXEC);
-            _slots[c.Slot] = new Delivery { Pid = pid, ReadFd = readEnd, PidFd = pidFd };
+            _slots[c.Slot] = new Delivery { Pid = pid, ReadFd = readEnd, PidFd = pidFd, Recipients = c.Recipients.Count };
         }
         finally { Libc.Close(message); }
     }
@@ -145,11 +152,21 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
             output = [.. output.AsSpan(0, keep), .. System.Text.Encoding.ASCII.GetBytes(TooLongTail)];
         }
         _slots[slot] = null;
-        Send(SpawnerSide.EncodeResult(slot, channel.Report(d.Status, output)));
+        var results = new List<byte>();
+        foreach (var report in channel.Reports(d.Status, output, d.Recipients)) results.AddRange(SpawnerSide.EncodeResult(slot, report));
+        Send(results.ToArray());
     }
 
-    private void Refuse(byte slot, string report) =>
-        Send(SpawnerSide.EncodeResult(slot, System.Text.Encoding.ASCII.GetBytes(report)));
+    private void Refuse(SpawnCommand c, string report) => Refuse(c, System.Text.Encoding.ASCII.GetBytes(report));
+
+    /// <summary>A refused command gets the refusal once per recipient (one in qmail's protocol).</summary>
+    private void Refuse(SpawnCommand c, byte[] report)
+    {
+        var one = SpawnerSide.EncodeResult(c.Slot, report);
+        var all = new byte[one.Length * c.Recipients.Count];
+        for (var i = 0; i < c.Recipients.Count; i++) one.CopyTo(all, i * one.Length);
+        Send(all);
+    }
 
     private void Send(ReadOnlySpan<byte> bytes)
     {

@@ -1,9 +1,19 @@
 namespace Jsmail.Common.Spawn;
 
-/// <summary>One delivery command as qmail-send writes it to a spawner (interfaces §2.8).</summary>
+/// <summary>
+/// One delivery command as qmail-send writes it to a spawner (interfaces §2.8):
+/// one recipient; a grouped command (docs/spawn-protocol.md) has several, all
+/// at one domain, and is answered with a result per recipient, in order.
+/// </summary>
 /// <param name="Slot">the delivery slot, any byte value</param>
 /// <param name="MessageId">the mess path relative to queue/mess, e.g. "20/457"</param>
-public sealed record SpawnCommand(byte Slot, byte[] MessageId, byte[] Sender, byte[] Recipient);
+public sealed record SpawnCommand(byte Slot, byte[] MessageId, byte[] Sender, IReadOnlyList<byte[]> Recipients)
+{
+    public SpawnCommand(byte slot, byte[] messageId, byte[] sender, byte[] recipient) : this(slot, messageId, sender, [recipient]) { }
+
+    /// <summary>The first (in qmail's protocol the only) recipient.</summary>
+    public byte[] Recipient => Recipients[0];
+}
 
 /// <summary>
 /// The spawner's half of the qmail-send ⇄ spawner wire protocol (interfaces §2.8,
@@ -66,37 +76,63 @@ public static class SpawnerSide
 
 /// <summary>
 /// Splits the command stream into commands, however the bytes arrive: one slot
-/// byte, then message id, sender and recipient, each NUL-terminated.
+/// byte, then message id, sender and recipient, each NUL-terminated. With
+/// <paramref name="grouped"/> (the spawner announced the extension) a command
+/// may also be <see cref="GroupedDelivery.Marker"/>, the slot, id and sender,
+/// then recipients up to an empty field (none at all counts as one empty one).
 /// </summary>
-public sealed class SpawnCommandDecoder
+public sealed class SpawnCommandDecoder(bool grouped = false)
 {
-    private int _stage; // 0 slot, 1 id, 2 sender, 3 recipient
+    private enum Stage { Slot, GroupSlot, Id, Sender, Recipient }
+
+    private Stage _stage = Stage.Slot;
+    private bool _inGroup;
     private byte _slot;
-    private readonly List<byte>[] _fields = [new(), new(), new()];
+    private readonly List<byte> _field = new();
+    private byte[] _id = [], _sender = [];
+    private readonly List<byte[]> _recipients = new();
 
     /// <summary>True between the first byte of a command and its last.</summary>
-    public bool InCommand => _stage != 0;
+    public bool InCommand => _stage != Stage.Slot;
 
     /// <summary>Consumes <paramref name="data"/> and adds every command it completes.</summary>
     public void Feed(ReadOnlySpan<byte> data, List<SpawnCommand> completed)
     {
         foreach (var b in data)
         {
-            if (_stage == 0)
+            switch (_stage)
             {
-                _slot = b;
-                _stage = 1;
-                continue;
+                case Stage.Slot when grouped && b == GroupedDelivery.Marker:
+                    _inGroup = true;
+                    _stage = Stage.GroupSlot;
+                    continue;
+                case Stage.Slot or Stage.GroupSlot:
+                    _slot = b;
+                    _stage = Stage.Id;
+                    continue;
             }
             if (b != 0)
             {
-                _fields[_stage - 1].Add(b);
+                _field.Add(b);
                 continue;
             }
-            if (++_stage <= 3) continue;
-            completed.Add(new SpawnCommand(_slot, [.. _fields[0]], [.. _fields[1]], [.. _fields[2]]));
-            foreach (var f in _fields) f.Clear();
-            _stage = 0;
+            var field = _field.ToArray();
+            _field.Clear();
+            switch (_stage)
+            {
+                case Stage.Id: _id = field; _stage = Stage.Sender; continue;
+                case Stage.Sender: _sender = field; _stage = Stage.Recipient; continue;
+            }
+            if (_inGroup && field.Length > 0)
+            {
+                _recipients.Add(field);
+                continue;
+            }
+            if (!_inGroup || _recipients.Count == 0) _recipients.Add(field);
+            completed.Add(new SpawnCommand(_slot, _id, _sender, _recipients.ToArray()));
+            _recipients.Clear();
+            _inGroup = false;
+            _stage = Stage.Slot;
         }
     }
 }

@@ -19,24 +19,28 @@ public sealed class Job
 public readonly record struct DeliveryRecipient(byte[] Address, long RecordOffset);
 
 /// <summary>
-/// A delivery in a spawner slot. It holds a list of recipients so that a
-/// protocol carrying several recipients of one domain can fill it; qmail's
-/// protocol, the only one spoken now, puts exactly one in it.
+/// A delivery in a spawner slot: one recipient (qmail's protocol), or several
+/// at one domain (a grouped command, docs/spawn-protocol.md). Each recipient
+/// has its own delivery number in the log, <see cref="FirstDeliveryId"/> + its
+/// index, and its own result; results come in recipient order.
 /// </summary>
 public sealed class Delivery
 {
     public required Job Job;
-    public required ulong DeliveryId;
+    public required ulong FirstDeliveryId;
     public required DeliveryRecipient[] Recipients;
+    public int Reported;
 }
 
 /// <summary>The state of one channel: its spawner descriptors, slots, the command being written and the result decoder.</summary>
-public sealed class ChannelState(int index, int fdOut, int fdIn, int concurrency)
+/// <param name="groupLimit">recipients per delivery: 1 unless the spawner announced grouped commands (remote only)</param>
+public sealed class ChannelState(int index, int fdOut, int fdIn, int concurrency, int groupLimit = 1)
 {
     public int Index { get; } = index;
     public int FdOut { get; } = fdOut;
     public int FdIn { get; } = fdIn;
     public int Concurrency { get; } = concurrency;
+    public int GroupLimit { get; } = groupLimit;
     public readonly Delivery?[] Slots = new Delivery?[concurrency];
     public int Used;
     public bool SpawnAlive = true;
@@ -50,9 +54,9 @@ public sealed class ChannelState(int index, int fdOut, int fdIn, int concurrency
     public bool CanWrite => Command == null;
     public bool Available => SpawnAlive && CanWrite && Used < Concurrency;
 
-    /// <summary>The pass in progress: message id (0 = none), its job and the channel file read into memory.</summary>
+    /// <summary>The pass in progress: message id (0 = none), its job and its deliveries not started yet.</summary>
     public ulong PassId;
     public Job? PassJob;
-    public byte[] PassContent = [];
-    public int PassPos;
+    public RecipientGroups.Plan? PassPlan;
+    public int PassNext;
 }

@@ -25,19 +25,28 @@ public sealed partial class QueueManager
         if (c.CommandPos == c.Command.Length) { c.Command = null; c.CommandPos = 0; }
     }
 
-    private void DeliveryStart(Job job, DeliveryRecipient recipient)
+    /// <summary>
+    /// Starts one delivery in the lowest free slot: qmail's command for one
+    /// recipient, a grouped command for several; a starting line per recipient,
+    /// each with its own delivery number.
+    /// </summary>
+    private void DeliveryStart(Job job, DeliveryRecipient[] recipients)
     {
         var c = _channels[job.Channel];
         if (!c.SpawnAlive || !c.CanWrite) return;
         var slot = Array.IndexOf(c.Slots, null);
         if (slot < 0) return;
         job.Refs++;
-        var d = new Delivery { Job = job, DeliveryId = _masterDeliveryId++, Recipients = [recipient] };
+        var d = new Delivery { Job = job, FirstDeliveryId = _masterDeliveryId, Recipients = recipients };
+        _masterDeliveryId += (ulong)recipients.Length;
         c.Slots[slot] = d;
         c.Used++;
-        c.Command = DeliveryCommand.Encode((byte)slot, job.Id, QueueLayout.Split, job.Sender, recipient.Address);
+        c.Command = recipients.Length == 1
+            ? DeliveryCommand.Encode((byte)slot, job.Id, QueueLayout.Split, job.Sender, recipients[0].Address)
+            : GroupedDelivery.EncodeCommand((byte)slot, job.Id, QueueLayout.Split, job.Sender, Array.ConvertAll(recipients, r => r.Address));
         c.CommandPos = 0;
-        ActivityLog.Line($"starting delivery {d.DeliveryId}: msg {job.Id} to {c.Name} ", recipient.Address);
+        for (var i = 0; i < recipients.Length; i++)
+            ActivityLog.Line($"starting delivery {d.FirstDeliveryId + (ulong)i}: msg {job.Id} to {c.Name} ", recipients[i].Address);
         Status();
     }
 
@@ -48,8 +57,13 @@ public sealed partial class QueueManager
         var n = Libc.Read(c.FdIn, _readBuffer);
         if (n < 0) return;
         if (n == 0) { SpawnDied(c); return; }
+        Results(c, _readBuffer.AsSpan(0, n));
+    }
+
+    private void Results(ChannelState c, ReadOnlySpan<byte> bytes)
+    {
         _results.Clear();
-        c.Decoder.Feed(_readBuffer.AsSpan(0, n), _results);
+        c.Decoder.Feed(bytes, _results);
         foreach (var r in _results) Report(c, r);
     }
 
@@ -67,27 +81,30 @@ public sealed partial class QueueManager
             status = (byte)'D';
             text = [.. text, .. BounceText.TooLong];
         }
-        var recipient = d.Recipients[0];
+        // a grouped delivery's results come one per recipient, in order
+        var recipient = d.Recipients[d.Reported];
+        var deliveryId = d.FirstDeliveryId + (ulong)d.Reported++;
         switch (status)
         {
             case (byte)'K':
-                ActivityLog.Line($"delivery {d.DeliveryId}: success: ", text);
+                ActivityLog.Line($"delivery {deliveryId}: success: ", text);
                 MarkDone(c.Index, d.Job.Id, recipient.RecordOffset);
                 d.Job.NumTodo--;
                 break;
             case (byte)'Z':
-                ActivityLog.Line($"delivery {d.DeliveryId}: deferral: ", text);
+                ActivityLog.Line($"delivery {deliveryId}: deferral: ", text);
                 break;
             case (byte)'D':
-                ActivityLog.Line($"delivery {d.DeliveryId}: failure: ", text);
+                ActivityLog.Line($"delivery {deliveryId}: failure: ", text);
                 AddBounce(d.Job.Id, recipient.Address, text);
                 MarkDone(c.Index, d.Job.Id, recipient.RecordOffset);
                 d.Job.NumTodo--;
                 break;
             default:
-                ActivityLog.Line($"delivery {d.DeliveryId}: report mangled, will defer");
+                ActivityLog.Line($"delivery {deliveryId}: report mangled, will defer");
                 break;
         }
+        if (d.Reported < d.Recipients.Length) return;
         JobClose(d.Job);
         c.Slots[r.Slot] = null;
         c.Used--;
@@ -193,35 +210,24 @@ public sealed partial class QueueManager
             }
             c.PassId = id;
             c.PassJob = job;
-            c.PassContent = content;
-            c.PassPos = 0;
+            // a VERP sender differs per recipient: each needs a delivery of its own
+            c.PassPlan = RecipientGroups.Of(content, Verp.IsVerp(sender) ? 1 : c.GroupLimit);
+            c.PassNext = 0;
         }
 
         if (!c.Available) return;
         var j = c.PassJob!;
-        var rest = c.PassContent.AsSpan(c.PassPos);
-        var nul = rest.IndexOf((byte)0);
-        if (nul < 0)
+        var plan = c.PassPlan!;
+        if (c.PassNext == plan.Deliveries.Count)
         {
-            j.HitEof = true;
+            if (plan.UnknownRecord) ActivityLog.Line($"warning: unknown record type in {ChannelPath(c.Index, c.PassId)}!");
+            else j.HitEof = true;
             EndPass(c);
             return;
         }
-        var record = rest[..(nul + 1)];
-        switch (record[0])
-        {
-            case (byte)'T':
-                j.NumTodo++;
-                DeliveryStart(j, new DeliveryRecipient(record[1..^1].ToArray(), c.PassPos));
-                break;
-            case (byte)'D':
-                break;
-            default:
-                ActivityLog.Line($"warning: unknown record type in {ChannelPath(c.Index, c.PassId)}!");
-                EndPass(c);
-                return;
-        }
-        c.PassPos += record.Length;
+        var recipients = plan.Deliveries[c.PassNext++];
+        j.NumTodo += recipients.Length;
+        DeliveryStart(j, recipients);
     }
 
     private void EndPass(ChannelState c)
@@ -229,7 +235,7 @@ public sealed partial class QueueManager
         var j = c.PassJob!;
         c.PassId = 0;
         c.PassJob = null;
-        c.PassContent = [];
+        c.PassPlan = null;
         JobClose(j);
     }
 

@@ -33,12 +33,17 @@ public sealed partial class QueueManager
     private long _cleanupTime;
     private IEnumerator<ulong>? _cleanupScan;
 
-    public QueueManager(string home, SendControls controls, int[] concurrency, Signals signals)
+    private readonly byte[][] _early;
+
+    /// <param name="groupLimit">recipients per delivery on each channel (1: qmail's one)</param>
+    /// <param name="early">bytes each spawner wrote with its slot byte that were no announcement, read as results</param>
+    public QueueManager(string home, SendControls controls, int[] concurrency, int[] groupLimit, byte[][] early, Signals signals)
     {
         _home = home;
         _controls = controls;
         _signals = signals;
-        _channels = [new ChannelState(0, 1, 2, concurrency[0]), new ChannelState(1, 3, 4, concurrency[1])];
+        _early = early;
+        _channels = [new ChannelState(0, 1, 2, concurrency[0], groupLimit[0]), new ChannelState(1, 3, 4, concurrency[1], groupLimit[1])];
         _numJobs = concurrency[0] + concurrency[1];
         _todo = new TodoLink(7, 8);
     }
@@ -49,6 +54,7 @@ public sealed partial class QueueManager
     {
         foreach (var c in _channels)
             if (Libc.Fcntl(c.FdOut, Libc.F_SETFL, Libc.Fcntl(c.FdOut, Libc.F_GETFL, 0) | Libc.O_NONBLOCK) < 0) SpawnDied(c);
+        foreach (var c in _channels) Results(c, _early[c.Index]);
         ScanInfo();
         Status();
         _cleanupTime = Now();

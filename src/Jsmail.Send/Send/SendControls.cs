@@ -1,12 +1,18 @@
 using Jsmail.Common.Control;
+using Jsmail.Common.Spawn;
 
 namespace Jsmail.Send.Send;
 
-/// <summary>The control files jsmail-send reads at start (interfaces §2.2); HUP re-reads locals and virtualdomains only.</summary>
+/// <summary>
+/// The control files jsmail-send reads at start (interfaces §2.2), and jsmail's
+/// <c>remoterecipients</c>; HUP re-reads locals and virtualdomains only.
+/// </summary>
 public sealed class SendControls
 {
     public long Lifetime { get; private init; }
     public int[] Concurrency { get; private init; } = [10, 20];
+    /// <summary>The most recipients at one domain per remote delivery (1 under JSMAIL_COMPAT=qmail).</summary>
+    public int RemoteRecipients { get; private init; } = 1;
     public byte[] BounceFrom { get; private init; } = [];
     public byte[] BounceHost { get; private init; } = [];
     public byte[] DoubleBounceTo { get; private init; } = [];
@@ -15,7 +21,7 @@ public sealed class SendControls
 
     /// <exception cref="ControlReadException">a control file could not be read</exception>
     /// <exception cref="ControlMissingException">locals and me are both missing</exception>
-    public static SendControls Read(ControlReader c)
+    public static SendControls Read(ControlReader c, bool compat)
     {
         var doubleBounceTo = c.ReadLine("doublebounceto", false, "postmaster"u8.ToArray());
         var doubleBounceHost = c.ReadLine("doublebouncehost", true, "doublebouncehost"u8.ToArray());
@@ -25,6 +31,8 @@ public sealed class SendControls
         {
             Lifetime = c.ReadInt("queuelifetime", 604800),
             Concurrency = [(int)Math.Min(c.ReadInt("concurrencylocal", 10), 255), (int)Math.Min(c.ReadInt("concurrencyremote", 20), 255)],
+            // Postfix's smtp_destination_recipient_limit; 0 means 1
+            RemoteRecipients = compat ? 1 : (int)Math.Clamp(c.ReadInt("remoterecipients", 50), 1, GroupedDelivery.MaxRecipients),
             BounceFrom = c.ReadLine("bouncefrom", false, "MAILER-DAEMON"u8.ToArray()),
             BounceHost = c.ReadLine("bouncehost", true, "bouncehost"u8.ToArray()),
             DoubleBounceTo = [.. doubleBounceTo, (byte)'@', .. doubleBounceHost],

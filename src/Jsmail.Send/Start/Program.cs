@@ -1,6 +1,7 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
+using Jsmail.Common.Spawn;
 
 namespace Jsmail.Send.Start;
 
@@ -61,7 +62,10 @@ public static class Program
         if (!Libc.Pipe(out var todoCleanReqR, out var todoCleanReqW) || !Libc.Pipe(out var todoCleanRepR, out var todoCleanRepW)) return 111;
 
         launcher.Start("qmail-lspawn", ["qmail-lspawn", defaultDelivery], accounts.LSpawn, [(0, p[0]), (1, p[3])]);
-        launcher.Start("qmail-rspawn", ["qmail-rspawn"], accounts.RSpawn, [(0, p[4]), (1, p[7])]);
+        // The remote spawner may group recipients when its reader will be jsmail-send (docs/spawn-protocol.md).
+        var offer = !Compat.IsQmail && Launcher.IsJsmail(launcher.Find("qmail-send"))
+            ? $"{GroupedDelivery.OfferVariable}={GroupedDelivery.OfferValue}" : null;
+        launcher.Start("qmail-rspawn", ["qmail-rspawn"], accounts.RSpawn, [(0, p[4]), (1, p[7])], offer);
         launcher.Start("qmail-clean", ["qmail-clean"], accounts.Clean, [(0, p[8]), (1, p[11])]);
         launcher.Start("qmail-clean", ["qmail-clean"], accounts.Clean, [(0, todoCleanReqR), (1, todoCleanRepW)]);
         launcher.Start("qmail-todo", ["qmail-todo"], accounts.Send,
