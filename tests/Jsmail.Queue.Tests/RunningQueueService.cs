@@ -87,6 +87,33 @@ public sealed class RunningQueueService : IDisposable
         _process.Dispose();
     }
 
+    /// <summary>
+    /// One message submitted by another user (setpriv, python3): prints "exit N id N"
+    /// for a reply, "closed" when the service hung up without one.
+    /// </summary>
+    public static RunResult SubmitAs(string uid, string gid, string socketPath)
+    {
+        const string client = """
+            import os, socket, struct, sys
+            fd = os.memfd_create("m")
+            os.write(fd, b"Subject: x\n\nbody\n")
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            env = b"\x01Fa@x\x00Tb@y\x00\x00"
+            try:
+                socket.send_fds(s, [struct.pack(">I", len(env)) + env], [fd])
+                reply = s.recv(1000)
+                if len(reply) >= 17:
+                    print("exit %d id %d" % (reply[4], struct.unpack(">Q", reply[9:17])[0]))
+                else:
+                    print("closed")
+            except (BrokenPipeError, ConnectionResetError):
+                print("closed")
+            """;
+        return Run.Process("setpriv",
+            [$"--reuid={uid}", $"--regid={gid}", "--clear-groups", "/usr/bin/python3", "-c", client, socketPath]);
+    }
+
     /// <summary>A memfd holding the message, as server-mode jsmail-smtpd fills one during DATA.</summary>
     public static OwnedFd MessageFd(byte[] message)
     {
