@@ -122,6 +122,28 @@ public class QueueServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task SIGTERM_answers_the_message_in_flight_then_exits_0()
+    {
+        var started = _dir["started"];
+        var scanner = _dir["slow"];
+        File.WriteAllText(scanner, $"#!/bin/bash\ncat >/dev/null\ntouch {started}\nsleep 2\nexit 0\n");
+        File.SetUnixFileMode(scanner, (UnixFileMode)0x1ED);
+        _home.WriteControl("queuescanners", scanner + "\n");
+
+        using var service = RunningQueueService.Start(_home);
+        using var client = Client(service);
+        var submission = Task.Run(() => Submit(client, Message, Envelope));
+        for (var i = 0; i < 600 && !File.Exists(started); i++) await Task.Delay(50); // bounded: 30 s
+        File.Exists(started).Should().BeTrue("the scanner runs: the message is in flight");
+
+        var stopped = Task.Run(service.Stop);
+        var answer = await submission;
+        answer.Result.Success.Should().BeTrue(answer.Result.ToString());
+        (await stopped).Should().Be(0);
+        AssertQueued(answer.MessageId);
+    }
+
+    [Fact]
     public async Task Two_hundred_messages_from_twenty_connections_are_all_queued_and_consistent()
     {
         using var service = RunningQueueService.Start(_home);
