@@ -4,15 +4,13 @@ using Jsmail.Common.Queue;
 namespace Jsmail.QueueService;
 
 /// <summary>
-/// Makes prepared messages durable together. Connection threads write each
+/// The driver of <see cref="GroupCommitCore"/>: connection threads write each
 /// message's files without syncing (<see cref="QueueCommit.Prepare"/>) and
-/// hand it here; one thread takes every message waiting, makes all their
-/// files durable with one syncfs, links each todo, makes the links durable
-/// with one fsync of todo/, pulls the trigger once and only then answers each
-/// message. While it syncs, the next batch gathers: the more messages in
-/// flight, the fewer syncs per message.
-/// A crash before the todo link leaves mess and intd for qmail-clean, as a
-/// killed jsmail-queue does; no message is answered before its link is durable.
+/// hand it here; one thread feeds every message waiting to the core as one
+/// batch and does what the core asks (one syncfs for all their files, the
+/// todo links, one fsync of todo/, one trigger), then wakes each connection
+/// with its answer. While it syncs, the next batch gathers: the more messages
+/// in flight, the fewer syncs per message.
 /// </summary>
 public sealed class GroupCommitter
 {
@@ -25,9 +23,14 @@ public sealed class GroupCommitter
 
     private readonly int _queueDirFd, _todoDirFd;
     private readonly object _lock = new();
-    private List<Pending> _waiting = [];
+    private List<Pending> _arrived = [];
     private bool _stopping;
     private readonly Thread _thread;
+
+    // the committer thread's own
+    private readonly GroupCommitCore _core = new();
+    private readonly Dictionary<long, Pending> _inFlight = [];
+    private long _nextTicket;
 
     /// <summary>Filesystem syncs made (syncfs and fsync), for the log.</summary>
     public long Syncs => Interlocked.Read(ref _syncs);
@@ -49,7 +52,7 @@ public sealed class GroupCommitter
         var pending = new Pending(commit);
         lock (_lock)
         {
-            _waiting.Add(pending);
+            _arrived.Add(pending);
             Monitor.Pulse(_lock);
         }
         pending.Done.Wait(); // not disposed: Set may still be returning; no kernel handle is ever made
@@ -69,42 +72,65 @@ public sealed class GroupCommitter
 
     private void Loop()
     {
-        while (TakeBatch() is { } batch) CommitBatch(batch);
+        while (TakeArrived() is { } arrived)
+        {
+            var tickets = new List<long>(arrived.Count);
+            foreach (var p in arrived)
+            {
+                _inFlight[++_nextTicket] = p;
+                tickets.Add(_nextTicket);
+            }
+            Execute(_core.Prepared(tickets));
+        }
     }
 
-    private List<Pending>? TakeBatch()
+    private List<Pending>? TakeArrived()
     {
         lock (_lock)
         {
-            while (_waiting.Count == 0 && !_stopping) Monitor.Wait(_lock);
-            if (_waiting.Count == 0) return null;
-            var batch = _waiting;
-            _waiting = [];
-            return batch;
+            while (_arrived.Count == 0 && !_stopping) Monitor.Wait(_lock);
+            if (_arrived.Count == 0) return null;
+            var arrived = _arrived;
+            _arrived = [];
+            return arrived;
         }
     }
 
-    private void CommitBatch(List<Pending> batch)
+    /// <summary>Does each action in order, feeding every result back, until the core asks nothing more.</summary>
+    private void Execute(List<GroupCommitAction> first)
+    {
+        var work = new Queue<GroupCommitAction>(first);
+        while (work.TryDequeue(out var action))
+            foreach (var next in Do(action)) work.Enqueue(next);
+    }
+
+    private List<GroupCommitAction> Do(GroupCommitAction action)
+    {
+        switch (action.Step)
+        {
+            case GroupCommitStep.SyncFiles:
+                return _core.FilesSynced(Sync(() => Libc.Syncfs(_queueDirFd)));
+            case GroupCommitStep.Link:
+                return _core.Linked(action.Ticket, _inFlight[action.Ticket].Commit.LinkTodo());
+            case GroupCommitStep.Abandon:
+                _inFlight[action.Ticket].Commit.Abandon(action.Exit);
+                return [];
+            case GroupCommitStep.SyncLinks:
+                return _core.LinksSynced(Sync(() => Libc.Fsync(_todoDirFd)));
+            case GroupCommitStep.PullTrigger:
+                QueueCommit.PullTrigger();
+                return [];
+            default:
+                _inFlight.Remove(action.Ticket, out var pending);
+                pending!.Exit = action.Exit;
+                pending.Done.Set();
+                return [];
+        }
+    }
+
+    private bool Sync(Func<int> call)
     {
         Interlocked.Increment(ref _syncs);
-        var filesDurable = Libc.Syncfs(_queueDirFd) == 0;
-        var linked = 0;
-        foreach (var p in batch)
-        {
-            p.Exit = filesDurable ? p.Commit.LinkTodo() : p.Commit.Abandon(QueueExit.WriteError);
-            if (p.Exit == QueueExit.Ok) linked++;
-        }
-        if (linked > 0)
-        {
-            Interlocked.Increment(ref _syncs);
-            // A link that cannot be made durable is not promised: the message
-            // may still go out (jsmail-send may see it), but the client retries;
-            // a duplicate is qmail's answer to doubt, a loss never.
-            if (Libc.Fsync(_todoDirFd) != 0)
-                foreach (var p in batch)
-                    if (p.Exit == QueueExit.Ok) p.Exit = QueueExit.WriteError;
-            QueueCommit.PullTrigger();
-        }
-        foreach (var p in batch) p.Done.Set();
+        return call() == 0;
     }
 }
