@@ -110,7 +110,7 @@ bench_wait_port() {
 
 # bench_counting_sink WORK: smtp-sink on a free loopback port (as nobody when
 # run as root), counting: smtp-sink -c keeps "sess=S quit=Q mesg=M" (SMTP
-# sessions, QUITs, DATA transactions so far) in WORK/sink.count. Sets
+# sessions ended, QUITs, DATA transactions so far) in WORK/sink.count. Sets
 # bench_sink_pid and bench_sink_port; stopped on exit.
 bench_counting_sink() {
   local user=()
@@ -123,7 +123,9 @@ bench_counting_sink() {
   bench_wait_port "$bench_sink_port"
 }
 
-# bench_sink_counts -> "SESSIONS TRANSACTIONS" the counting sink has seen so far
+# bench_sink_counts -> "SESSIONS TRANSACTIONS" the counting sink has seen end
+# so far (a session counts once it has ended: a client that keeps its
+# connections open for reuse must close them first; then bench_sink_settle)
 bench_sink_counts() {
   tail -c 200 "$bench_sink_file" | tr '\r' '\n' | awk '/mesg=/ { s = $1; m = $3 } END { sub("sess=", "", s); sub("mesg=", "", m); print s + 0, m + 0 }'
 }
@@ -139,6 +141,19 @@ bench_sink_wait() {
     sleep 0.05
   done
   return 1
+}
+
+# bench_sink_settle: returns once the sink's counts have not changed for half a
+# second (at most 10 s): the sessions a client closed are counted.
+bench_sink_settle() {
+  local t last now
+  last=$(bench_sink_counts)
+  for ((t = 0; t < 20; t++)); do
+    sleep 0.5
+    now=$(bench_sink_counts)
+    [ "$now" = "$last" ] && return 0
+    last=$now
+  done
 }
 
 # bench_tcpserver_smtpd HOME PORT [WRAPPER...]: jsmail-smtpd of HOME under
@@ -189,5 +204,15 @@ bench_stop_traced() {
   else
     kill -TERM "$1" 2>/dev/null
   fi
-  wait "$1" 2>/dev/null
+  { wait "$1" || true; } 2>/dev/null
+}
+
+# bench_stop_send PID: stops the jsmail-start of PID (qmail-send is PID or
+# its child) with SIGTERM, and waits for it.
+bench_stop_send() {
+  local p
+  for p in $(pgrep -x qmail-send || true); do
+    if [ "$p" = "$1" ] || [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$1" ]; then kill -TERM "$p"; fi
+  done
+  { wait "$1" || true; } 2>/dev/null # no "Terminated" notice
 }

@@ -68,27 +68,27 @@ pf_start() {
     echo "smtpd_client_connection_rate_limit = 0"
     echo "default_process_limit = 200"
     [ "${BENCH_POSTFIX_LOG:-}" != 1 ] || echo "maillog_file = $dir/maillog"
-    case $mode in
-      keep)
-        echo "mydestination = bench.test"
-        echo "local_recipient_maps ="
-        echo "smtpd_data_restrictions = check_client_access static:HOLD"
-        ;;
-      relay)
-        echo "mydestination ="
-        echo "smtpd_data_restrictions = check_client_access static:HOLD"
-        echo "relayhost = [${arg%:*}]:${arg##*:}"
-        echo "default_destination_concurrency_limit = 20"
-        echo "smtp_destination_concurrency_limit = 20"
-        ;;
-      maildir)
-        echo "mydestination = bench.test"
-        echo "alias_maps = inline:{ bench=$arg }"
-        echo "local_recipient_maps = \$alias_maps"
-        echo "default_privs = nobody"
-        ;;
-      *) echo "pf_start: unknown mode $mode" >&2; return 100 ;;
-    esac
+    if [ "$mode" = keep ]; then
+      echo "mydestination = bench.test"
+      echo "alias_maps ="
+      echo "local_recipient_maps ="
+      echo "smtpd_data_restrictions = check_client_access static:HOLD"
+    elif [ "$mode" = relay ]; then
+      echo "mydestination ="
+      echo "alias_maps ="
+      echo "smtpd_data_restrictions = check_client_access static:HOLD"
+      echo "relayhost = [${arg%:*}]:${arg##*:}"
+      echo "default_destination_concurrency_limit = 20"
+      echo "smtp_destination_concurrency_limit = 20"
+    elif [ "$mode" = maildir ]; then
+      echo "mydestination = bench.test"
+      echo "alias_maps = inline:{ bench=$arg }"
+      echo "local_recipient_maps = \$alias_maps"
+      echo "default_privs = nobody"
+    else
+      echo "pf_start: unknown mode $mode" >&2
+      return 100
+    fi
   } >"$conf/main.cf"
   pf_master_cf "$mode" >"$conf/master.cf"
   [ "${BENCH_POSTFIX_LOG:-}" != 1 ] || echo "postlog unix-dgram n - n - 1 postlogd" >>"$conf/master.cf"
@@ -120,27 +120,27 @@ pf_start_fg() {
 # where nothing is to be delivered.)
 pf_master_cf() {
   echo "127.0.0.1:$pf_port inet n - n - - smtpd"
-  cat <<'EOF'
-qmgr      unix  n - n 300 1 qmgr
-pickup    unix  n - n 60  1 pickup
-cleanup   unix  n - n - 0 cleanup
-rewrite   unix  - - n - - trivial-rewrite
-bounce    unix  - - n - 0 bounce
-defer     unix  - - n - 0 bounce
-trace     unix  - - n - 0 bounce
-verify    unix  - - n - 1 verify
-flush     unix  n - n 1000? 0 flush
-proxymap  unix  - - n - - proxymap
-smtp      unix  - - n - - smtp
-relay     unix  - - n - - smtp
-showq     unix  n - n - - showq
-error     unix  - - n - - error
-retry     unix  - - n - - error
-discard   unix  - - n - - discard
-local     unix  - n n - - local
-anvil     unix  - - n - 1 anvil
-scache    unix  - - n - 1 scache
-EOF
+  # quoted, not a here-document: these are services, not commands
+  printf '%s\n' \
+    'qmgr      unix  n - n 300 1 qmgr' \
+    'pickup    unix  n - n 60  1 pickup' \
+    'cleanup   unix  n - n - 0 cleanup' \
+    'rewrite   unix  - - n - - trivial-rewrite' \
+    'bounce    unix  - - n - 0 bounce' \
+    'defer     unix  - - n - 0 bounce' \
+    'trace     unix  - - n - 0 bounce' \
+    'verify    unix  - - n - 1 verify' \
+    'flush     unix  n - n 1000? 0 flush' \
+    'proxymap  unix  - - n - - proxymap' \
+    'smtp      unix  - - n - - smtp' \
+    'relay     unix  - - n - - smtp' \
+    'showq     unix  n - n - - showq' \
+    'error     unix  - - n - - error' \
+    'retry     unix  - - n - - error' \
+    'discard   unix  - - n - - discard' \
+    'local     unix  - n n - - local' \
+    'anvil     unix  - - n - 1 anvil' \
+    'scache    unix  - - n - 1 scache'
 }
 
 # pf_release_held: moves every held message to the deferred queue (postsuper
@@ -156,10 +156,10 @@ pf_queued() {
 }
 
 # pf_wait_empty SECONDS: returns once nothing is queued (or after SECONDS);
-# five looks a second, each one find.
+# twenty looks a second, each one find.
 pf_wait_empty() {
   local t
-  for ((t = 0; t < $1 * 5; t++)); do [ "$(pf_queued)" = 0 ] && return 0; sleep 0.2; done
+  for ((t = 0; t < $1 * 20; t++)); do [ "$(pf_queued)" = 0 ] && return 0; sleep 0.05; done
   return 1
 }
 
