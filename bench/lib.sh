@@ -187,7 +187,7 @@ bench_server_smtpd() {
       for ((t = 0; t < 100; t++)); do [ -S queued/socket ] && break; sleep 0.05; done
     fi
     env -u JSMAIL_COMPAT bin/jsmail-smtpd-server --listen "127.0.0.1:$2" --local-host mx.example \
-      --max-connections 200 --max-per-ip 0 $3 2>>server.log &
+      --max-connections 200 --max-per-ip 0 --single-user $3 2>>server.log &
     wait' bench-server "$home" "$port" "${BENCH_SERVER_ARGS:-}" &
   bench_server_pid=$!
   bench_on_exit "bench_stop_traced $bench_server_pid"
