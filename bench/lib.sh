@@ -176,6 +176,8 @@ bench_has_server_mode() { [ -x "$1/bin/jsmail-smtpd-server" ]; }
 # it, in the background under WRAPPER if given (one wrapper for both, so a
 # tracer sees both). Sets bench_server_pid, stopped on exit (SIGTERM, as
 # supervise would). BENCH_SERVER_ARGS adds options (docs/jsmail-smtpd.md).
+# Everything's stderr goes to HOME/server.log and HOME/queued.log (the
+# wrapper's too: its "Terminated" notices when stopped).
 bench_server_smtpd() {
   local home=$1 port=$2
   shift 2
@@ -188,7 +190,7 @@ bench_server_smtpd() {
     fi
     env -u JSMAIL_COMPAT bin/jsmail-smtpd-server --listen "127.0.0.1:$2" --local-host mx.example \
       --max-connections 200 --max-per-ip 0 --single-user $3 2>>server.log &
-    wait' bench-server "$home" "$port" "${BENCH_SERVER_ARGS:-}" &
+    wait' bench-server "$home" "$port" "${BENCH_SERVER_ARGS:-}" 2>>"$home/server.log" &
   bench_server_pid=$!
   bench_on_exit "bench_stop_traced $bench_server_pid"
   bench_wait_port "$port"
