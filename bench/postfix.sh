@@ -20,11 +20,12 @@
 #   pf_start DIR maildir MAILDIR/     mail for bench@bench.test is delivered by
 #                                     local(8) into MAILDIR (an alias to it,
 #                                     delivered as nobody)
-# Each sets pf_dir and pf_port (its SMTP port). pf_release_held and pf_flush
-# start the relay mode's drain; pf_queued counts the messages in the queue; pf_wait_empty SECONDS
-# returns once the queue is empty; pf_stop stops the instance, kills what is
-# left of it and removes DIR. pf_start registers pf_stop to run on exit and on
-# Ctrl-C (through bench_on_exit), so no instance outlives its benchmark.
+# Each sets pf_dir and pf_port (its SMTP port); one instance at a time.
+# pf_release_held and pf_flush start the relay mode's drain; pf_queued counts
+# the messages in the queue; pf_wait_empty SECONDS returns once the queue is
+# empty; pf_stop stops the instance, kills what is left of it and removes DIR.
+# pf_start registers pf_stop to run on exit and on Ctrl-C (through
+# bench_on_exit), so no instance outlives its benchmark.
 # BENCH_POSTFIX_LOG=1 keeps Postfix's log in DIR/maillog (postlogd; off by
 # default, as there is no syslog here and logging costs CPU).
 # Every recipient domain is bench.test (the relay mode relays any domain).
@@ -33,6 +34,7 @@ pf_dir=
 pf_port=
 pf_master=
 pf_fg_pid=
+pf_stop_registered=
 
 pf_start() {
   local dir=$1 mode=$2 arg=${3:-} conf
@@ -41,7 +43,8 @@ pf_start() {
   # DIR's parents must be searchable by the postfix account
   mkdir -p "$conf" "$dir/queue" "$dir/data"
   chown postfix: "$dir/data"
-  bench_on_exit pf_stop
+  [ -n "$pf_stop_registered" ] || bench_on_exit pf_stop
+  pf_stop_registered=1
   pf_port=$(bench_free_port)
   {
     echo "compatibility_level = 3.6"
