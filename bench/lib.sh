@@ -206,8 +206,8 @@ bench_stop_traced() {
   else
     kill -TERM "$1" 2>/dev/null
   fi
-  { wait "$1" || true; } 2>/dev/null
-}
+  wait "$1" || true
+} 2>/dev/null # bash's "Terminated" notice, wherever in here it reaps the job
 
 # bench_stop_send PID: stops the jsmail-start of PID (qmail-send is PID or
 # its child) with SIGTERM, and waits for it.
@@ -216,5 +216,5 @@ bench_stop_send() {
   for p in $(pgrep -x qmail-send || true); do
     if [ "$p" = "$1" ] || [ "$(ps -o ppid= -p "$p" | tr -d ' ')" = "$1" ]; then kill -TERM "$p"; fi
   done
-  { wait "$1" || true; } 2>/dev/null # no "Terminated" notice
-}
+  wait "$1" || true
+} 2>/dev/null # bash's "Terminated" notice, wherever in here it reaps the job
