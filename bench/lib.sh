@@ -55,7 +55,9 @@ bench_wait_lines() {
   local file=$1 re=$2 count=$3 secs=$4 fd follower watchdog seen
   exec {fd}< <(exec tail -n +1 -F "$file" 2>/dev/null)
   follower=$!
-  (sleep "$secs"; kill "$follower" 2>/dev/null) &
+  # its stderr to /dev/null: the subshell reports "Terminated" when the pkill
+  # below ends its sleep
+  (sleep "$secs"; kill "$follower" 2>/dev/null) 2>/dev/null &
   watchdog=$!
   disown "$watchdog" # no "Terminated" notice when it is killed below
   # grep's count is captured, not sent to /dev/null: with its output on
