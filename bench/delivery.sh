@@ -54,6 +54,11 @@ row() {
   rate=$(echo "$2 / $3" | bc -l)
 }
 
+# start_send HOME: jsmail-start of HOME in the background, its log in HOME/log
+start_send() {
+  (cd / && PATH=$1/bin:$PATH exec "$1/bin/qmail-start" ./Mailbox >"$1/log" 2>&1) &
+}
+
 # jsmail_drain LABEL HOME RECIPIENTS: N messages to RECIPIENTS (a comma-
 # separated list) queued in HOME, then jsmail-start, timed until the last
 # "end msg"; prints the row and leaves the rate in $rate
@@ -65,7 +70,7 @@ jsmail_drain() {
   "$work/driver/jsmail-bench" fill "$home/queue" "$n" a@example.com "$rcpts" 1000 "$work/msg" >/dev/null
   read -r s0 m0 < <(bench_sink_counts)
   start=$(date +%s.%N)
-  (cd / && PATH=$home/bin:$PATH exec "$home/bin/qmail-start" ./Mailbox >"$home/log" 2>&1) &
+  start_send "$home"
   pid=$!
   bench_wait_lines "$home/log" '^end msg' "$n" 600
   end=$(date +%s.%N)
@@ -151,7 +156,7 @@ local_home() {
 e2e() {
   local label=$1 home=$2 port start end pid
   local_home "$home"
-  (cd / && PATH=$home/bin:$PATH exec "$home/bin/qmail-start" ./Mailbox >"$home/log" 2>&1) &
+  start_send "$home"
   pid=$!
   port=$(bench_free_port)
   if [ "$3" = tcpserver ]; then bench_tcpserver_smtpd "$home" "$port"; else bench_server_smtpd "$home" "$port"; fi
