@@ -72,7 +72,7 @@ jsmail_drain() {
   start=$(date +%s.%N)
   start_send "$home"
   pid=$!
-  bench_wait_lines "$home/log" '^end msg' "$n" 600
+  bench_wait_lines "$home/log" '^end msg' "$n" 3600
   end=$(date +%s.%N)
   bench_stop_send "$pid"
   bench_sink_settle
@@ -162,7 +162,7 @@ e2e() {
   if [ "$3" = tcpserver ]; then bench_tcpserver_smtpd "$home" "$port"; else bench_server_smtpd "$home" "$port"; fi
   start=$(date +%s.%N)
   /usr/sbin/smtp-source -s 10 -m "$n" -l 2048 -f a@example.com -t bench@bench.test "127.0.0.1:$port"
-  bench_wait_lines "$home/log" '^end msg' "$n" 600
+  bench_wait_lines "$home/log" '^end msg' "$n" 3600
   end=$(date +%s.%N)
   if [ "$3" = tcpserver ]; then bench_stop_traced "$bench_tcpserver_pid"; else bench_stop_traced "$bench_server_pid"; fi
   bench_stop_send "$pid"
