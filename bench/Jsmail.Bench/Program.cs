@@ -11,9 +11,11 @@ using Jsmail.Common.Os;
 //     line further on and every other round in reverse, so no program always runs
 //     right after the same other one; prints per label the median, first and third
 //     quartile (ms) of the wall time, then of the child's CPU time. A spec line: label TAB message TAB envelope TAB program [TAB arg]...
-//   jsmail-bench fill <queue dir> <count> <sender> <recipient> [trigger every]
+//   jsmail-bench fill <queue dir> <count> <sender> <recipient[,recipient...]> [trigger every] [message file]
 //     queues count messages from this one process by the commit protocol
-//     (tests/Jsmail.TestQueue/QueueFiller.cs), without fsyncs: a backlog made fast
+//     (tests/Jsmail.TestQueue/QueueFiller.cs), without fsyncs: a backlog made fast;
+//     each to every recipient of the comma-separated list, with the message file's
+//     bytes (default a three-line message)
 // Programs run through posix_spawn with the message on fd 0 and the envelope on fd 1
 // (a program that writes, such as jsmail-inject -n, gets /dev/null there).
 
@@ -78,12 +80,13 @@ switch (args[0])
         var count = int.Parse(args[2]);
         var every = args.Length > 5 ? int.Parse(args[5]) : 1000;
         var filler = new Jsmail.TestQueue.QueueFiller(args[1]);
-        var message = "Subject: bench\n\nbody\n"u8.ToArray();
-        byte[] sender = Encoding.UTF8.GetBytes(args[3]), recipient = Encoding.UTF8.GetBytes(args[4]);
+        var message = args.Length > 6 ? File.ReadAllBytes(args[6]) : "Subject: bench\n\nbody\n"u8.ToArray();
+        var sender = Encoding.UTF8.GetBytes(args[3]);
+        var recipients = args[4].Split(',').Select(Encoding.UTF8.GetBytes).ToArray();
         var sw = Stopwatch.StartNew();
         for (var i = 1; i <= count; i++)
         {
-            filler.Add(message, sender, [recipient]);
+            filler.Add(message, sender, recipients);
             if (i % every == 0) filler.PullTrigger();
         }
         filler.PullTrigger();
@@ -98,7 +101,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: jsmail-bench startup HELLO PROGRAM MESSAGE ENVELOPE [RUNS] [-- ARGS] | sequential PROGRAM MESSAGE ENVELOPE [COUNT] [-- ARGS]" +
                             " | compare RUNS SPECFILE" +
-                            " | fill QUEUE COUNT SENDER RECIPIENT [TRIGGER-EVERY]");
+                            " | fill QUEUE COUNT SENDER RECIPIENT[,RECIPIENT...] [TRIGGER-EVERY] [MESSAGE-FILE]");
     return 100;
 }
 
