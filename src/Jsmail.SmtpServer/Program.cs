@@ -1,0 +1,2 @@
+namespace Jsmail.SmtpServer;
+public static class Program { public static int Main(string[] args) => 0; }
