@@ -19,9 +19,9 @@ public sealed class ServerLog
 
     public void Connected(long id, string remoteIp) => Line($"tcpserver: pid {id} from {remoteIp}");
 
-    /// <summary>tcpserver's "ok"/"deny" line: local host:ip:port, remote host:ip:info:port.</summary>
-    public void Decided(bool allowed, long id, ConnectionVariables v) =>
-        Line($"tcpserver: {(allowed ? "ok" : "deny")} {id} {v.LocalHost}:{v.LocalIp}:{v.LocalPort} :{v.RemoteIp}::{v.RemotePort}");
+    /// <summary>tcpserver's "ok"/"deny" line: local host:ip:port, remote host:ip:info:port (unknown names empty).</summary>
+    public void Decided(bool allowed, long id, string localHost, string localIp, int localPort, string remoteIp, int remotePort) =>
+        Line($"tcpserver: {(allowed ? "ok" : "deny")} {id} {localHost}:{localIp}:{localPort} :{remoteIp}::{remotePort}");
 
     public void Ended(long id, int status) => Line($"tcpserver: end {id} status {status}");
 

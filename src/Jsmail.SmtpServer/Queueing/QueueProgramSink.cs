@@ -1,6 +1,7 @@
 using Jsmail.Common.Envelope;
 using Jsmail.Common.Os;
 using Jsmail.Common.Queue;
+using Jsmail.Common.Smtp.Session;
 
 namespace Jsmail.SmtpServer.Queueing;
 
@@ -12,13 +13,25 @@ namespace Jsmail.SmtpServer.Queueing;
 /// 4 and 6 for a filter's own text. Its exit maps to qmail's reply texts
 /// exactly as QueueClient maps it (QueueResult.FromExit).
 /// </summary>
-public sealed class QueueProgramCommit : IDisposable
+/// <param name="home">the qmail home, the server's working directory</param>
+/// <param name="qmailQueue">QMAILQUEUE as the session sees it, or null</param>
+/// <param name="environment">the session's environment, which the queue program and its filters see</param>
+public sealed class QueueProgramSink : IMessageSink
 {
-    private OwnedFd _message;
+    private readonly OwnedFd _message;
+    private readonly string _home;
+    private readonly string? _qmailQueue;
+    private readonly IReadOnlyList<byte[]> _environment;
     private bool _writeError;
 
-    public QueueProgramCommit()
+    /// <summary>The queue program's pid once it ran (qmail-smtpd's "qp"); -1 before.</summary>
+    public int Pid { get; private set; } = -1;
+
+    public QueueProgramSink(string home, string? qmailQueue, IReadOnlyList<byte[]> environment)
     {
+        _home = home;
+        _qmailQueue = qmailQueue;
+        _environment = environment;
         var fd = Libc.MemfdCreate("jsmail-smtpd-message", Libc.MFD_CLOEXEC);
         // ChildFd.Pass wants a descriptor above the child's own numbers.
         _message = new OwnedFd(fd < 0 ? -1 : Libc.MoveHigh(fd));
@@ -34,34 +47,33 @@ public sealed class QueueProgramCommit : IDisposable
     /// <summary>Nothing is queued.</summary>
     public void Abort() => _message.Dispose();
 
-    /// <param name="home">the qmail home, the server's working directory</param>
-    /// <param name="qmailQueue">QMAILQUEUE as the session sees it, or null</param>
     /// <param name="cancel">the session's end: the program is killed and nothing is answered</param>
-    public async ValueTask<(QueueResult Result, int Pid)> CommitAsync(string home, string? qmailQueue, QueueEnvelope envelope,
-        IReadOnlyList<byte[]> environment, CancellationToken cancel)
+    public async ValueTask<QueueResult> CommitAsync(QueueEnvelope envelope, CancellationToken cancel)
     {
+        var home = _home;
         try
         {
             // A message we could not keep whole is not handed on: the program's own reply for that.
-            if (_writeError || Libc.Lseek(_message.Fd, 0, Libc.SEEK_SET) != 0) return (QueueResult.Of(QueueResult.ReadError), -1);
-            var program = string.IsNullOrEmpty(qmailQueue) ? QueueClient.DefaultProgram : qmailQueue;
+            if (_writeError || Libc.Lseek(_message.Fd, 0, Libc.SEEK_SET) != 0) return QueueResult.Of(QueueResult.ReadError);
+            var program = string.IsNullOrEmpty(_qmailQueue) ? QueueClient.DefaultProgram : _qmailQueue;
             var path = Path.IsPathRooted(program) ? program : Path.Combine(home, program);
             var result = await ChildRunner.RunAsync(new ChildRequest(path, [System.Text.Encoding.UTF8.GetBytes(path)])
             {
-                Environment = environment,
+                Environment = _environment,
                 Fds =
                 [
                     ChildFd.Pass(0, _message.Fd), ChildFd.Feed(1, envelope.Encode()),
                     ChildFd.Capture(4, QueueClient.MaxErrorText), ChildFd.Capture(6, QueueClient.MaxErrorText),
                 ],
             }, cancel);
-            return (result.End switch
+            Pid = result.Pid;
+            return result.End switch
             {
                 ChildEnd.Exited => QueueResult.FromExit(result.Code, callerWriteError: false, ErrorText(result)),
                 ChildEnd.CouldNotStart => QueueResult.CouldNotStart(home),
                 ChildEnd.SetupFailed => QueueResult.Of("Zqq out of memory (#4.3.0)"), // as qmail_open's failed pipe
                 _ => QueueResult.FromSignal(),
-            }, result.Pid);
+            };
         }
         finally { _message.Dispose(); }
     }
@@ -69,6 +81,4 @@ public sealed class QueueProgramCommit : IDisposable
     /// <summary>The filter's text from whichever of the two descriptors it used (the original patch's 4, notqmail's 6).</summary>
     private static byte[] ErrorText(ChildResult result) =>
         result.Output(4) is { Length: > 0 } four ? four : result.Output(6);
-
-    public void Dispose() => _message.Dispose();
 }

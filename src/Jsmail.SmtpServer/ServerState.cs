@@ -1,0 +1,61 @@
+using Jsmail.Common.Control;
+using Jsmail.Common.Os;
+using Jsmail.Common.Smtp.Session;
+using Jsmail.Common.Tcp;
+
+namespace Jsmail.SmtpServer;
+
+/// <summary>
+/// What every connection shares and SIGHUP replaces: the controls snapshot.
+/// Plus what stays from start to end: the home, the checkpassword program,
+/// and the server's own environment (read once; never changed).
+/// </summary>
+public sealed class ServerState
+{
+    private readonly List<byte[]> _environment;
+    private readonly List<byte[]> _submissionEnvironment;
+    private readonly string? _rulesFile;
+    private volatile ServerControls _controls;
+
+    public string Home { get; }
+    public Checkpassword? Auth { get; }
+    public ServerControls Controls => _controls;
+
+    /// <exception cref="ControlReadException">and the others <see cref="ServerControls"/> throws</exception>
+    public ServerState(string home, ServerOptions options)
+    {
+        Home = home;
+        _rulesFile = options.RulesFile;
+        _environment = Libc.EnvironmentEntries();
+        // A submission port is SUBMISSION=1 as tcprules would set it; a rule may still say otherwise.
+        var submission = new UcspiEnvironment(_environment);
+        submission.Set("SUBMISSION", "1"u8);
+        _submissionEnvironment = submission.Entries;
+        if (options.SmtpdArgs.Count >= 3)
+            Auth = new Checkpassword(options.SmtpdArgs[0], [.. options.SmtpdArgs.Skip(1)]);
+        _controls = Read();
+    }
+
+    /// <summary>The environment a connection on a port of this role starts from, before tcpserver's variables.</summary>
+    public IReadOnlyList<byte[]> Environment(ListenRole role) => role == ListenRole.Smtp ? _environment : _submissionEnvironment;
+
+    /// <summary>SIGHUP: the files again. On failure the old snapshot stays and the reason is returned.</summary>
+    public string? Reload()
+    {
+        try
+        {
+            _controls = Read();
+            return null;
+        }
+        catch (Exception e) when (e is ControlReadException or ControlMissingException or TcpRulesException or IOException)
+        {
+            return e.Message;
+        }
+    }
+
+    private ServerControls Read()
+    {
+        var compat = SessionEnvironment.Get(_environment, "JSMAIL_COMPAT"u8) is { } c && c.AsSpan().SequenceEqual("qmail"u8);
+        return new ServerControls(Home, _rulesFile, compat, SessionEnvironment.DataBytes(_environment));
+    }
+}
