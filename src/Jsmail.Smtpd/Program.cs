@@ -1,3 +1,5 @@
+using Jsmail.Common.Smtp.Session;
+
 namespace Jsmail.Smtpd;
 
 /// <summary>

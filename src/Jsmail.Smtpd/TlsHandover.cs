@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Os;
+using Jsmail.Common.Smtp.Session;
 
 namespace Jsmail.Smtpd;
 
@@ -20,7 +21,7 @@ public sealed class TlsHandover(string home, string pemPath) : ITlsUpgrade
         return pem.IsOpen;
     }
 
-    public ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)
+    public IByteTransport? Handshake(FdTransport plain, int authFailures, out string description)
     {
         description = "";
         var program = Path.Combine(home, "bin", TlsHandoverProtocol.Program);

@@ -1,5 +1,5 @@
 using Jsmail.Common.Os;
-using Jsmail.Smtpd;
+using Jsmail.Common.Smtp.Session;
 
 namespace Jsmail.SmtpdTls;
 

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 using Jsmail.Common.Os;
-using Jsmail.Smtpd;
+using Jsmail.Common.Smtp.Session;
 
 namespace Jsmail.SmtpdTls;
 
@@ -46,7 +46,7 @@ public sealed class ServerTls(string pemPath) : ITlsUpgrade
     /// The server side of the handshake over the plain transport's fds; null
     /// when it fails or times out, after which the connection is simply closed.
     /// </summary>
-    public ISmtpTransport? Handshake(FdTransport plain, int authFailures, out string description)
+    public IByteTransport? Handshake(FdTransport plain, int authFailures, out string description)
     {
         description = "";
         if (!Prepare(out _)) return null;
@@ -87,7 +87,7 @@ public sealed class ServerTls(string pemPath) : ITlsUpgrade
 }
 
 /// <summary>The session after STARTTLS: reads and writes through the SslStream.</summary>
-public sealed class TlsTransport(SslStream ssl, FdStream inner) : ISmtpTransport
+public sealed class TlsTransport(SslStream ssl, FdStream inner) : IByteTransport
 {
     public int Read(Span<byte> buffer)
     {

@@ -1,19 +1,25 @@
-namespace Jsmail.Smtpd;
+using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
+
+namespace Jsmail.Common.Smtp.Session;
 
 /// <summary>
-/// Drives a session over a transport (tcpserver's fds 0 and 1, TLS over them
+/// The blocking driver: runs a session over a transport (tcpserver's fds 0 and 1, TLS over them
 /// after STARTTLS) with qmail's timeout on every read and write. Replies are
 /// flushed before each read, so a pipelined group is answered in order in as
 /// few writes as possible, and right after 354, so that nothing past DATA is
-/// read before the client has its go-ahead (RFC 2920 §3.1).
+/// read before the client has its go-ahead (RFC 2920 §3.1). The session's
+/// effects are done here and then, each child waited for; its message sinks
+/// must be <see cref="IBlockingMessageSink"/>s.
 /// </summary>
-public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Action<string>? log = null)
+/// <param name="tls">the handshake after STARTTLS's 220; null when there is no certificate</param>
+public sealed class SmtpConnection(SmtpSession session, FdTransport plain, ITlsUpgrade? tls, Action<string>? log = null)
 {
     private enum Fill { Read, TimedOut, Ended }
 
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(65536); // not zeroed: only what is read is used
     private int _start, _end;
-    private ISmtpTransport _transport = plain;
+    private IByteTransport _transport = plain;
 
     /// <summary>Runs the conversation; returns the exit code.</summary>
     public int Run()
@@ -57,6 +63,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Actio
                 }
                 step = session.Data(_buffer.AsSpan(_start, _end - _start), out var used);
                 _start += used;
+                step = Resolve(step);
                 if (step == SessionStep.Command && !Flush()) return 1;
                 continue;
             }
@@ -66,7 +73,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Actio
             {
                 _start += lf + 1;
                 if (discarding) { discarding = false; step = session.LineTooLong(); continue; }
-                step = lf + 1 > SmtpSession.MaxCommandLine ? session.LineTooLong() : session.Command(pending[..lf]);
+                step = Resolve(lf + 1 > SmtpSession.MaxCommandLine ? session.LineTooLong() : session.Command(pending[..lf]));
                 if (step == SessionStep.Data && !Flush()) { session.Hangup(); return 1; }
                 continue;
             }
@@ -92,15 +99,35 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, Actio
         if (!Flush()) return false;
         if (_end > _start) log?.Invoke($"dropped {_end - _start} bytes sent in the clear after STARTTLS");
         _start = _end = 0;
-        if (session.Tls?.Handshake(plain, session.AuthFailures, out var description) is not { } tls)
+        if (tls?.Handshake(plain, session.AuthFailures, out var description) is not { } secure)
         {
             log?.Invoke("TLS handshake failed");
             return false;
         }
-        _transport = tls;
+        _transport = secure;
         session.TlsStarted(description);
         return true;
     }
+
+    /// <summary>Does the session's effects, one after another, until it asks for something else.</summary>
+    private SessionStep Resolve(SessionStep step)
+    {
+        while (step == SessionStep.Effect)
+        {
+            step = session.PendingEffect switch
+            {
+                CheckProgramEffect check => session.CheckProgramDone(ChildRunner.Run(check.Request)),
+                AuthenticateEffect authenticate => session.AuthenticateDone(ChildRunner.Run(authenticate.Request)),
+                CommitMessageEffect commit => session.CommitDone(Commit(commit)),
+                var other => throw new InvalidOperationException($"no way to do {other}"),
+            };
+        }
+        return step;
+    }
+
+    private static QueueResult Commit(CommitMessageEffect commit) => commit.Sink is IBlockingMessageSink sink
+        ? sink.Commit(commit.Envelope)
+        : throw new InvalidOperationException("a blocking driver needs sinks it can commit");
 
     /// <summary>Sends pending replies, then waits for and reads more input.</summary>
     private Fill Read()

@@ -1,9 +1,7 @@
-using Jsmail.Common.Os;
+namespace Jsmail.Common.Os;
 
-namespace Jsmail.Smtpd;
-
-/// <summary>The bytes between client and server: the plain fds, or TLS over them after STARTTLS.</summary>
-public interface ISmtpTransport
+/// <summary>The bytes between a blocking server and its client: the plain fds, or TLS over them after STARTTLS.</summary>
+public interface IByteTransport
 {
     /// <summary>Bytes read (&gt; 0), 0 at end of input or on an error, -1 when the timeout passed first.</summary>
     int Read(Span<byte> buffer);
@@ -15,8 +13,8 @@ public interface ISmtpTransport
     void Close();
 }
 
-/// <summary>tcpserver's fd 0 and fd 1, each read and write bounded by timeoutsmtpd as in qmail.</summary>
-public sealed class FdTransport(int inFd, int outFd, int timeoutSeconds) : ISmtpTransport
+/// <summary>A client on two fds (tcpserver's 0 and 1), each read and write bounded by a timeout (timeoutsmtpd as in qmail).</summary>
+public sealed class FdTransport(int inFd, int outFd, int timeoutSeconds) : IByteTransport
 {
     public int InFd => inFd;
     public int OutFd => outFd;

@@ -3,7 +3,7 @@ using Jsmail.Common.Cdb;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Smtpd;
+namespace Jsmail.Common.Smtp.Session;
 
 public enum CheckStage { Helo, Mail, Rcpt }
 
@@ -57,18 +57,15 @@ public sealed class SmtpChecks
         }
     }
 
-    /// <param name="recipient">the recipient as the client gave it (before RELAYCLIENT's suffix)</param>
-    public CheckResult Check(CheckStage stage, byte[]? helo, byte[]? sender, byte[]? recipient)
+    /// <summary>The CDB tables' answer; a program, if configured, is asked only when they accept (<see cref="ProgramRequest"/>).</summary>
+    public CheckResult Check(CheckStage stage, byte[]? helo, byte[]? sender, byte[]? recipient) => stage switch
     {
-        var table = stage switch
-        {
-            CheckStage.Helo => Listed(_badHelo, helo ?? []) ? Refused : CheckResult.Accepted,
-            CheckStage.Mail => Listed(_badSender, sender ?? []) || ListedDomain(_badSender, sender ?? []) ? Refused : CheckResult.Accepted,
-            _ => KnownRecipient(recipient ?? []) ? CheckResult.Accepted : Refused,
-        };
-        if (table.Verdict != CheckVerdict.Accept || _program == null) return table;
-        return RunProgram(stage, helo ?? [], sender ?? [], recipient ?? []);
-    }
+        CheckStage.Helo => Listed(_badHelo, helo ?? []) ? Refused : CheckResult.Accepted,
+        CheckStage.Mail => Listed(_badSender, sender ?? []) || ListedDomain(_badSender, sender ?? []) ? Refused : CheckResult.Accepted,
+        _ => KnownRecipient(recipient ?? []) ? CheckResult.Accepted : Refused,
+    };
+
+    public bool HasProgram => _program != null;
 
     private static readonly CheckResult Refused = new(CheckVerdict.Reject, null);
 
@@ -100,23 +97,42 @@ public sealed class SmtpChecks
         return o;
     }
 
-    private CheckResult RunProgram(CheckStage stage, byte[] helo, byte[] sender, byte[] recipient)
+    /// <summary>
+    /// The run of control/smtpcheck for one stage: <c>helo\0sender\0recipient\0\0</c>
+    /// on fd 3, SMTPCHECK set to the stage in <paramref name="environment"/>.
+    /// </summary>
+    /// <param name="recipient">the recipient as the client gave it (before RELAYCLIENT's suffix)</param>
+    /// <param name="environment">the child's environment before SMTPCHECK; null: this process's</param>
+    public ChildRequest ProgramRequest(CheckStage stage, byte[]? helo, byte[]? sender, byte[]? recipient,
+        IReadOnlyList<byte[]>? environment)
     {
+        helo ??= [];
+        sender ??= [];
+        recipient ??= [];
         var input = new byte[helo.Length + sender.Length + recipient.Length + 4];
         helo.CopyTo(input, 0);
         sender.CopyTo(input, helo.Length + 1);
         recipient.CopyTo(input, helo.Length + sender.Length + 2);
 
-        var env = Libc.EnvironmentEntries(without: "SMTPCHECK");
-        env.Add(Encoding.UTF8.GetBytes("SMTPCHECK=" + stage.ToString().ToLowerInvariant()));
-        var program = _program!;
-
-        var result = ChildRunner.Run(new ChildRequest(program[0], ChildRequest.Utf8(program))
+        var env = environment == null ? Libc.EnvironmentEntries(without: "SMTPCHECK") : Without(environment, "SMTPCHECK="u8);
+        env.Add(Encoding.ASCII.GetBytes("SMTPCHECK=" + stage switch
+        {
+            CheckStage.Helo => "helo",
+            CheckStage.Mail => "mail",
+            _ => "rcpt",
+        }));
+        var program = _program ?? throw new InvalidOperationException("no control/smtpcheck program");
+        return new ChildRequest(program[0], ChildRequest.Utf8(program))
         {
             Environment = env,
             Fds = [ChildFd.DevNull(0), ChildFd.Capture(1, MaxOutput), ChildFd.Feed(3, input)],
             TimeLimit = TimeSpan.FromSeconds(ProgramTimeoutSeconds),
-        });
+        };
+    }
+
+    /// <summary>What a run of the check program says: exit 0 accepts, 100 refuses, 111 defers, with its first output line.</summary>
+    public static CheckResult ProgramVerdict(ChildResult result)
+    {
         if (result.End != ChildEnd.Exited) return new CheckResult(CheckVerdict.Unavailable, null);
         return result.Code switch
         {
@@ -125,6 +141,14 @@ public sealed class SmtpChecks
             111 => new CheckResult(CheckVerdict.Defer, FirstLine(result.Output(1))),
             _ => new CheckResult(CheckVerdict.Unavailable, null),
         };
+    }
+
+    private static List<byte[]> Without(IReadOnlyList<byte[]> environment, ReadOnlySpan<byte> prefix)
+    {
+        var list = new List<byte[]>(environment.Count + 1);
+        foreach (var entry in environment)
+            if (!entry.AsSpan().StartsWith(prefix)) list.Add(entry);
+        return list;
     }
 
     /// <summary>The first line, printable ASCII only, so nothing from the program can break the reply.</summary>

@@ -1,6 +1,6 @@
 using Jsmail.Common.Os;
 
-namespace Jsmail.Smtpd;
+namespace Jsmail.Common.Smtp.Session;
 
 /// <summary>What tcpserver says about the connection (interfaces §8.1, §13).</summary>
 /// <param name="Submission">SUBMISSION set (to anything but 0), as tcprules sets it for port 587: RFC 6409, AUTH before MAIL</param>
@@ -8,6 +8,12 @@ public sealed record SmtpClientInfo(byte[] RemoteIp, byte[] RemoteHost, byte[]? 
     bool Submission = false)
 {
     public const string SubmissionVariable = "SUBMISSION";
+
+    /// <summary>
+    /// The environment a check program starts with (tcpserver's variables among
+    /// it); null: this process's own, as under tcpserver.
+    /// </summary>
+    public IReadOnlyList<byte[]>? ChildEnvironment { get; init; }
 
     public static SmtpClientInfo FromEnvironment()
     {

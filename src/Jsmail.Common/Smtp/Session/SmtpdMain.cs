@@ -1,10 +1,8 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
-using Jsmail.Common.Queue;
-using Jsmail.Common.Smtp;
 
-namespace Jsmail.Smtpd;
+namespace Jsmail.Common.Smtp.Session;
 
 /// <summary>
 /// What jsmail-smtpd and jsmail-smtpd-tls both do with a connection: the
@@ -45,16 +43,10 @@ public static class SmtpdMain
         // With no certificate a handed-over session has nothing to shake hands with: it fails like a bad handshake.
         var upgrade = settings.TlsCertificate is { } pem ? tls(home, pem) : null;
         void SessionLog(string text) => Log(text, client);
-        var session = new SmtpSession(settings, client, () => OpenQueue(home),
+        var session = new SmtpSession(settings, client, () => QueueSink.Open(home),
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), upgrade, auth, SessionLog);
-        var connection = new SmtpConnection(session, new FdTransport(0, 1, settings.TimeoutSeconds), SessionLog);
+        var connection = new SmtpConnection(session, new FdTransport(0, 1, settings.TimeoutSeconds), upgrade, SessionLog);
         return handedOver is { } failures ? connection.RunAfterStartTls(failures) : connection.Run();
-    }
-
-    private static IMessageQueue? OpenQueue(string home)
-    {
-        try { return new QmailQueue(QueueClient.Open(home)); }
-        catch (OutOfMemoryException) { return null; }
     }
 
     /// <summary>DATABYTES from tcprules, read as qmail's scan_ulong reads it: leading digits.</summary>

@@ -1,7 +1,7 @@
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 
-namespace Jsmail.Smtpd;
+namespace Jsmail.Common.Smtp.Session;
 
 /// <summary>
 /// This host's IPv4 addresses, 0.0.0.0 included as notqmail includes it, for

@@ -2,7 +2,7 @@ using Jsmail.Common.Cdb;
 using Jsmail.Common.Control;
 using Jsmail.Common.Smtp;
 
-namespace Jsmail.Smtpd;
+namespace Jsmail.Common.Smtp.Session;
 
 /// <summary>The extensions and standards beyond qmail, each one switchable.</summary>
 [Flags]

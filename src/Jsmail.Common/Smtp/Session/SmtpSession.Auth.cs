@@ -1,7 +1,7 @@
 using System.Text;
-using Jsmail.Common.Smtp;
+using Jsmail.Common.Os;
 
-namespace Jsmail.Smtpd;
+namespace Jsmail.Common.Smtp.Session;
 
 /// <summary>STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954) and submission's rule (RFC 6409).</summary>
 public sealed partial class SmtpSession
@@ -18,8 +18,7 @@ public sealed partial class SmtpSession
     private byte[] _loginUser = [];
     private int _authFailures;
 
-    /// <summary>The TLS side of the connection, for the driver once STARTTLS has been answered.</summary>
-    public ITlsUpgrade? Tls => tls;
+    private byte[]? _pendingUser, _authInput;
 
     /// <summary>Failed AUTH attempts: they survive STARTTLS, and the handover to jsmail-smtpd-tls.</summary>
     public int AuthFailures
@@ -61,7 +60,7 @@ public sealed partial class SmtpSession
         _heloRefused = false;
         _authUser = null;
         _authStep = null;
-        ResetTransaction();
+        _transaction = new Transaction();
     }
 
     private SessionStep Auth(ReadOnlySpan<byte> arg)
@@ -73,7 +72,7 @@ public sealed partial class SmtpSession
             return CloseWith(1);
         }
         if (_authUser != null) return Reply(503, "already authenticated (#5.5.1)");
-        if (_seenMail) return Reply(503, "AUTH not permitted during a mail transaction (#5.5.1)");
+        if (_transaction.SeenMail) return Reply(503, "AUTH not permitted during a mail transaction (#5.5.1)");
         if (!_ehlo) return Reply(503, "EHLO first (#5.5.1)");
         if (!AuthOffered) return Reply(538, "encryption required for requested authentication mechanism (#5.7.11)");
 
@@ -131,26 +130,41 @@ public sealed partial class SmtpSession
         }
     }
 
+    /// <summary>checkpassword decides, as an effect: the password lives on only in the request's fd 3 bytes.</summary>
     private SessionStep Verify(byte[] user, byte[] password)
     {
         try
         {
             var timestamp = auth!.Timestamp(clock());
             if (!SmtpAuthCodec.Acceptable(user, password, timestamp)) return Failed(user);
-            switch (auth.Verify(user, password, timestamp))
-            {
-                case AuthVerdict.Accepted:
-                    _authUser = user;
-                    _log("authenticated as " + Printable(user));
-                    return Reply(235, "authentication successful", "2.7.0");
-                case AuthVerdict.Rejected:
-                    return Failed(user);
-                default:
-                    _log("checkpassword failed temporarily for " + Printable(user));
-                    return Reply(454, "temporary authentication failure (#4.7.0)");
-            }
+            _pendingUser = user;
+            PendingEffect = new AuthenticateEffect(auth.Request(user, password, timestamp, out _authInput));
+            return SessionStep.Effect;
         }
         finally { Array.Clear(password); }
+    }
+
+    /// <summary>The checkpassword program of an <see cref="AuthenticateEffect"/> ran.</summary>
+    public SessionStep AuthenticateDone(ChildResult result)
+    {
+        if (PendingEffect is not AuthenticateEffect || _pendingUser is not { } user)
+            throw new InvalidOperationException("no authentication pending");
+        PendingEffect = null;
+        _pendingUser = null;
+        if (_authInput != null) Array.Clear(_authInput);
+        _authInput = null;
+        switch (Checkpassword.Verdict(result))
+        {
+            case AuthVerdict.Accepted:
+                _authUser = user;
+                _log("authenticated as " + Printable(user));
+                return Reply(235, "authentication successful", "2.7.0");
+            case AuthVerdict.Rejected:
+                return Failed(user);
+            default:
+                _log("checkpassword failed temporarily for " + Printable(user));
+                return Reply(454, "temporary authentication failure (#4.7.0)");
+        }
     }
 
     private SessionStep Failed(byte[]? user)
@@ -190,11 +204,5 @@ public sealed partial class SmtpSession
         var sb = new StringBuilder(Math.Min(user.Length, 64));
         foreach (var b in user.AsSpan(0, Math.Min(user.Length, 64))) sb.Append(SmtpReceived.IsSafe(b) ? (char)b : '?');
         return sb.ToString();
-    }
-
-    private SessionStep Reply(int code, string text, string? enhanced = null)
-    {
-        SmtpReplies.Append(_out, code, enhanced, Encoding.ASCII.GetBytes(text), Enhanced);
-        return SessionStep.Command;
     }
 }

@@ -1,0 +1,123 @@
+using System.Text;
+using Jsmail.Common.Queue;
+
+namespace Jsmail.Common.Smtp.Session;
+
+/// <summary>DATA: the message into a sink as it arrives, then its commit as an effect.</summary>
+public sealed partial class SmtpSession
+{
+    private byte[] _decoded = GC.AllocateUninitializedArray<byte>(SmtpDataDecoder.MaxOutput(16384)); // only written bytes are read
+
+    /// <summary>The client went away: a message in progress is not queued.</summary>
+    public void Hangup() => AbortMessage();
+
+    private SessionStep Data()
+    {
+        var t = _transaction;
+        if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
+        if (t.Recipients.Count == 0) return Reply(SmtpReplyId.RcptFirst);
+        t.SeenMail = false;
+        t.Sink = openSink();
+        if (t.Sink == null)
+        {
+            _transaction = new Transaction();
+            return Reply(SmtpReplyId.QqtFailure);
+        }
+        Reply(SmtpReplyId.GoAhead);
+        t.Decoder = new SmtpDataDecoder(allowBareCr: !settings.Has(Standards.RefuseBareCr));
+        t.Hops = new SmtpHopCounter();
+        t.Sink.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
+            client.LocalHost, ReceivedProtocol(), clock()));
+        return SessionStep.Data;
+    }
+
+    /// <summary>Message data as it arrives. consumed says how much of it belonged to the message.</summary>
+    public SessionStep Data(ReadOnlySpan<byte> chunk, out int consumed)
+    {
+        consumed = 0;
+        var t = _transaction;
+        while (consumed < chunk.Length)
+        {
+            var piece = chunk[consumed..];
+            if (piece.Length > 16384) piece = piece[..16384];
+            var status = t.Decoder!.Decode(piece, _decoded, out var used, out var written);
+            consumed += used;
+            Deliver(t, _decoded.AsSpan(0, written));
+            switch (status)
+            {
+                case SmtpDataStatus.End: return EndOfData(t);
+                case SmtpDataStatus.BareLf:
+                    AbortMessage();
+                    Reply(SmtpReplyId.Smtplf);
+                    return CloseWith(1);
+                case SmtpDataStatus.BareCr:
+                    AbortMessage();
+                    Reply(SmtpReplyId.BareCrInData);
+                    return CloseWith(1);
+            }
+        }
+        return SessionStep.Data;
+    }
+
+    private void Deliver(Transaction t, ReadOnlySpan<byte> decoded)
+    {
+        if (decoded.IsEmpty) return;
+        t.Hops!.Feed(decoded);
+        if (t.Overflow) return;
+        if (settings.DataBytes > 0 && t.DataBytes + (ulong)decoded.Length > settings.DataBytes)
+        {
+            t.Overflow = true; // the rest is read and dropped; nothing is queued
+            return;
+        }
+        t.DataBytes += (ulong)decoded.Length;
+        t.Sink!.Write(decoded);
+    }
+
+    private SessionStep EndOfData(Transaction t)
+    {
+        var sink = t.Sink!;
+        _transaction = new Transaction();
+        if (t.Hops!.Hops >= MaxHops || t.Overflow)
+        {
+            sink.Abort();
+            return Reply(t.Hops.Hops >= MaxHops ? SmtpReplyId.Looping : SmtpReplyId.TooBig);
+        }
+        PendingEffect = new CommitMessageEffect(t.Envelope(), sink);
+        return SessionStep.Effect;
+    }
+
+    /// <summary>The message of a <see cref="CommitMessageEffect"/> was committed, or not: the reply to the final dot.</summary>
+    public SessionStep CommitDone(QueueResult result)
+    {
+        if (PendingEffect is not CommitMessageEffect commit) throw new InvalidOperationException("no commit pending");
+        PendingEffect = null;
+        if (result.Success)
+        {
+            var text = Encoding.ASCII.GetBytes($"ok {clock()} qp {commit.Sink.Pid}");
+            SmtpReplies.Append(_out, 250, "2.0.0", text, Enhanced);
+        }
+        else
+        {
+            var text = QueueText(result);
+            SmtpReplies.Append(_out, result.Permanent ? 554 : 451,
+                SmtpReplies.FromText(text) ?? (result.Permanent ? "5.3.0" : "4.3.0"), text, Enhanced);
+        }
+        return SessionStep.Command;
+    }
+
+    /// <summary>The queue's text without its class letter; a filter's own text could hold CR or LF.</summary>
+    private static byte[] QueueText(QueueResult result)
+    {
+        var text = result.Message.ToArray();
+        for (var i = 0; i < text.Length; i++) if (text[i] is 0 or (byte)'\r' or (byte)'\n') text[i] = (byte)' ';
+        return text;
+    }
+
+    /// <summary>A message being received is dropped; one being committed is the driver's and stays as it is.</summary>
+    private void AbortMessage()
+    {
+        if (_transaction.Sink is not { } sink) return;
+        _transaction = new Transaction();
+        sink.Abort();
+    }
+}

@@ -1,0 +1,254 @@
+using System.Text;
+using Jsmail.Common.Control;
+using Jsmail.Common.Envelope;
+using Jsmail.Common.Smtp;
+
+namespace Jsmail.Common.Smtp.Session;
+
+/// <summary>
+/// One SMTP conversation as a pure state machine over whole command lines and
+/// chunks of message data, writing replies into <see cref="Output"/>. It does
+/// no I/O and makes no blocking call: what is slow (the check program,
+/// checkpassword, the queue's commit) it asks of its driver as a
+/// <see cref="SessionEffect"/>, and goes on when the driver hands back the
+/// result. The per-connection program (<see cref="SmtpConnection"/>) and
+/// server mode both drive it.
+/// </summary>
+/// <param name="openSink">a sink for the next message, or null when none can be had (qmail's "qqt failure")</param>
+/// <param name="tls">whether STARTTLS can be answered now, or null when control/servercert.pem is missing</param>
+/// <param name="auth">the checkpassword program for AUTH, or null</param>
+/// <param name="log">one line for the log, without the program's name and the client's address</param>
+public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo client, Func<IMessageSink?> openSink,
+    Func<long> clock, IStartTlsCheck? tls = null, Checkpassword? auth = null, Action<string>? log = null)
+{
+    private readonly Action<string> _log = log ?? (_ => { });
+
+    public const int MaxHops = 100;
+    /// <summary>
+    /// RFC 5321 §4.5.3.1.4 allows 512 octets, and lets extensions add to it
+    /// (SIZE 26, ENVID 100, ORCPT 500, AUTH 500): a round 1024 covers every
+    /// command jsmail-smtpd understands with room to spare.
+    /// </summary>
+    public const int MaxCommandLine = 1024;
+
+    private readonly List<byte> _out = new(512);
+    private byte[]? _helo;
+    private bool _heloRefused, _ehlo;
+    private Transaction _transaction = new();
+
+    public int ExitCode { get; private set; }
+
+    /// <summary>What the driver must do after <see cref="SessionStep.Effect"/>; null otherwise.</summary>
+    public SessionEffect? PendingEffect { get; private set; }
+
+    private bool Enhanced => settings.Has(Standards.EnhancedStatusCodes);
+    private bool Strict => settings.Has(Standards.StrictSyntax);
+
+    /// <summary>Replies not yet sent. The driver sends and clears them.</summary>
+    public List<byte> Output => _out;
+
+    public void Greet()
+    {
+        _out.AddRange("220 "u8);
+        _out.AddRange(settings.Greeting);
+        _out.AddRange(" ESMTP\r\n"u8);
+    }
+
+    public SessionStep LineTooLong() => _authStep != null ? AuthLineTooLong() : Reply(SmtpReplyId.LineTooLong);
+
+    public SessionStep Timeout()
+    {
+        AbortMessage();
+        Reply(SmtpReplyId.Timeout);
+        return CloseWith(1);
+    }
+
+    /// <param name="line">one command line without its LF</param>
+    public SessionStep Command(ReadOnlySpan<byte> line)
+    {
+        if (PendingEffect != null) throw new InvalidOperationException("a command while an effect is pending");
+        if (_authStep != null) return AuthResponse(line);
+        switch (SmtpCommand.Check(line, allowEightBit: true))
+        {
+            case SmtpLineFault.Nul: return Reply(SmtpReplyId.NulInCommand);
+            case SmtpLineFault.BareCr: return Reply(SmtpReplyId.CrInCommand);
+        }
+        var cmd = SmtpCommand.Parse(line);
+        try
+        {
+            return cmd.Kind switch
+            {
+                SmtpVerb.Helo => Helo(cmd.Argument, ehlo: false),
+                SmtpVerb.Ehlo => Helo(cmd.Argument, ehlo: true),
+                SmtpVerb.Mail => Mail(cmd.Argument),
+                SmtpVerb.Rcpt => Rcpt(cmd.Argument),
+                SmtpVerb.Data => Data(),
+                SmtpVerb.Rset => Rset(),
+                SmtpVerb.Noop => Reply(SmtpReplyId.Noop),
+                SmtpVerb.Vrfy => Reply(SmtpReplyId.Vrfy),
+                SmtpVerb.Help => Reply(SmtpReplyId.Help),
+                SmtpVerb.Quit => Quit(),
+                SmtpVerb.Starttls => StartTls(cmd.Argument),
+                SmtpVerb.Auth => Auth(cmd.Argument),
+                _ => Reply(SmtpReplyId.Unimplemented),
+            };
+        }
+        catch (Exception e) when (e is ControlReadException or IOException)
+        {
+            Reply(SmtpReplyId.ControlsUnreadable); // a table that cannot be read now: qmail's die_control
+            return CloseWith(1);
+        }
+        catch (System.Net.NetworkInformation.NetworkInformationException)
+        {
+            Reply(SmtpReplyId.NoIpAddresses);
+            return CloseWith(1);
+        }
+    }
+
+    private SessionStep Helo(ReadOnlySpan<byte> arg, bool ehlo)
+    {
+        _transaction = new Transaction();
+        _helo = arg.ToArray();
+        _ehlo = ehlo;
+        return Check(CheckStage.Helo, null, null, HeloChecked);
+    }
+
+    private SessionStep HeloChecked(CheckResult check)
+    {
+        _heloRefused = check.Verdict != CheckVerdict.Accept;
+        if (_heloRefused) return Refuse(check, SmtpReplyId.BadHelo);
+
+        var lines = new List<string>();
+        if (_ehlo)
+        {
+            if (settings.Has(Standards.Pipelining)) lines.Add("PIPELINING");
+            if (settings.Has(Standards.EightBitMime)) lines.Add("8BITMIME");
+            if (settings.Has(Standards.Size)) lines.Add(settings.DataBytes > 0 ? $"SIZE {settings.DataBytes}" : "SIZE");
+            if (settings.Has(Standards.EnhancedStatusCodes)) lines.Add("ENHANCEDSTATUSCODES");
+            if (settings.Has(Standards.SmtpUtf8)) lines.Add("SMTPUTF8");
+            if (settings.Has(Standards.Dsn)) lines.Add("DSN");
+            if (StartTlsOffered) lines.Add("STARTTLS");
+            if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
+        }
+        _out.AddRange(lines.Count > 0 ? "250-"u8 : "250 "u8);
+        _out.AddRange(settings.Greeting);
+        _out.AddRange("\r\n"u8);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            _out.AddRange(i == lines.Count - 1 ? "250 "u8 : "250-"u8);
+            _out.AddRange(Encoding.ASCII.GetBytes(lines[i]));
+            _out.AddRange("\r\n"u8);
+        }
+        return SessionStep.Command;
+    }
+
+    private SessionStep Mail(ReadOnlySpan<byte> arg)
+    {
+        // RFC 6409 §4.3: a submission server takes mail only from a client that authenticated.
+        if (client.Submission && !settings.Compat && _authUser == null)
+            return Reply(530, "authentication required (#5.7.0)");
+        if (Strict && _transaction.SeenMail) return Reply(SmtpReplyId.NestedMail);
+        if (!ReadPath(arg, "FROM:"u8, SmtpReplyId.MailSyntax, out var address, out var rest, out var fault))
+            return fault;
+        MailParameters? mp = null;
+        if (Strict)
+        {
+            if (AuthConfigured)
+            {
+                // RFC 4954 §5: AUTH= is accepted and, since jsmail passes no such trust on, not kept.
+                var af = SmtpAuthCodec.TakeMailAuth(rest, out var withoutAuth, out _);
+                if (af != EsmtpParameterFault.None) return ParameterFault(af);
+                rest = withoutAuth;
+            }
+            var pf = EsmtpParameters.ParseMail(rest, settings.Features, out mp);
+            if (pf != EsmtpParameterFault.None) return ParameterFault(pf);
+            if (NonAscii(address, mp!.Utf8) is { } bad) return Reply(bad);
+            if (mp.Size is { } size && settings.DataBytes > 0 && size > settings.DataBytes)
+                return Reply(SmtpReplyId.SizeExceedsLimit);
+        }
+        if (_heloRefused) return Reply(SmtpReplyId.BadHelo);
+        return Check(CheckStage.Mail, address, null, check => MailChecked(check, address, mp));
+    }
+
+    private SessionStep MailChecked(CheckResult check, byte[] address, MailParameters? mp)
+    {
+        if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.BadSender);
+        var t = new Transaction
+        {
+            SeenMail = true, SenderBarred = BadMailFrom(address), Sender = address, SenderUtf8 = mp?.Utf8 ?? false,
+        };
+        if (mp != null)
+            foreach (var p in mp.List) t.Extension.Sender.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
+        _transaction = t;
+        return Reply(SmtpReplyId.MailOk);
+    }
+
+    private SessionStep Rcpt(ReadOnlySpan<byte> arg)
+    {
+        var t = _transaction;
+        if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
+        if (!ReadPath(arg, "TO:"u8, SmtpReplyId.RcptSyntax, out var address, out var rest, out var fault))
+            return fault;
+        List<EsmtpParameter>? parameters = null;
+        if (Strict)
+        {
+            var pf = EsmtpParameters.ParseRcpt(rest, settings.Features, t.SenderUtf8, out parameters);
+            if (pf != EsmtpParameterFault.None) return ParameterFault(pf);
+            if (NonAscii(address, t.SenderUtf8) is { } bad) return Reply(bad);
+            if (address.Length == 0) return Reply(SmtpReplyId.RcptSyntax); // RFC 5321: a forward-path is never null
+        }
+        if (t.SenderBarred) return Reply(SmtpReplyId.BadMailFrom);
+        if (settings.MaxRecipients > 0 && t.Recipients.Count >= settings.MaxRecipients)
+            return Reply(SmtpReplyId.TooManyRecipients);
+        var given = address;
+        if (client.RelayClient is { } suffix) address = [.. address, .. suffix];
+        else if (_authUser == null && !RecipientAllowed(address)) return Reply(SmtpReplyId.NotInRcpthosts);
+        return Check(CheckStage.Rcpt, t.Sender, given, check => RcptChecked(check, address, parameters));
+    }
+
+    private SessionStep RcptChecked(CheckResult check, byte[] address, List<EsmtpParameter>? parameters)
+    {
+        if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.NoSuchUser);
+        var t = _transaction;
+        if (parameters is { Count: > 0 })
+        {
+            var list = t.Extension.ForRecipient(t.Recipients.Count);
+            foreach (var p in parameters) list.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
+        }
+        t.Recipients.Add(address);
+        return Reply(SmtpReplyId.RcptOk);
+    }
+
+    private SessionStep Rset()
+    {
+        _transaction = new Transaction();
+        return Reply(SmtpReplyId.Rset);
+    }
+
+    private SessionStep Quit()
+    {
+        _out.AddRange("221 "u8);
+        if (Enhanced) _out.AddRange("2.0.0 "u8);
+        _out.AddRange(settings.Greeting);
+        _out.AddRange("\r\n"u8);
+        return CloseWith(0);
+    }
+
+    private SessionStep Reply(SmtpReplyId id)
+    {
+        SmtpReplies.Append(_out, id, Enhanced);
+        return SessionStep.Command;
+    }
+
+    private SessionStep Reply(int code, string text, string? enhanced = null)
+    {
+        SmtpReplies.Append(_out, code, enhanced, Encoding.ASCII.GetBytes(text), Enhanced);
+        return SessionStep.Command;
+    }
+
+    private SessionStep CloseWith(int code)
+    {
+        ExitCode = code;
+        return SessionStep.Close;
+    }
+}

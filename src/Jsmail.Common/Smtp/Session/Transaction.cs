@@ -1,0 +1,27 @@
+using Jsmail.Common.Envelope;
+
+namespace Jsmail.Common.Smtp.Session;
+
+/// <summary>
+/// One mail transaction, MAIL to the final dot: replaced whole by a new one
+/// (HELO, RSET, MAIL, STARTTLS, the end of DATA), never reset field by field.
+/// </summary>
+internal sealed class Transaction
+{
+    /// <summary>MAIL was accepted and DATA has not started.</summary>
+    public bool SeenMail;
+    public bool SenderBarred;
+    public byte[] Sender = [];
+    public bool SenderUtf8;
+    public readonly List<byte[]> Recipients = new();
+    public readonly EnvelopeExtension Extension = new();
+
+    // Between DATA's 354 and the final dot.
+    public IMessageSink? Sink;
+    public SmtpDataDecoder? Decoder;
+    public SmtpHopCounter? Hops;
+    public ulong DataBytes;
+    public bool Overflow;
+
+    public QueueEnvelope Envelope() => new(Sender, Recipients, Extension.IsEmpty ? null : Extension);
+}
