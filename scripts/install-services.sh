@@ -3,10 +3,11 @@
 # jsmail home, as qmail administrators set them up (docs/install.md, "Services").
 #
 #   install-services.sh [--prefix DIR] [--service-dir DIR] [--log-dir DIR]
-#                       [--rules FILE] [--ip IP] [--port PORT] [--single-user]
+#                       [--rules FILE] [--ip IP] [--port PORT] [--single-user] [--server-mode]
 #
 # Writes DIR/supervise/jsmail-send (jsmail-start) and DIR/supervise/jsmail-smtpd
-# (jsmail-smtpd under tcpserver), each with a log/ service running multilog,
+# (jsmail-smtpd under tcpserver; with --server-mode, jsmail-smtpd's own server
+# mode, which needs no ucspi-tcp at run time), each with a log/ service running multilog,
 # the tcprules source FILE (when missing) and its FILE.cdb, and links both
 # services into the scanned directory when --service-dir is given (svscan
 # starts them within five seconds). Exit codes: 0 done; 100 refused before
@@ -27,6 +28,7 @@ rules=
 ip=0
 port=smtp
 single_user=0
+server_mode=0
 while [ $# -gt 0 ]; do
   case $1 in
     --prefix) [ $# -ge 2 ] || refuse "--prefix needs a directory"; prefix=$2; shift 2 ;;
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --ip) [ $# -ge 2 ] || refuse "--ip needs an address"; ip=$2; shift 2 ;;
     --port) [ $# -ge 2 ] || refuse "--port needs a port"; port=$2; shift 2 ;;
     --single-user) single_user=1; shift ;;
+    --server-mode) server_mode=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage; refuse "unknown argument: $1" ;;
   esac
@@ -55,7 +58,14 @@ else
   rules=$(absolute "${rules:-/etc/tcp.smtp}")
 fi
 [ -z "$service_dir" ] || service_dir=$(absolute "$service_dir")
-for tool in tcpserver tcprules supervise multilog; do
+if [ "$server_mode" = 1 ]; then
+  # jsmail-smtpd --listen takes numbers: tcpserver's 0 and smtp are its defaults here
+  case $ip in 0) listen_ip=0.0.0.0 ;; *:*) listen_ip="[$ip]" ;; *) listen_ip=$ip ;; esac
+  case $port in smtp) port=25 ;; ''|*[!0-9]*) refuse "--port $port: server mode needs a port number" ;; esac
+fi
+tools="tcpserver tcprules supervise multilog"
+[ "$server_mode" = 0 ] || tools="tcprules supervise multilog" # tcprules still compiles the rules
+for tool in $tools; do
   command -v "$tool" >/dev/null 2>&1 ||
     fatal "$tool is missing: install ucspi-tcp and daemontools (apt-get install ucspi-tcp daemontools)"
 done
@@ -112,7 +122,8 @@ logrun "$send" "$log_dir"
 smtpd=$prefix/supervise/jsmail-smtpd
 mkdir -p "$smtpd" || fatal "cannot create $smtpd"
 chmod 1755 "$smtpd"
-if [ "$single_user" = 1 ]; then
+if [ "$single_user" = 1 ] || [ "$server_mode" = 1 ]; then
+  # server mode changes to qmaild itself, after binding the port
   ids=
   accounts=
   check='[ -n "$MAXSMTPD" ] && [ -n "$LOCAL" ]'
@@ -135,9 +146,18 @@ if ! { $check; }; then
   echo "$names is unset in $smtpd/run"
   exit 1
 fi
+RUN
+  if [ "$server_mode" = 1 ]; then
+    cat <<RUN
+exec jsmail-smtpd --listen '$listen_ip:$port' --rules '$rules.cdb' --local-host "\$LOCAL" \\
+  --max-connections "\$MAXSMTPD" 2>&1
+RUN
+  else
+    cat <<RUN
 exec tcpserver -v -R -H -l "\$LOCAL" -x '$rules.cdb' -c "\$MAXSMTPD" \\
   ${ids}'$ip' '$port' '$prefix/bin/jsmail-smtpd' 2>&1
 RUN
+  fi
 } | put "$smtpd/run" 0755
 logdir "$log_dir/smtpd"
 logrun "$smtpd" "$log_dir/smtpd"

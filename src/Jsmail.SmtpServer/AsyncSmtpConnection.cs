@@ -110,14 +110,21 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
         {
             step = session.PendingEffect switch
             {
-                CheckProgramEffect check => session.CheckProgramDone(await ChildRunner.RunAsync(check.Request, timer.Token)),
-                AuthenticateEffect auth => session.AuthenticateDone(await ChildRunner.RunAsync(auth.Request, timer.Token)),
+                CheckProgramEffect check => session.CheckProgramDone(await ChildRunner.RunAsync(InSessionEnvironment(check.Request), timer.Token)),
+                AuthenticateEffect auth => session.AuthenticateDone(await ChildRunner.RunAsync(InSessionEnvironment(auth.Request), timer.Token)),
                 CommitMessageEffect commit => session.CommitDone(await CommitAsync(commit)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),
             };
         }
         return step;
     }
+
+    /// <summary>A child the session asks for with no environment of its own gets the session's, as under tcpserver.</summary>
+    private ChildRequest InSessionEnvironment(ChildRequest request) => request.Environment != null ? request
+        : new ChildRequest(request.Program, request.Argv)
+        {
+            Environment = context.Environment, Fds = request.Fds, TimeLimit = request.TimeLimit, KillGroupAtExit = request.KillGroupAtExit,
+        };
 
     private async ValueTask<QueueResult> CommitAsync(CommitMessageEffect commit)
     {
@@ -131,7 +138,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
     /// </summary>
     private async Task<bool> HandshakeAsync()
     {
-        if (context.Tls?.Context is not { } certificate)
+        if (context.Tls.Certificate is not { } certificate)
         {
             context.Log("TLS handshake failed: no usable certificate");
             return false;
@@ -167,7 +174,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
         {
             if (_buffer == null)
             {
-                await _stream.ReadAsync(Memory<byte>.Empty, timer.Token);
+                _ = await _stream.ReadAsync(Memory<byte>.Empty, timer.Token); // returns when there is input (or its end)
                 _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
             }
             else if (_start > 0)
