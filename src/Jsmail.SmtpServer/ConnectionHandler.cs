@@ -25,8 +25,8 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         var remoteIp = TcpAddressText.Unmapped(remote.Address);
         var remoteText = Encoding.ASCII.GetString(TcpAddressText.Format(remoteIp));
 
-        var admission = limits.TryAdmit(remoteIp, DeadlineSweeper.Now);
-        if (admission != Admission.Admitted)
+        var admission = limits.TryAdmit(remoteIp, TimeSpan.FromMilliseconds(DeadlineSweeper.Now));
+        if (admission != ConnectionLimit.None)
         {
             log.Server($"refused {remoteText}: {admission}");
             // A client on the implicit-TLS port would read a reply in the clear as a broken handshake: it is only closed.
@@ -37,7 +37,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         var status = 1;
         try
         {
-            log.Status(limits.Open, limits.Global);
+            log.Status(limits.Open, options.MaxConnections);
             log.Connected(id, remoteText);
             status = await SessionAsync(socket, listen, id, local, remote, remoteText);
         }
@@ -46,7 +46,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             socket.Dispose();
             limits.Release(remoteIp);
             log.Ended(id, status);
-            log.Status(limits.Open, limits.Global);
+            log.Status(limits.Open, options.MaxConnections);
         }
     }
 
@@ -98,10 +98,10 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
     }
 
     /// <summary>Past a limit: 421 and close, with no more than a few seconds spent on a client that does not read.</summary>
-    private static async Task RefuseAsync(Socket socket, Admission why)
+    private static async Task RefuseAsync(Socket socket, ConnectionLimit why)
     {
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try { await socket.SendAsync(ConnectionLimits.RefusalReply(why), SocketFlags.None, cancel.Token); }
+        try { await socket.SendAsync(LimitReplies.For(why), SocketFlags.None, cancel.Token); }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { }
         finally { socket.Dispose(); }
     }

@@ -53,13 +53,7 @@ public sealed class DeadlineSweeper : IDisposable
 {
     private readonly HashSet<ConnectionTimer> _timers = new();
     private readonly Timer _tick;
-    private readonly Action<long>? _alsoEachTick;
-
-    public DeadlineSweeper(Action<long>? alsoEachTick = null)
-    {
-        _alsoEachTick = alsoEachTick;
-        _tick = new Timer(_ => Sweep(), null, 1000, 1000);
-    }
+    public DeadlineSweeper() => _tick = new Timer(_ => Sweep(), null, 1000, 1000);
 
     public static long Now => Environment.TickCount64;
 
@@ -82,7 +76,6 @@ public sealed class DeadlineSweeper : IDisposable
             foreach (var t in _timers)
                 if (t.Expired == Expiry.None && t.Due(now) is var why and not Expiry.None) (due ??= []).Add((t, why));
         if (due != null) foreach (var (t, why) in due) t.Expire(why);
-        _alsoEachTick?.Invoke(now);
     }
 
     private ConnectionTimer[] Snapshot()

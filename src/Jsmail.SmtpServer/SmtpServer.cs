@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Jsmail.Common.Tcp;
 
 namespace Jsmail.SmtpServer;
 
@@ -44,7 +45,7 @@ public sealed class SmtpServer(ServerOptions options, ServerState state, IReadOn
     public async Task<int> RunAsync()
     {
         var limits = new ConnectionLimits(options.MaxConnections, options.MaxPerIp, options.MaxRatePerIp);
-        using var sweeper = new DeadlineSweeper(limits.Sweep);
+        using var sweeper = new DeadlineSweeper();
         var handler = new ConnectionHandler(options, state, limits, sweeper, log);
 
         using var hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>

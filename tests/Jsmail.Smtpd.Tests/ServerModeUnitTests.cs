@@ -1,4 +1,5 @@
 using System.Net;
+using Jsmail.Common.Tcp;
 using Jsmail.SmtpServer;
 
 namespace Jsmail.Smtpd.Tests;
@@ -32,23 +33,12 @@ public sealed class ServerModeUnitTests
     }
 
     [Fact]
-    public void Limits_count_globally_per_address_and_per_minute()
+    public void Each_limit_has_its_421()
     {
-        var a = IPAddress.Parse("192.0.2.1");
-        var b = IPAddress.Parse("192.0.2.2");
-        var limits = new ConnectionLimits(global: 3, perIp: 2, ratePerMinute: 3);
-        limits.TryAdmit(a, 0).Should().Be(Admission.Admitted);
-        limits.TryAdmit(a, 0).Should().Be(Admission.Admitted);
-        limits.TryAdmit(a, 0).Should().Be(Admission.PerIpLimit);
-        limits.TryAdmit(b, 0).Should().Be(Admission.Admitted);
-        limits.TryAdmit(b, 0).Should().Be(Admission.GlobalLimit);
-        limits.Open.Should().Be(3);
-        limits.Release(a);
-        limits.TryAdmit(a, 1000).Should().Be(Admission.Admitted, "one of a's sessions ended");
-        limits.Release(a);
-        limits.TryAdmit(a, 2000).Should().Be(Admission.PerIpRate, "a connected three times within the minute");
-        limits.TryAdmit(a, 60_000).Should().Be(Admission.Admitted, "its first two connections are a minute old");
-        ConnectionLimits.RefusalReply(Admission.GlobalLimit).Should().Equal("421 4.7.0 too many connections, try again later\r\n"u8.ToArray());
+        LimitReplies.For(ConnectionLimit.Global).Should().Equal("421 4.7.0 too many connections, try again later\r\n"u8.ToArray());
+        LimitReplies.For(ConnectionLimit.PerClient).Should().Equal("421 4.7.0 too many connections from your address, try again later\r\n"u8.ToArray());
+        LimitReplies.For(ConnectionLimit.PerClientRate).Should()
+            .Equal("421 4.7.0 too many connections from your address in the last minute, try again later\r\n"u8.ToArray());
     }
 
     [Fact]
