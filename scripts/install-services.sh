@@ -122,6 +122,8 @@ logrun "$send" "$log_dir"
 smtpd=$prefix/supervise/jsmail-smtpd
 mkdir -p "$smtpd" || fatal "cannot create $smtpd"
 chmod 1755 "$smtpd"
+single=
+[ "$single_user" = 0 ] || single=' --single-user'
 if [ "$single_user" = 1 ] || [ "$server_mode" = 1 ]; then
   # server mode changes to qmaild itself, after binding the port
   ids=
@@ -150,7 +152,7 @@ RUN
   if [ "$server_mode" = 1 ]; then
     cat <<RUN
 exec jsmail-smtpd --listen '$listen_ip:$port' --rules '$rules.cdb' --local-host "\$LOCAL" \\
-  --max-connections "\$MAXSMTPD" 2>&1
+  --max-connections "\$MAXSMTPD"${single} 2>&1
 RUN
   else
     cat <<RUN

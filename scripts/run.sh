@@ -152,10 +152,10 @@ if [ "$tcpserver" = 1 ]; then
     "$home/bin/jsmail-smtpd" </dev/null 2>&1 &
 elif [ ${#rules[@]} -gt 0 ] || [ "$relay" = 0 ]; then
   "$home/bin/jsmail-smtpd" --listen "$listen" "${rules[@]}" --local-host "$me" --max-connections "$concurrency" \
-    --stop-timeout 5 </dev/null 2>&1 &
+    --stop-timeout 5 --single-user </dev/null 2>&1 &
 else
   env RELAYCLIENT= "$home/bin/jsmail-smtpd" --listen "$listen" --local-host "$me" --max-connections "$concurrency" \
-    --stop-timeout 5 </dev/null 2>&1 &
+    --stop-timeout 5 --single-user </dev/null 2>&1 &
 fi
 smtp=$!
 

@@ -6,15 +6,17 @@ namespace Jsmail.SmtpServer;
 /// Started as root, the server binds its ports and then serves as qmaild (or
 /// --user/--group): supplementary groups, gid and uid all changed before the
 /// first accept, so the network side never runs as root or as the queue's
-/// owner. Started as anyone else it serves as that user (single-user mode).
+/// owner. Started as anyone else, or with --single-user, it serves as the
+/// user who started it (a single-user home, whose queue that user owns).
 /// </summary>
 public static class Privileges
 {
     public const string DefaultUser = "qmaild";
 
     /// <summary>Null when it worked (or there was nothing to do); else why not.</summary>
-    public static string? Drop(string? user, string? group)
+    public static string? Drop(string? user, string? group, bool singleUser)
     {
+        if (singleUser) return null;
         if (Libc.Geteuid() != 0)
             return user != null || group != null ? "--user and --group need the server to be started as root" : null;
         var name = user ?? DefaultUser;

@@ -29,7 +29,7 @@ public static class Program
         List<(System.Net.Sockets.Socket, ListenAddress)> listeners;
         try { listeners = SmtpServer.Bind(options.Listen); }
         catch (System.Net.Sockets.SocketException e) { return Fatal(log, "unable to listen: " + e.Message); }
-        if (Privileges.Drop(options.User, options.Group) is { } problem) return Fatal(log, problem);
+        if (Privileges.Drop(options.User, options.Group, options.SingleUser) is { } problem) return Fatal(log, problem);
 
         ServerState state;
         try { state = new ServerState(home, options); }

@@ -26,6 +26,7 @@ public static class ServerCommandLine
         var session = new Option<int>("--session-timeout") { Description = "seconds a whole session may last", DefaultValueFactory = _ => 3600 };
         var stop = new Option<int>("--stop-timeout") { Description = "seconds sessions may go on after SIGTERM", DefaultValueFactory = _ => 60 };
         var user = new Option<string?>("--user") { Description = "the account to serve as when started as root (default qmaild)" };
+        var singleUser = new Option<bool>("--single-user") { Description = "serve as the user who started the server, even root (a single-user home)" };
         var group = new Option<string?>("--group") { Description = "the group to serve as (default the account's)" };
         var smtpdArgs = new Argument<string[]>("smtpd-args")
         {
@@ -35,7 +36,7 @@ public static class ServerCommandLine
 
         var root = new RootCommand("jsmail-smtpd in server mode: one event-driven process serving every SMTP connection")
         {
-            listen, rules, localHost, max, perIp, rate, session, stop, user, group, smtpdArgs,
+            listen, rules, localHost, max, perIp, rate, session, stop, singleUser, user, group, smtpdArgs,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action != null)
@@ -62,6 +63,7 @@ public static class ServerCommandLine
             MaxRatePerIp = parsed.GetValue(rate),
             SessionSeconds = parsed.GetValue(session),
             StopSeconds = parsed.GetValue(stop),
+            SingleUser = parsed.GetValue(singleUser),
             User = parsed.GetValue(user),
             Group = parsed.GetValue(group),
             SmtpdArgs = parsed.GetValue(smtpdArgs) ?? [],
@@ -69,6 +71,7 @@ public static class ServerCommandLine
         if (options.MaxConnections < 1) return Fail("--max-connections must be at least 1");
         if (options.MaxPerIp < 0 || options.MaxRatePerIp < 0) return Fail("limits cannot be negative");
         if (options.SessionSeconds < 1 || options.StopSeconds < 0) return Fail("timeouts must be positive");
+        if (options.SingleUser && (options.User != null || options.Group != null)) return Fail("--single-user serves as its own user: no --user or --group");
         if (options.SmtpdArgs.Count is 1 or 2) return Fail("AUTH needs: hostname checkpassword subprogram...");
         return options;
     }

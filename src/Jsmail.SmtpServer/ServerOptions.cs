@@ -13,6 +13,8 @@ public sealed record ServerOptions
     public int MaxRatePerIp { get; init; }
     public int SessionSeconds { get; init; } = 3600;
     public int StopSeconds { get; init; } = 60;
+    /// <summary>Serve as whoever started the server, root included: for a single-user home (install.sh --single-user).</summary>
+    public bool SingleUser { get; init; }
     public string? User { get; init; }
     public string? Group { get; init; }
     /// <summary>jsmail-smtpd's own argv: none, or <c>hostname checkpassword subprogram...</c> to offer AUTH.</summary>

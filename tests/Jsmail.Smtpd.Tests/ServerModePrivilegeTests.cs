@@ -16,7 +16,7 @@ public sealed class ServerModePrivilegeTests : IDisposable
         var qmaild = Libc.GetPasswd("qmaild")!.Value;
         _home.WriteControl("me", "mx.example\n");
         _home.WriteControl("rcpthosts", "example.com\n");
-        using var server = new ServerModeServer(_home.Path, _dir.Path);
+        using var server = new ServerModeServer(_home.Path, _dir.Path, singleUser: false);
 
         var uid = server.Status("Uid:").Split('\t', StringSplitOptions.RemoveEmptyEntries);
         uid.Skip(1).Should().AllBe(qmaild.Uid.ToString(), "real, effective, saved and filesystem uid are all qmaild's");

@@ -24,11 +24,14 @@ public sealed class ServerModeServer : IDisposable
 
     /// <param name="rules">tcprules source lines, or null for no --rules</param>
     /// <param name="listen">extra --listen values beyond 127.0.0.1:PORT (use {port}-free addresses)</param>
+    /// <param name="singleUser">the home is a single-user one (the test's user owns its queue): no change to qmaild</param>
     public ServerModeServer(string home, string scratch, string? rules = null, IEnumerable<string>? options = null,
-        IEnumerable<string>? listen = null, IEnumerable<string>? smtpdArgs = null, IDictionary<string, string?>? env = null)
+        IEnumerable<string>? listen = null, IEnumerable<string>? smtpdArgs = null, IDictionary<string, string?>? env = null,
+        bool singleUser = true)
     {
         Port = Ports.Free();
         var args = new List<string> { "--listen", $"127.0.0.1:{Port}", "--local-host", "mx.example" };
+        if (singleUser) args.Add("--single-user");
         foreach (var l in listen ?? []) args.AddRange(["--listen", l]);
         if (rules != null) args.AddRange(["--rules", CompileRules(rules, scratch)]);
         args.AddRange(options ?? []);
