@@ -95,6 +95,31 @@ public sealed class ServerModeServer : IDisposable
 
     public string Talk(string conversation) => Encoding.Latin1.GetString(Talk(Encoding.Latin1.GetBytes(conversation)));
 
+    /// <summary>
+    /// The Server side of <see cref="SmtpdDriver"/>: one conversation with a
+    /// server started for it, so that it reads the home's controls as they are
+    /// now. What the per-connection program would take from its environment
+    /// comes from a rule for 127.0.0.1 made by tcprules (TCPLOCALHOST from
+    /// --local-host); jsmail-smtpd's arguments follow "--". The result is the
+    /// per-connection program's: the replies, the session's exit code from the
+    /// server's "end" line, and the session's own log lines.
+    /// </summary>
+    public static RunResult TalkOnce(string home, byte[] conversation, IDictionary<string, string?> env, IEnumerable<string>? args)
+    {
+        var assignments = env.Where(kv => kv.Value != null && kv.Key is not ("TCPREMOTEIP" or "TCPLOCALIP" or "TCPLOCALHOST"))
+            .Select(kv => $"{kv.Key}=\"{kv.Value}\"").ToList();
+        var rules = "127.0.0.1:allow" + string.Concat(assignments.Select(a => "," + a)) + "\n";
+        using var scratch = new TempDir("jsmail-server-talk");
+        using var server = new ServerModeServer(home, scratch.Path, rules, smtpdArgs: args);
+        var replies = server.Talk(conversation);
+        var ended = server.WaitForLog("tcpserver: end 1 status ");
+        var log = server.Log.Split('\n');
+        var end = log.FirstOrDefault(l => l.StartsWith("tcpserver: end 1 status ", StringComparison.Ordinal));
+        var code = ended && end != null ? int.Parse(end["tcpserver: end 1 status ".Length..]) : -1;
+        var sessionLines = string.Concat(log.Where(l => l.StartsWith("jsmail-smtpd: ", StringComparison.Ordinal)).Select(l => l + "\n"));
+        return new RunResult(code, replies, Encoding.UTF8.GetBytes(sessionLines), !ended);
+    }
+
     public void Signal(int signal) => Libc.Kill(_process.Id, signal);
 
     /// <summary>Waits (bounded) for the server to exit; its exit code, or null if it did not.</summary>
