@@ -93,80 +93,80 @@ public sealed class AuthCommandTests(AuthCommandTests.Home home) : IClassFixture
     };
 
     [Theory]
-    [MemberData(nameof(Cases))]
-    public void Each_gets_its_replies_and_the_session_survives(string lines, string replies)
+    [ForEachDriverAndCase(nameof(Cases))]
+    public void Each_gets_its_replies_and_the_session_survives(SmtpdDriver driver, string lines, string replies)
     {
-        var r = home.H.Talk("EHLO x\r\n" + lines + "\r\nNOOP\r\n", args: home.Args);
+        var r = home.H.Talk(driver, "EHLO x\r\n" + lines + "\r\nNOOP\r\n", args: home.Args);
         r.Out.Should().Be(Ehlo + replies + "\r\n" + Ok + "\r\n");
         r.Err.Should().NotContain("open sesame").And.NotContain("wrong");
     }
 
-    [Fact]
-    public void Checkpassword_gets_user_password_and_timestamp_on_fd3()
+    [Theory, ForEachDriver]
+    public void Checkpassword_gets_user_password_and_timestamp_on_fd3(SmtpdDriver driver)
     {
-        var r = home.H.Talk("EHLO x\r\nAUTH PLAIN " + Good + "\r\nQUIT\r\n", args: home.Args);
+        var r = home.H.Talk(driver, "EHLO x\r\nAUTH PLAIN " + Good + "\r\nQUIT\r\n", args: home.Args);
         r.Out.Should().Contain(AuthOk);
         var seen = Encoding.Latin1.GetString(File.ReadAllBytes(home.Seen));
         seen.Should().MatchRegex("^alice\0open sesame\0<\\d+\\.\\d+@mx\\.example>\0$");
         r.Err.Should().Contain("authenticated as alice").And.NotContain("sesame");
     }
 
-    [Fact]
-    public void Auth_before_ehlo_is_out_of_sequence()
+    [Theory, ForEachDriver]
+    public void Auth_before_ehlo_is_out_of_sequence(SmtpdDriver driver)
     {
-        home.H.Talk("AUTH PLAIN " + Good + "\r\nHELO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args).Out
+        home.H.Talk(driver, "AUTH PLAIN " + Good + "\r\nHELO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args).Out
             .Should().Be("220 mx.example ESMTP\r\n503 5.5.1 EHLO first (#5.5.1)\r\n250 mx.example\r\n503 5.5.1 EHLO first (#5.5.1)\r\n");
     }
 
-    [Fact]
-    public void Third_failure_makes_the_next_auth_close_the_connection()
+    [Theory, ForEachDriver]
+    public void Third_failure_makes_the_next_auth_close_the_connection(SmtpdDriver driver)
     {
         var bad = "AUTH PLAIN " + B64("\0alice\0wrong") + "\r\n";
-        var r = home.H.Talk("EHLO x\r\n" + bad + bad + bad + "AUTH PLAIN " + Good + "\r\nNOOP\r\n", args: home.Args);
+        var r = home.H.Talk(driver, "EHLO x\r\n" + bad + bad + bad + "AUTH PLAIN " + Good + "\r\nNOOP\r\n", args: home.Args);
         r.Out.Should().Be(Ehlo + Failed + "\r\n" + Failed + "\r\n" + Failed + "\r\n" +
                           "421 4.7.0 too many failed authentications, closing (#4.7.0)\r\n");
         r.ExitCode.Should().Be(1);
     }
 
-    [Fact]
-    public void A_temporary_checkpassword_failure_is_454()
+    [Theory, ForEachDriver]
+    public void A_temporary_checkpassword_failure_is_454(SmtpdDriver driver)
     {
         using var dir = new TempDir("jsmail-auth111");
         var script = dir["cp"];
         File.WriteAllText(script, "#!/bin/sh\ncat <&3 >/dev/null\nexit 111\n");
         File.SetUnixFileMode(script, (UnixFileMode)0x1ED);
-        home.H.Talk("EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: ["mx.example", script, "/bin/true"]).Out
+        home.H.Talk(driver, "EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: ["mx.example", script, "/bin/true"]).Out
             .Should().Be(Ehlo + "454 4.7.0 temporary authentication failure (#4.7.0)\r\n");
     }
 
-    [Fact]
-    public void By_default_auth_needs_tls_first()
+    [Theory, ForEachDriver]
+    public void By_default_auth_needs_tls_first(SmtpdDriver driver)
     {
         using var h = new SmtpdHome();
-        var r = h.Talk("EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args);
+        var r = h.Talk(driver, "EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args);
         r.Out.Should().Be("220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE\r\n" +
                           "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 DSN\r\n" +
                           "538 5.7.11 encryption required for requested authentication mechanism (#5.7.11)\r\n");
     }
 
-    [Fact]
-    public void Smtpdisable_auth_switches_it_off()
+    [Theory, ForEachDriver]
+    public void Smtpdisable_auth_switches_it_off(SmtpdDriver driver)
     {
         using var h = new SmtpdHome();
         h.Home.WriteControl("smtpauthtls", "0\n");
         h.Home.WriteControl("smtpdisable", "AUTH\n");
-        h.Talk("EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args).Out
+        h.Talk(driver, "EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args).Out
             .Should().EndWith("250 DSN\r\n502 5.5.1 unimplemented (#5.5.1)\r\n");
     }
 
-    [Fact]
-    public void Submission_needs_auth_before_mail_and_relays_after_it()
+    [Theory, ForEachDriver]
+    public void Submission_needs_auth_before_mail_and_relays_after_it(SmtpdDriver driver)
     {
         var env = new Dictionary<string, string?> { ["SUBMISSION"] = "1", ["RELAYCLIENT"] = "" };
-        var r = home.H.Talk("EHLO x\r\nMAIL FROM:<s@x>\r\nAUTH PLAIN " + Good + "\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\n",
+        var r = home.H.Talk(driver, "EHLO x\r\nMAIL FROM:<s@x>\r\nAUTH PLAIN " + Good + "\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\n",
             env: env, args: home.Args);
         r.Out.Should().Be(Ehlo + "530 5.7.0 authentication required (#5.7.0)\r\n" + AuthOk + "\r\n250 2.1.0 ok\r\n250 2.1.5 ok\r\n");
-        home.H.Talk("EHLO x\r\nMAIL FROM:<s@x>\r\n", env: new Dictionary<string, string?> { ["SUBMISSION"] = "0" }, args: home.Args)
+        home.H.Talk(driver, "EHLO x\r\nMAIL FROM:<s@x>\r\n", env: new Dictionary<string, string?> { ["SUBMISSION"] = "0" }, args: home.Args)
             .Out.Should().EndWith("250 2.1.0 ok\r\n");
     }
 }

@@ -13,14 +13,14 @@ public sealed class CheckTests
         r.ExitCode.Should().Be(0, r.Err);
     }
 
-    [Fact]
-    public void Tables_refuse_bad_helo_bad_sender_and_unknown_recipients_before_data()
+    [Theory, ForEachDriver]
+    public void Tables_refuse_bad_helo_bad_sender_and_unknown_recipients_before_data(SmtpdDriver driver)
     {
         using var h = new SmtpdHome();
         Cdb(h, "badhelo.cdb", "spammer.example");
         Cdb(h, "badmailfrom.cdb", "@bad.example", "exact@worse.example");
         Cdb(h, "validrcptto.cdb", "@example.com", "alice@example.com");
-        var r = h.Talk("HELO Spammer.Example\r\nMAIL FROM:<a@b>\r\nHELO ok.example\r\nMAIL FROM:<x@BAD.example>\r\n" +
+        var r = h.Talk(driver, "HELO Spammer.Example\r\nMAIL FROM:<a@b>\r\nHELO ok.example\r\nMAIL FROM:<x@BAD.example>\r\n" +
                        "MAIL FROM:<exact@worse.example>\r\nMAIL FROM:<fine@worse.example>\r\n" +
                        "RCPT TO:<bob@example.com>\r\nRCPT TO:<Alice@example.com>\r\nRCPT TO:<anyone@sub.example.com>\r\nQUIT\r\n");
         r.Out.Should().Be("220 mx.example ESMTP\r\n" +
@@ -34,8 +34,8 @@ public sealed class CheckTests
                           "250 2.1.5 ok\r\n250 2.1.5 ok\r\n221 2.0.0 mx.example\r\n");
     }
 
-    [Fact]
-    public void A_program_on_fd3_accepts_refuses_or_defers_with_its_text()
+    [Theory, ForEachDriver]
+    public void A_program_on_fd3_accepts_refuses_or_defers_with_its_text(SmtpdDriver driver)
     {
         using var h = new SmtpdHome();
         using var dir = new TempDir();
@@ -54,7 +54,7 @@ exit 0
 """);
         File.SetUnixFileMode(prog, (UnixFileMode)0x1ED);
         h.Home.WriteControl("smtpcheck", prog + "\n");
-        var r = h.Talk("HELO c.example\r\nMAIL FROM:<s@x>\r\nRCPT TO:<nobody@example.com>\r\nRCPT TO:<later@example.com>\r\n" +
+        var r = h.Talk(driver, "HELO c.example\r\nMAIL FROM:<s@x>\r\nRCPT TO:<nobody@example.com>\r\nRCPT TO:<later@example.com>\r\n" +
                        "RCPT TO:<crash@example.com>\r\nRCPT TO:<ok@example.com>\r\nQUIT\r\n");
         r.Out.Should().Be("220 mx.example ESMTP\r\n250 mx.example\r\n250 2.1.0 ok\r\n" +
                           "550 5.1.1 no such user here\r\n" +

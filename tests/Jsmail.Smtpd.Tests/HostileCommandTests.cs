@@ -120,31 +120,31 @@ public sealed class HostileCommandTests(HostileCommandTests.Home home) : IClassF
     };
 
     [Theory]
-    [MemberData(nameof(Cases))]
-    public void Each_gets_its_reply_and_the_session_survives(string setup, string line, string reply)
+    [ForEachDriverAndCase(nameof(Cases))]
+    public void Each_gets_its_reply_and_the_session_survives(SmtpdDriver driver, string setup, string line, string reply)
     {
         var setupReplies = string.Concat(setup.Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.StartsWith("MAIL") ? MailOk + "\r\n" : RcptOk + "\r\n"));
-        var r = home.H.Talk("HELO x\r\n" + setup + line + "\r\nNOOP\r\n");
+        var r = home.H.Talk(driver, "HELO x\r\n" + setup + line + "\r\nNOOP\r\n");
         r.Out.Should().Be("220 mx.example ESMTP\r\n250 mx.example\r\n" + setupReplies + reply + "\r\n" + Ok + "\r\n");
     }
 
     [Fact]
     public void Table_is_big_enough() => Cases.Count.Should().BeGreaterThanOrEqualTo(60);
 
-    [Fact]
-    public void Recipient_flood_stops_at_maxrcpt()
+    [Theory, ForEachDriver]
+    public void Recipient_flood_stops_at_maxrcpt(SmtpdDriver driver)
     {
         var rcpts = string.Concat(Enumerable.Range(0, 101).Select(i => $"RCPT TO:<u{i}@example.com>\r\n"));
-        var r = home.H.Talk("MAIL FROM:<s@x>\r\n" + rcpts + "NOOP\r\n");
+        var r = home.H.Talk(driver, "MAIL FROM:<s@x>\r\n" + rcpts + "NOOP\r\n");
         r.Out.Should().Be("220 mx.example ESMTP\r\n" + MailOk + "\r\n" + string.Concat(Enumerable.Repeat(RcptOk + "\r\n", 100)) +
                           "452 4.5.3 too many recipients (#4.5.3)\r\n" + Ok + "\r\n");
     }
 
-    [Fact]
-    public void An_endless_line_is_refused_once_and_the_session_goes_on()
+    [Theory, ForEachDriver]
+    public void An_endless_line_is_refused_once_and_the_session_goes_on(SmtpdDriver driver)
     {
-        var r = home.H.Talk("NOOP " + new string('x', 300_000) + "\r\nNOOP\r\n");
+        var r = home.H.Talk(driver, "NOOP " + new string('x', 300_000) + "\r\nNOOP\r\n");
         r.Out.Should().Be("220 mx.example ESMTP\r\n500 5.5.2 line too long (#5.5.2)\r\n" + Ok + "\r\n");
     }
 }

@@ -33,17 +33,23 @@ public sealed class SmtpdHome : IDisposable
         ["SUBMISSION"] = null,
     };
 
-    /// <summary>Sends the whole conversation at once (a pipelining client) and returns what came back.</summary>
-    public RunResult Talk(string conversation, bool compat = false, IDictionary<string, string?>? env = null,
+    /// <summary>Sends the whole conversation at once (a pipelining client) to the driver and returns what came back.</summary>
+    public RunResult Talk(SmtpdDriver driver, string conversation, bool compat = false, IDictionary<string, string?>? env = null,
         IEnumerable<string>? args = null) =>
-        Talk(Encoding.Latin1.GetBytes(conversation), compat, env, args);
+        Talk(driver, Encoding.Latin1.GetBytes(conversation), compat, env, args);
 
-    public RunResult Talk(byte[] conversation, bool compat = false, IDictionary<string, string?>? env = null,
+    /// <param name="env">tcpserver's variables and what tcprules sets, over <see cref="BaseEnvironment"/></param>
+    /// <param name="args">jsmail-smtpd's arguments (AUTH's checkpassword)</param>
+    public RunResult Talk(SmtpdDriver driver, byte[] conversation, bool compat = false, IDictionary<string, string?>? env = null,
         IEnumerable<string>? args = null)
     {
         var e = BaseEnvironment(compat);
         if (env != null) foreach (var (k, v) in env) e[k] = v;
-        return Run.Process(Home.Bin("qmail-smtpd"), args ?? [], conversation, e, timeoutMs: 30_000);
+        return driver switch
+        {
+            SmtpdDriver.PerConnection => Run.Process(Home.Bin("qmail-smtpd"), args ?? [], conversation, e, timeoutMs: 30_000),
+            _ => throw new ArgumentOutOfRangeException(nameof(driver), driver, "no such driver"),
+        };
     }
 
     /// <summary>

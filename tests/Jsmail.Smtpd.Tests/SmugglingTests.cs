@@ -18,21 +18,21 @@ public sealed class SmugglingTests
     /// <param name="strictCr">standards mode: refused as a bare CR (else as a bare LF)</param>
     /// <param name="compatKeeps">JSMAIL_COMPAT=qmail keeps the bare CRs as data: one message, the smuggled text inside</param>
     [Theory]
-    [InlineData("\n.\n", false, false)]
-    [InlineData("\r.\r", true, true)]
-    [InlineData("\n.\r\n", false, false)]
-    [InlineData("\r\n.\n", false, false)]
-    [InlineData("\r.\r\n", true, true)]
-    [InlineData("\r\n.\r", true, true)]
-    [InlineData("\n", false, false)]
-    [InlineData("\r", true, true)]
-    [InlineData("\r\n.\r\r\n", true, true)]
-    public void Vectors_never_end_data(string vector, bool strictCr, bool compatKeeps)
+    [ForEachDriver("\n.\n", false, false)]
+    [ForEachDriver("\r.\r", true, true)]
+    [ForEachDriver("\n.\r\n", false, false)]
+    [ForEachDriver("\r\n.\n", false, false)]
+    [ForEachDriver("\r.\r\n", true, true)]
+    [ForEachDriver("\r\n.\r", true, true)]
+    [ForEachDriver("\n", false, false)]
+    [ForEachDriver("\r", true, true)]
+    [ForEachDriver("\r\n.\r\r\n", true, true)]
+    public void Vectors_never_end_data(SmtpdDriver driver, string vector, bool strictCr, bool compatKeeps)
     {
         foreach (var compat in new[] { false, true })
         {
             using var h = new SmtpdHome();
-            var r = h.Talk(Head + vector + Smuggled + "QUIT\r\n", compat);
+            var r = h.Talk(driver, Head + vector + Smuggled + "QUIT\r\n", compat);
             var queued = h.Queued();
             queued.Should().NotContain(q => SmtpdHome.S(q.Todo).Contains("evil@x"));
             if (compat && compatKeeps)
@@ -48,8 +48,8 @@ public sealed class SmugglingTests
         }
     }
 
-    [Fact]
-    public void A_message_streams_without_being_held_whole()
+    [Theory, ForEachDriver]
+    public void A_message_streams_without_being_held_whole(SmtpdDriver driver)
     {
         // 5 MB through a pipe: smtpd never needs the message in memory to queue it.
         using var h = new SmtpdHome();
@@ -57,7 +57,7 @@ public sealed class SmugglingTests
         var sb = new StringBuilder(Head + "\r\n");
         for (var i = 0; i < 5_000; i++) sb.Append(line);
         sb.Append(".\r\nQUIT\r\n");
-        var r = h.Talk(sb.ToString());
+        var r = h.Talk(driver, sb.ToString());
         r.Out.Should().MatchRegex("250 2.0.0 ok \\d+ qp \\d+\r\n221 2.0.0 mx.example\r\n$");
         SmtpdHome.Body(h.Queued().Single().Message).Length.Should().Be("Subject: one\n\nfirst\n".Length + 5_000 * 999);
     }

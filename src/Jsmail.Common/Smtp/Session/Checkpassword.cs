@@ -1,5 +1,4 @@
 using Jsmail.Common.Os;
-using Jsmail.Common.Smtp;
 
 namespace Jsmail.Common.Smtp.Session;
 

@@ -18,6 +18,7 @@ public sealed partial class SmtpSession
     private byte[] _loginUser = [];
     private int _authFailures;
 
+    // While checkpassword runs: who asked, and its fd 3 bytes (the password among them) to clear after the run.
     private byte[]? _pendingUser, _authInput;
 
     /// <summary>Failed AUTH attempts: they survive STARTTLS, and the handover to jsmail-smtpd-tls.</summary>

@@ -1,7 +1,6 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Envelope;
-using Jsmail.Common.Smtp;
 
 namespace Jsmail.Common.Smtp.Session;
 

@@ -1,6 +1,5 @@
 using Jsmail.Common.Cdb;
 using Jsmail.Common.Control;
-using Jsmail.Common.Smtp;
 
 namespace Jsmail.Common.Smtp.Session;
 
