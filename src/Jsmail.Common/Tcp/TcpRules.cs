@@ -12,7 +12,9 @@ namespace Jsmail.Common.Tcp;
 /// A record's data is a list of NUL-terminated items: "D" denies, "+NAME=value"
 /// assigns; an allowing rule without assignments has empty data. tcpserver
 /// ignores every other item ("+NAME" without "=" included: there is no unset
-/// form), and an unterminated last item.
+/// form), and an unterminated last item. Lookups keep no state, so one
+/// instance may decide for every connection at once; opening the file again
+/// sees a new one (tcpserver opens it at each connection).
 /// </remarks>
 public sealed class TcpRules : IDisposable
 {
@@ -46,6 +48,11 @@ public sealed class TcpRules : IDisposable
         if (allowMissing) return new TcpRules(path, null);
         throw new TcpRulesException(path, Errno.ENOENT);
     }
+
+    /// <summary>The decision for a connection from <paramref name="remoteIp"/>, spelled as tcpserver spells it.</summary>
+    /// <exception cref="TcpRulesException">the file could not be read or is damaged</exception>
+    public TcpRuleDecision Decide(System.Net.IPAddress remoteIp, byte[]? remoteHost, byte[]? remoteInfo) =>
+        Decide(TcpAddressText.Format(remoteIp), remoteHost, remoteInfo);
 
     /// <summary>
     /// The decision for a connection from <paramref name="remoteIp"/> (as

@@ -1,5 +1,6 @@
 using Jsmail.Common.Tcp;
 using static Jsmail.Common.Tests.Latin1;
+using static Jsmail.Common.Tests.Tcp.TcpRuleTestText;
 
 namespace Jsmail.Common.Tests.Tcp;
 
@@ -33,10 +34,9 @@ public class TcpRuleDataTests
     [Fact]
     public void Host_rules_compare_bytes_without_folding_case()
     {
-        var cdb = new Dictionary<string, string> { ["=Mail.Example"] = "D\0", ["=.example"] = "+S=1\0" };
-        byte[]? Lookup(byte[] key) => cdb.TryGetValue(Text(key), out var data) ? Bytes(data) : null;
+        var lookup = Lookup(new() { ["=Mail.Example"] = "D\0", ["=.example"] = "+S=1\0" });
 
-        TcpRules.Decide(Lookup, "192.0.2.1"u8, "Mail.Example"u8.ToArray(), null).Allowed.Should().BeFalse();
-        Text(TcpRules.Decide(Lookup, "192.0.2.1"u8, "mail.example"u8.ToArray(), null).Rule!).Should().Be("=.example");
+        TcpRules.Decide(lookup, "192.0.2.1"u8, "Mail.Example"u8.ToArray(), null).Allowed.Should().BeFalse();
+        Text(TcpRules.Decide(lookup, "192.0.2.1"u8, "mail.example"u8.ToArray(), null).Rule!).Should().Be("=.example");
     }
 }

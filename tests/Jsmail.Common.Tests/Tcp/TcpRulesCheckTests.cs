@@ -2,6 +2,7 @@ using System.Text;
 using Jsmail.Common.Tcp;
 using Jsmail.TestSupport;
 using static Jsmail.Common.Tests.Latin1;
+using static Jsmail.Common.Tests.Tcp.TcpRuleTestText;
 
 namespace Jsmail.Common.Tests.Tcp;
 
@@ -146,12 +147,6 @@ public class TcpRulesCheckTests(TcprulesFixture rules) : IClassFixture<TcprulesF
         error.Message.Should().Be($"unable to read {path}: protocol error");
         TcpRulesCheckError(path, "127.0.0.1", "joe").Should().Be($"tcprulescheck: fatal: {error.Message}\n");
     }
-
-    /// <summary>A decision on one line: "rule KEY: NAME=value ... allow|deny", or "default: allow".</summary>
-    private static string Summary(TcpRuleDecision d) =>
-        string.Join(' ', new[] { d.Rule == null ? "default:" : $"rule {Text(d.Rule)}:" }
-            .Concat(d.Assignments.Select(a => Text(a.Entry)))
-            .Append(d.Allowed ? "allow" : "deny"));
 
     /// <summary>A decision as tcprulescheck prints it.</summary>
     private static string CheckText(TcpRuleDecision d)

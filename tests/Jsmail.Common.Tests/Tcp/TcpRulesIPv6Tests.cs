@@ -2,6 +2,7 @@ using Jsmail.Common.Cdb;
 using Jsmail.Common.Tcp;
 using Jsmail.TestSupport;
 using static Jsmail.Common.Tests.Latin1;
+using static Jsmail.Common.Tests.Tcp.TcpRuleTestText;
 
 namespace Jsmail.Common.Tests.Tcp;
 
@@ -51,18 +52,31 @@ public class TcpRulesIPv6Tests
 
         var d = rules.Decide(Bytes(ip), null, info == null ? null : Bytes(info));
 
-        string.Join(' ', new[] { $"rule {Text(d.Rule!)}:" }.Concat(d.Assignments.Select(a => Text(a.Entry))).Append(d.Allowed ? "allow" : "deny"))
-            .Should().Be(expected);
+        Summary(d).Should().Be(expected);
     }
 
     [Fact]
     public void A_single_colon_is_a_prefix_of_every_compressed_leading_zero_address()
     {
-        var cdb = new Dictionary<string, string> { [":"] = "+K=colon\0", ["2001:"] = "+K=p\0" };
-        byte[]? Lookup(byte[] key) => cdb.TryGetValue(Text(key), out var data) ? Bytes(data) : null;
+        var lookup = Lookup(new() { [":"] = "+K=colon\0", ["2001:"] = "+K=p\0" });
 
-        Text(TcpRules.Decide(Lookup, "::1"u8, null, null).Rule!).Should().Be(":");
-        Text(TcpRules.Decide(Lookup, "2001:db8::1"u8, null, null).Rule!).Should().Be("2001:");
-        TcpRules.Decide(Lookup, "1.2.3.4"u8, null, null).Should().BeSameAs(TcpRuleDecision.NoRule);
+        Text(TcpRules.Decide(lookup, "::1"u8, null, null).Rule!).Should().Be(":");
+        Text(TcpRules.Decide(lookup, "2001:db8::1"u8, null, null).Rule!).Should().Be("2001:");
+        TcpRules.Decide(lookup, "1.2.3.4"u8, null, null).Should().BeSameAs(TcpRuleDecision.NoRule);
+    }
+
+    [Fact]
+    public void An_address_is_looked_up_as_tcpserver_spells_it()
+    {
+        using var dir = new TempDir("tcprules6");
+        CdbWriter.WriteAtomically(dir["r.cdb"], dir["r.tmp"], w =>
+        {
+            w.Add(Bytes("2001:db8::1:0:0:1"), Bytes("D\0"));
+            w.Add(Bytes("192.0.2."), Bytes("+V4=1\0"));
+        });
+        using var rules = TcpRules.Open(dir["r.cdb"], allowMissing: false);
+
+        rules.Decide(System.Net.IPAddress.Parse("2001:0db8:0000:0000:0001:0000:0000:0001"), null, null).Allowed.Should().BeFalse();
+        Summary(rules.Decide(System.Net.IPAddress.Parse("::ffff:192.0.2.9"), null, null)).Should().Be("rule 192.0.2.: V4=1 allow");
     }
 }

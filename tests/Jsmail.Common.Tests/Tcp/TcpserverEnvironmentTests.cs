@@ -22,11 +22,12 @@ public class TcpserverEnvironmentTests
         ["HOME=/root", "PATH=/usr/bin:/bin", "TCPREMOTEHOST=stale.example", "FOO=bar", "TCPREMOTEINFO=stale", "ZED=z"];
 
     [Theory]
-    [InlineData("127.0.0.1:allow,RELAYCLIENT=\"\",A=\"1\",HOME=\"/override\",A=\"2\",TCPLOCALHOST=\"movie.edu\",PROTO=\"XX\"\n")]
-    [InlineData("127.0.0.1:allow,SUBMISSION=\"\",QMAILQUEUE=\"/var/qmail/bin/qmail-queue\",DATABYTES=\"1000\"\n")]
-    [InlineData("127.:allow\n")]
-    [InlineData(":allow,TCPREMOTEHOST=\"from.rules\"\n")]
-    public void Matches_tcpservers_for_a_loopback_connection(string rulesText)
+    [InlineData("127.0.0.1:allow,RELAYCLIENT=\"\",A=\"1\",HOME=\"/override\",A=\"2\",TCPLOCALHOST=\"movie.edu\",PROTO=\"XX\"\n", true)]
+    [InlineData("127.0.0.1:allow,SUBMISSION=\"\",QMAILQUEUE=\"/var/qmail/bin/qmail-queue\",DATABYTES=\"1000\"\n", true)]
+    [InlineData("127.:allow\n", true)]
+    [InlineData(":allow,TCPREMOTEHOST=\"from.rules\"\n", true)]
+    [InlineData("127.0.0.1:deny\n", false)]
+    public void Matches_tcpservers_for_a_loopback_connection(string rulesText, bool allowed)
     {
         using var dir = new TempDir("tcpenv");
         Run.Process("tcprules", [dir["rules.cdb"], dir["rules.tmp"]], stdin: Encoding.ASCII.GetBytes(rulesText))
@@ -45,8 +46,10 @@ public class TcpserverEnvironmentTests
                 IPAddress.Loopback, clientPort, null, null);
             var ours = TcpserverEnvironment.Build(BaseEnvironment.Select(Bytes), connection, decision);
 
-            decision.Allowed.Should().BeTrue();
-            ours.Select(e => Text(e)).Should().Equal(theirs);
+            // A denied connection is closed without running the program: nothing comes back.
+            decision.Allowed.Should().Be(allowed);
+            if (allowed) ours.Select(e => Text(e)).Should().Equal(theirs);
+            else theirs.Should().BeEmpty();
         }
         finally
         {
