@@ -56,7 +56,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         var localHost = options.LocalHost is { } name ? Encoding.UTF8.GetBytes(name) : null;
         var info = new TcpConnectionInfo(local.Address, local.Port, localHost, remote.Address, remote.Port, null, null);
         TcpRuleDecision decision;
-        try { decision = controls.Rules?.Decide(TcpAddressText.Format(remote.Address), null, null) ?? TcpRuleDecision.NoRule; }
+        try { decision = controls.Rules?.Decide(remote.Address, null, null) ?? TcpRuleDecision.NoRule; }
         catch (TcpRulesException e)
         {
             log.Server($"unable to read {e.Path}: dropped {remoteText}");
