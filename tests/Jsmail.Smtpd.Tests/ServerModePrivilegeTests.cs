@@ -24,7 +24,7 @@ public sealed class ServerModePrivilegeTests : IDisposable
         server.Status("Groups:").Split('\t', ' ').Where(g => g.Length > 0).Skip(1).Should().Equal(qmaild.Gid.ToString());
 
         var reply = server.Talk("HELO c\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@example.com>\r\nDATA\r\nSubject: root\r\n\r\nhi\r\n.\r\nQUIT\r\n");
-        reply.Should().StartWith("220 mx.example ESMTP").And.MatchRegex("250 ok \\d+ qp \\d+");
+        reply.Should().StartWith("220 mx.example ESMTP").And.MatchRegex("250 2.0.0 ok \\d+ qp \\d+");
         _home.Entries("todo").Should().ContainSingle("qmaild ran the setuid queue program as under tcpserver -u");
     }
 

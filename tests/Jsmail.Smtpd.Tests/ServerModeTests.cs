@@ -113,20 +113,24 @@ print('sent')
     public void Starttls_and_implicit_tls_on_465_with_openssl_s_client()
     {
         SmtpdHome.WriteCertificate(_h.Home.Control("servercert.pem"), _dir["cert"]);
+        var check = SmtpdHome.WriteCheckpassword(_dir["checkpassword"], _dir["seen"]);
         var smtps = Ports.Free();
-        var server = Start(listen: [$"127.0.0.1:{smtps}/smtps"]);
-        var conversation = Encoding.ASCII.GetBytes("EHLO tls.example\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nDATA\r\nSubject: tls\r\n\r\nsecret\r\n.\r\nQUIT\r\n");
+        var server = Start(listen: [$"127.0.0.1:{smtps}/smtps"], smtpdArgs: ["mx.example", check, "/bin/true"]);
+        const string message = "MAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nDATA\r\nSubject: tls\r\n\r\nsecret\r\n.\r\nQUIT\r\n";
 
         var r = Run.Process("openssl", ["s_client", "-connect", $"127.0.0.1:{server.Port}", "-starttls", "smtp", "-quiet", "-ign_eof",
-            "-servername", "mx.example"], conversation, timeoutMs: 60_000);
+            "-servername", "mx.example"], Encoding.ASCII.GetBytes("EHLO tls.example\r\n" + message), timeoutMs: 60_000);
         r.Out.Should().Contain("250 2.1.5 ok").And.MatchRegex("250 2.0.0 ok \\d+ qp \\d+").And.Contain("221 2.0.0 mx.example");
 
+        // 465 is submission over TLS (RFC 8314): the greeting inside TLS, and AUTH before MAIL
+        var plain = Convert.ToBase64String(Encoding.ASCII.GetBytes("\0alice\0open sesame"));
         r = Run.Process("openssl", ["s_client", "-connect", $"127.0.0.1:{smtps}", "-quiet", "-ign_eof", "-servername", "mx.example"],
-            conversation, timeoutMs: 60_000);
-        r.Out.Should().Contain("220 mx.example ESMTP").And.MatchRegex("250 2.0.0 ok \\d+ qp \\d+");
+            Encoding.ASCII.GetBytes("EHLO tls.example\r\nMAIL FROM:<s@x>\r\nAUTH PLAIN " + plain + "\r\n" + message), timeoutMs: 60_000);
+        r.Out.Should().StartWith("220 mx.example ESMTP").And.Contain("250 AUTH PLAIN LOGIN").And.Contain("530 5.7.0 authentication required")
+            .And.Contain("235 2.7.0").And.MatchRegex("250 2.0.0 ok \\d+ qp \\d+");
 
         var received = _h.Queued().Select(q => SmtpdHome.S(q.Message).Split('\n')[2]).ToList();
-        received.Should().HaveCount(2).And.OnlyContain(l => l.Contains("with ESMTPS (TLSv1."));
+        received.Should().HaveCount(2).And.OnlyContain(l => l.Contains("with ESMTPS (TLSv1.") || l.Contains("with ESMTPSA (TLSv1."));
     }
 
     [Fact]
@@ -168,10 +172,10 @@ print('sent')
 
         // 127.0.0.1 follows its own rule, not 127.: it may relay, has a DATABYTES limit and a queue wrapper
         var ok = server.Talk("HELO c\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nDATA\r\nSubject: small\r\n\r\nhi\r\n.\r\nQUIT\r\n");
-        ok.Should().Contain("250 ok ").And.Contain("221 mx.example");
+        ok.Should().MatchRegex("250 2.0.0 ok \\d+ qp \\d+").And.Contain("221 2.0.0 mx.example");
         File.ReadAllText(_dir["wrapper-used"]).Should().Be("127.0.0.1 TCP mx.example longest\n");
         var big = server.Talk("HELO c\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nDATA\r\n" + new string('y', 500) + "\r\n.\r\nQUIT\r\n");
-        big.Should().Contain("552 sorry, that message size exceeds my databytes limit (#5.3.4)");
+        big.Should().Contain("552 5.3.4 sorry, that message size exceeds my databytes limit (#5.3.4)");
         _h.Queued().Should().ContainSingle();
 
         // ::1 follows the default rule, deny: the connection is closed without a word, as tcpserver does
@@ -342,7 +346,7 @@ print('sent')
         var reply = new StringBuilder();
         int n;
         while ((n = open.Receive(buf)) > 0) reply.Append(Encoding.ASCII.GetString(buf, 0, n));
-        reply.ToString().Should().Be("250 ok\r\n221 mx.example\r\n");
+        reply.ToString().Should().Be("250 2.0.0 ok\r\n221 2.0.0 mx.example\r\n");
         server.WaitForExit(60).Should().Be(0, server.Log);
     }
 
