@@ -83,20 +83,13 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
                     if (step == SessionStep.Command) await FlushAsync();
                     continue;
             }
-            var pending = _buffer.AsSpan(_start, _end - _start);
-            var lf = pending.IndexOf((byte)'\n');
-            if (lf >= 0)
+            var next = CommandInput.Next(session, _buffer.AsSpan(_start, _end - _start), ref discarding, out var consumed);
+            _start += consumed;
+            if (next is { } line)
             {
-                _start += lf + 1;
-                if (discarding) { discarding = false; step = session.LineTooLong(); continue; }
-                step = lf + 1 > SmtpSession.MaxCommandLine ? session.LineTooLong() : session.Command(pending[..lf]);
+                step = line;
                 if (step == SessionStep.Data) await FlushAsync();
                 continue;
-            }
-            if (pending.Length >= SmtpSession.MaxCommandLine)
-            {
-                discarding = true;
-                _start = _end = 0;
             }
             if (!await FillAsync()) return 1;
         }

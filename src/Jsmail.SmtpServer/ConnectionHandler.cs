@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Jsmail.Common.Smtp;
 using Jsmail.Common.Smtp.Session;
 using Jsmail.Common.Tcp;
 using Jsmail.SmtpServer.Queueing;
@@ -29,9 +30,8 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         if (admission != ConnectionLimit.None)
         {
             log.Server($"refused {remoteText}: {admission}");
-            // A client on the implicit-TLS port would read a reply in the clear as a broken handshake: it is only closed.
-            if (listen.Role == ListenRole.Smtps) socket.Dispose();
-            else await RefuseAsync(socket, admission);
+            await SendAsync(socket, LimitReplies.For(admission), listen.Role);
+            socket.Dispose();
             return;
         }
         var status = 1;
@@ -56,10 +56,14 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         var localHost = options.LocalHost is { } name ? Encoding.UTF8.GetBytes(name) : null;
         var info = new TcpConnectionInfo(local.Address, local.Port, localHost, remote.Address, remote.Port, null, null);
         TcpRuleDecision decision;
-        try { decision = controls.Rules?.Decide(remote.Address, null, null) ?? TcpRuleDecision.NoRule; }
+        try
+        {
+            if (controls.RulesUnreadable) throw new TcpRulesException(options.RulesFile!, Jsmail.Common.Os.Errno.EIO);
+            decision = controls.Rules?.Decide(remote.Address, null, null) ?? TcpRuleDecision.NoRule;
+        }
         catch (TcpRulesException e)
         {
-            log.Server($"unable to read {e.Path}: dropped {remoteText}");
+            log.Server($"unable to read {e.Path}: dropped {remoteText}"); // tcpserver drops such a connection too
             return 1;
         }
         var localText = Encoding.ASCII.GetString(TcpAddressText.Format(local.Address));
@@ -68,7 +72,12 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
 
         var env = TcpserverEnvironment.Build(state.Environment(listen.Role), info, decision);
         var compat = SessionEnvironment.Get(env, "JSMAIL_COMPAT"u8) is { } c && c.AsSpan().SequenceEqual("qmail"u8);
-        var settings = controls.For(compat, SessionEnvironment.DataBytes(env));
+        if (controls.For(compat, SessionEnvironment.DataBytes(env)) is not { } settings)
+        {
+            // what jsmail-smtpd (and qmail-smtpd) say when they cannot read their controls
+            await SendAsync(socket, ControlsUnreadable, listen.Role);
+            return 1;
+        }
         var unknown = "unknown"u8.ToArray();
         var client = new SmtpClientInfo(
             SessionEnvironment.Get(env, "TCPREMOTEIP"u8) ?? unknown,
@@ -97,12 +106,25 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         finally { sweeper.Remove(timer); }
     }
 
-    /// <summary>Past a limit: 421 and close, with no more than a few seconds spent on a client that does not read.</summary>
-    private static async Task RefuseAsync(Socket socket, ConnectionLimit why)
+    private static readonly byte[] ControlsUnreadable = Reply(SmtpReplyId.ControlsUnreadable);
+
+    private static byte[] Reply(SmtpReplyId id)
     {
+        var o = new List<byte>();
+        SmtpReplies.Append(o, id, useEnhanced: false);
+        return [.. o];
+    }
+
+    /// <summary>
+    /// A reply before the close, with no more than a few seconds spent on a
+    /// client that does not read. On the implicit-TLS port nothing is said: a
+    /// reply in the clear would read as a broken handshake.
+    /// </summary>
+    private static async Task SendAsync(Socket socket, byte[] reply, ListenRole role)
+    {
+        if (role == ListenRole.Smtps) return;
         using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try { await socket.SendAsync(LimitReplies.For(why), SocketFlags.None, cancel.Token); }
+        try { await socket.SendAsync(reply, SocketFlags.None, cancel.Token); }
         catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException) { }
-        finally { socket.Dispose(); }
     }
 }

@@ -1,6 +1,5 @@
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
-using Jsmail.Common.Tcp;
 
 namespace Jsmail.SmtpServer;
 
@@ -9,7 +8,7 @@ namespace Jsmail.SmtpServer;
 /// "Server mode"), one event-driven process serving every connection in
 /// place of tcpserver. jsmail-smtpd execs it when its first argument is a
 /// long option. Exit codes: 0 after SIGTERM, 100 for bad usage, 111 when it
-/// cannot start (home, controls, rules, a port, the account).
+/// cannot start (home, a port, the account).
 /// </summary>
 public static class Program
 {
@@ -31,12 +30,8 @@ public static class Program
         catch (System.Net.Sockets.SocketException e) { return Fatal(log, "unable to listen: " + e.Message); }
         if (Privileges.Drop(options.User, options.Group, options.SingleUser) is { } problem) return Fatal(log, problem);
 
-        ServerState state;
-        try { state = new ServerState(home, options); }
-        catch (Exception e) when (e is ControlReadException or ControlMissingException or TcpRulesException or IOException)
-        {
-            return Fatal(log, "unable to read the controls or the rules: " + e.Message);
-        }
+        var state = new ServerState(home, options);
+        if (state.Controls.Problem is { } unreadable) log.Server($"warning: {unreadable}: connections get 421 or are dropped until SIGHUP reads it");
         log.Server($"started as uid {Libc.Getuid()}, up to {options.MaxConnections} sessions, {files} descriptors");
         return new SmtpServer(options, state, listeners, log).RunAsync().GetAwaiter().GetResult();
     }

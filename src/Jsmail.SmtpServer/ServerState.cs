@@ -1,4 +1,3 @@
-using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 using Jsmail.Common.Smtp.Session;
 using Jsmail.Common.Tcp;
@@ -21,7 +20,6 @@ public sealed class ServerState
     public Checkpassword? Auth { get; }
     public ServerControls Controls => _controls;
 
-    /// <exception cref="ControlReadException">and the others <see cref="ServerControls"/> throws</exception>
     public ServerState(string home, ServerOptions options)
     {
         Home = home;
@@ -39,18 +37,16 @@ public sealed class ServerState
     /// <summary>The environment a connection on a port of this role starts from, before tcpserver's variables.</summary>
     public IReadOnlyList<byte[]> Environment(ListenRole role) => role == ListenRole.Smtp ? _environment : _submissionEnvironment;
 
-    /// <summary>SIGHUP: the files again. On failure the old snapshot stays and the reason is returned.</summary>
+    /// <summary>
+    /// SIGHUP: the files again, for new sessions. When some could be read
+    /// before and cannot now, the old snapshot stays. Returns what could not
+    /// be read, or null.
+    /// </summary>
     public string? Reload()
     {
-        try
-        {
-            _controls = Read();
-            return null;
-        }
-        catch (Exception e) when (e is ControlReadException or ControlMissingException or TcpRulesException or IOException)
-        {
-            return e.Message;
-        }
+        var fresh = Read();
+        if (fresh.Problem == null || _controls.Problem != null) _controls = fresh;
+        return fresh.Problem;
     }
 
     private ServerControls Read()

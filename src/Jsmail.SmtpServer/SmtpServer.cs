@@ -52,7 +52,7 @@ public sealed class SmtpServer(ServerOptions options, ServerState state, IReadOn
         {
             c.Cancel = true;
             var problem = state.Reload();
-            log.Server(problem == null ? "reloaded control files and rules" : $"reload failed, keeping the old settings: {problem}");
+            log.Server(problem == null ? "reloaded control files and rules" : $"reload: {problem}");
         });
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Jsmail.Common.Cdb;
 using Jsmail.Common.Os;
 using Jsmail.TestSupport;
 
@@ -22,18 +23,20 @@ public sealed class ServerModeServer : IDisposable
     public int Pid => _process.Id;
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    /// <param name="rules">tcprules source lines, or null for no --rules</param>
+    /// <param name="rules">tcprules source lines, or null for no --rules (or <paramref name="rulesCdb"/>)</param>
+    /// <param name="rulesCdb">a rules CDB made otherwise</param>
     /// <param name="listen">extra --listen values beyond 127.0.0.1:PORT (use {port}-free addresses)</param>
     /// <param name="singleUser">the home is a single-user one (the test's user owns its queue): no change to qmaild</param>
     public ServerModeServer(string home, string scratch, string? rules = null, IEnumerable<string>? options = null,
         IEnumerable<string>? listen = null, IEnumerable<string>? smtpdArgs = null, IDictionary<string, string?>? env = null,
-        bool singleUser = true)
+        bool singleUser = true, string? rulesCdb = null)
     {
         Port = Ports.Free();
         var args = new List<string> { "--listen", $"127.0.0.1:{Port}", "--local-host", "mx.example" };
         if (singleUser) args.Add("--single-user");
         foreach (var l in listen ?? []) args.AddRange(["--listen", l]);
         if (rules != null) args.AddRange(["--rules", CompileRules(rules, scratch)]);
+        if (rulesCdb != null) args.AddRange(["--rules", rulesCdb]);
         args.AddRange(options ?? []);
         var extra = smtpdArgs?.ToList() ?? [];
         if (extra.Count > 0) { args.Add("--"); args.AddRange(extra); }
@@ -99,18 +102,25 @@ public sealed class ServerModeServer : IDisposable
     /// The Server side of <see cref="SmtpdDriver"/>: one conversation with a
     /// server started for it, so that it reads the home's controls as they are
     /// now. What the per-connection program would take from its environment
-    /// comes from a rule for 127.0.0.1 made by tcprules (TCPLOCALHOST from
-    /// --local-host); jsmail-smtpd's arguments follow "--". The result is the
-    /// per-connection program's: the replies, the session's exit code from the
-    /// server's "end" line, and the session's own log lines.
+    /// comes from the rule for 127.0.0.1 (written with CdbWriter in tcprules'
+    /// record format, since a test's values may hold bytes no tcprules line
+    /// can), TCPLOCALHOST from --local-host; jsmail-smtpd's arguments follow
+    /// "--". The result is the per-connection program's: the replies, the
+    /// session's exit code from the server's "end" line, and the session's
+    /// own log lines.
     /// </summary>
     public static RunResult TalkOnce(string home, byte[] conversation, IDictionary<string, string?> env, IEnumerable<string>? args)
     {
-        var assignments = env.Where(kv => kv.Value != null && kv.Key is not ("TCPREMOTEIP" or "TCPLOCALIP" or "TCPLOCALHOST"))
-            .Select(kv => $"{kv.Key}=\"{kv.Value}\"").ToList();
-        var rules = "127.0.0.1:allow" + string.Concat(assignments.Select(a => "," + a)) + "\n";
+        var record = new MemoryStream();
+        foreach (var (name, value) in env)
+        {
+            if (value == null || name is "TCPREMOTEIP" or "TCPLOCALIP" or "TCPLOCALHOST") continue;
+            record.Write(Encoding.UTF8.GetBytes($"+{name}={value}\0"));
+        }
         using var scratch = new TempDir("jsmail-server-talk");
-        using var server = new ServerModeServer(home, scratch.Path, rules, smtpdArgs: args);
+        var cdb = scratch["rules.cdb"];
+        CdbWriter.WriteAtomically(cdb, cdb + ".tmp", w => w.Add("127.0.0.1"u8, record.ToArray()));
+        using var server = new ServerModeServer(home, scratch.Path, smtpdArgs: args, rulesCdb: cdb);
         var replies = server.Talk(conversation);
         var ended = server.WaitForLog("tcpserver: end 1 status ");
         var log = server.Log.Split('\n');
