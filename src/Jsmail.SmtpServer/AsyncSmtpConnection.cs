@@ -121,7 +121,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
 
     private async ValueTask<QueueResult> CommitAsync(CommitMessageEffect commit)
     {
-        if (commit.Sink is not QueueProgramSink sink) throw new InvalidOperationException("not this driver's sink");
+        if (commit.Sink is not MemfdMessageSink sink) throw new InvalidOperationException("not this driver's sink");
         return await sink.CommitAsync(commit.Envelope, timer.Token);
     }
 

@@ -28,6 +28,12 @@ public static class ServerCommandLine
         var user = new Option<string?>("--user") { Description = "the account to serve as when started as root (default qmaild)" };
         var singleUser = new Option<bool>("--single-user") { Description = "serve as the user who started the server, even root (a single-user home)" };
         var group = new Option<string?>("--group") { Description = "the group to serve as (default the account's)" };
+        var queue = new Option<string>("--queue")
+        {
+            Description = "service-or-program (default), service (jsmail-queued only: 451 while it is down) or program (bin/qmail-queue per message)",
+            DefaultValueFactory = _ => "service-or-program",
+        };
+        queue.AcceptOnlyFromAmong("service-or-program", "service", "program");
         var smtpdArgs = new Argument<string[]>("smtpd-args")
         {
             Description = "jsmail-smtpd's own arguments: hostname checkpassword subprogram... to offer AUTH",
@@ -36,7 +42,7 @@ public static class ServerCommandLine
 
         var root = new RootCommand("jsmail-smtpd in server mode: one event-driven process serving every SMTP connection")
         {
-            listen, rules, localHost, max, perIp, rate, session, stop, singleUser, user, group, smtpdArgs,
+            listen, rules, localHost, max, perIp, rate, session, stop, singleUser, user, group, queue, smtpdArgs,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action != null)
@@ -67,6 +73,12 @@ public static class ServerCommandLine
             User = parsed.GetValue(user),
             Group = parsed.GetValue(group),
             SmtpdArgs = parsed.GetValue(smtpdArgs) ?? [],
+            Queue = parsed.GetValue(queue) switch
+            {
+                "service" => Queueing.QueueMode.Service,
+                "program" => Queueing.QueueMode.Program,
+                _ => Queueing.QueueMode.ServiceOrProgram,
+            },
         };
         if (options.MaxConnections < 1) return Fail("--max-connections must be at least 1");
         if (options.MaxPerIp < 0 || options.MaxRatePerIp < 0) return Fail("limits cannot be negative");

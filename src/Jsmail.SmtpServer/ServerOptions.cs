@@ -17,6 +17,7 @@ public sealed record ServerOptions
     public bool SingleUser { get; init; }
     public string? User { get; init; }
     public string? Group { get; init; }
+    public Queueing.QueueMode Queue { get; init; } = Queueing.QueueMode.ServiceOrProgram;
     /// <summary>jsmail-smtpd's own argv: none, or <c>hostname checkpassword subprogram...</c> to offer AUTH.</summary>
     public IReadOnlyList<string> SmtpdArgs { get; init; } = [];
 }

@@ -1,6 +1,8 @@
 using Jsmail.Common.Os;
 using Jsmail.Common.Smtp.Session;
+using Jsmail.Common.Queue;
 using Jsmail.Common.Tcp;
+using Jsmail.SmtpServer.Queueing;
 
 namespace Jsmail.SmtpServer;
 
@@ -18,6 +20,7 @@ public sealed class ServerState
 
     public string Home { get; }
     public Checkpassword? Auth { get; }
+    public QueueRoute Queue { get; }
     public ServerControls Controls => _controls;
 
     public ServerState(string home, ServerOptions options)
@@ -32,6 +35,8 @@ public sealed class ServerState
         if (options.SmtpdArgs.Count >= 3)
             Auth = new Checkpassword(options.SmtpdArgs[0], [.. options.SmtpdArgs.Skip(1)]);
         _controls = Read();
+        Queue = new QueueRoute(home, options.Queue,
+            options.Queue == QueueMode.Program ? null : new QueueServiceClient(QueueServiceClient.SocketPath(home)));
     }
 
     /// <summary>The environment a connection on a port of this role starts from, before tcpserver's variables.</summary>
