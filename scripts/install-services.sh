@@ -3,14 +3,17 @@
 # jsmail home, as qmail administrators set them up (docs/install.md, "Services").
 #
 #   install-services.sh [--prefix DIR] [--service-dir DIR] [--log-dir DIR]
-#                       [--rules FILE] [--ip IP] [--port PORT] [--single-user] [--server-mode]
+#                       [--rules FILE] [--ip IP] [--port PORT] [--single-user]
+#                       [--queue-service] [--server-mode]
 #
 # Writes DIR/supervise/jsmail-send (jsmail-start) and DIR/supervise/jsmail-smtpd
 # (jsmail-smtpd under tcpserver; with --server-mode, jsmail-smtpd's own server
 # mode, which needs no ucspi-tcp at run time), each with a log/ service running multilog,
 # the tcprules source FILE (when missing) and its FILE.cdb, and links both
 # services into the scanned directory when --service-dir is given (svscan
-# starts them within five seconds). Exit codes: 0 done; 100 refused before
+# starts them within five seconds). --queue-service adds
+# DIR/supervise/jsmail-queued, the queue service (docs/jsmail-queued.md),
+# with its log/ service, linked likewise. Exit codes: 0 done; 100 refused before
 # changing anything; 111 a step failed.
 set -euo pipefail
 umask 022
@@ -19,7 +22,7 @@ prog=install-services.sh
 fatal() { echo "$prog: fatal: $*" >&2; exit 111; }
 refuse() { echo "$prog: fatal: $*" >&2; exit 100; }
 say() { echo "$prog: $*"; }
-usage() { { echo usage:; sed -n '5,6p' "${BASH_SOURCE[0]}" | sed 's/^#//'; } >&2; }
+usage() { { echo usage:; sed -n '5,7p' "${BASH_SOURCE[0]}" | sed 's/^#//'; } >&2; }
 
 prefix=/var/qmail
 service_dir=
@@ -29,6 +32,7 @@ ip=0
 port=smtp
 single_user=0
 server_mode=0
+queue_service=0
 while [ $# -gt 0 ]; do
   case $1 in
     --prefix) [ $# -ge 2 ] || refuse "--prefix needs a directory"; prefix=$2; shift 2 ;;
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
     --port) [ $# -ge 2 ] || refuse "--port needs a port"; port=$2; shift 2 ;;
     --single-user) single_user=1; shift ;;
     --server-mode) server_mode=1; shift ;;
+    --queue-service) queue_service=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage; refuse "unknown argument: $1" ;;
   esac
@@ -173,10 +178,27 @@ fi
 tcprules "$rules.cdb" "$rules.tmp" <"$rules" || fatal "tcprules cannot compile $rules"
 chmod 0644 "$rules.cdb"
 
+# ------------------------------------------------------------- jsmail-queued
+queued=
+if [ "$queue_service" = 1 ]; then
+  [ -x "$prefix/bin/jsmail-queued" ] || fatal "$prefix/bin/jsmail-queued is missing: run install.sh again"
+  queued=$prefix/supervise/jsmail-queued
+  mkdir -p "$queued" || fatal "cannot create $queued"
+  chmod 1755 "$queued"
+  # started as root it becomes the queue's owner (qmailq) itself
+  put "$queued/run" 0755 <<RUN
+#!/bin/sh
+# written by jsmail's install-services.sh
+exec env - PATH="$path" jsmail-queued 2>&1
+RUN
+  logdir "$log_dir/queued"
+  logrun "$queued" "$log_dir/queued"
+fi
+
 # ------------------------------------------------------------- svscan
 if [ -n "$service_dir" ]; then
   mkdir -p "$service_dir" || fatal "cannot create $service_dir"
-  for s in "$send" "$smtpd"; do
+  for s in "$send" "$smtpd" ${queued:+"$queued"}; do
     link=$service_dir/$(basename "$s")
     if [ -L "$link" ] || [ ! -e "$link" ]; then
       ln -sfn "$s" "$link" || fatal "cannot link $link"
@@ -186,5 +208,5 @@ if [ -n "$service_dir" ]; then
   done
   say "linked into $service_dir"
 else
-  say "to start them: ln -s $send $smtpd /etc/service/ (the directory svscan watches)"
+  say "to start them: ln -s $send $smtpd ${queued:+$queued }/etc/service/ (the directory svscan watches)"
 fi

@@ -283,6 +283,14 @@ tree() {
   split qmails qmail 0750 "$q/rparam"
   dir qmailq qmail 0750 "$q/lock"
   lock_files
+  service_dir
+}
+
+# service_dir: the directory of jsmail-queued's socket (docs/jsmail-queued.md),
+# outside queue/ (which qmaild cannot enter): the queue owner's, group nofiles,
+# so that qmaild (and root) can reach the socket and other accounts cannot.
+service_dir() {
+  dir qmailq nofiles 0750 "$prefix/queued"
 }
 
 # --binaries-only: a home made by qmail (or an older jsmail) lacks jsmail's own
@@ -333,6 +341,7 @@ fi
 if [ "$binaries_only" = 1 ]; then
   dir root qmail 0755 "$prefix/bin"
   jsmail_stores
+  [ -d "$prefix/queued" ] || service_dir
 else
   tree
   controls

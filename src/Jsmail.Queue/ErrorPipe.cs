@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Os;
+using Jsmail.Common.Queue;
 
 namespace Jsmail.Queue;
 
@@ -30,6 +31,14 @@ internal static class ErrorPipe
         }
         s_offered = offered;
     }
+
+    /// <summary>
+    /// A scanner's refusal with a text becomes exit 82 with the text on the
+    /// error pipe; without a text, or when the caller offered no pipe, it stays
+    /// 31 or 71, so the class is never lost.
+    /// </summary>
+    public static ScanVerdict PassOn(ScanVerdict verdict) =>
+        verdict.Text != null && Write(verdict.Text) ? new ScanVerdict(QueueExit.CustomError) : verdict;
 
     /// <summary>False if the caller offered no pipe (nobody would read the text).</summary>
     public static bool Write(string classAndText)

@@ -38,12 +38,12 @@ public static class Program
             Libc.Alarm(Death);
 
             ContentScanner? scanner;
-            try { scanner = ContentScanner.FromControl(new ControlReader(home), home, uid); }
+            try { scanner = ContentScanner.FromControl(new ControlReader(home), home); }
             catch (IOException) { return QueueExit.ConfigError; }
 
             var commit = new QueueCommit(pid, uid, now, QueueReceived.Line(pid, how, now))
             {
-                Scan = scanner == null ? null : scanner.Scan,
+                Scan = scanner == null ? null : request => ErrorPipe.PassOn(scanner.Scan(request)),
             };
             return commit.Run();
         }

@@ -97,9 +97,8 @@ public static class Expected
         (string User, string Group)? user = null, bool controls = true, bool bins = true)
     {
         var t = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        void Add(string path, string owner, string mode, char type)
+        void Add(string path, string owner, string mode, char type, string group = "qmail")
         {
-            var group = "qmail";
             if (user is { } u)
             {
                 (owner, group) = (u.User, u.Group);
@@ -132,6 +131,7 @@ public static class Expected
         Add("queue/lock/tcpto", "qmailr", "0644", 'f');
         Add("queue/lock/sendmutex", "qmails", "0600", 'f');
         Add("queue/lock/trigger", "qmails", "0622", 'p');
+        Add("queued", "qmailq", "0750", 'd', "nofiles"); // jsmail-queued's socket directory
         if (controls)
             foreach (var c in ControlFiles) Add($"control/{c}", "root", "0644", 'f');
         if (bins)

@@ -66,6 +66,20 @@ public static unsafe partial class Libc
             }
     }
 
+    [LibraryImport(L, EntryPoint = "pread", SetLastError = true)]
+    private static partial nint PreadRaw(int fd, byte* buf, nint count, long offset);
+
+    /// <summary>pread(2), retried on EINTR: reads at an offset without moving the descriptor's own (shared) offset.</summary>
+    public static int Pread(int fd, Span<byte> buf, long offset)
+    {
+        fixed (byte* p = buf)
+            while (true)
+            {
+                var n = PreadRaw(fd, p, buf.Length, offset);
+                if (n >= 0 || Errno != EINTR) return (int)n;
+            }
+    }
+
     /// <summary>Writes all of buf, retrying short writes and EINTR. False on error (see Errno).</summary>
     public static bool WriteAll(int fd, ReadOnlySpan<byte> buf)
     {

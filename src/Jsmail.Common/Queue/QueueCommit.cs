@@ -6,14 +6,16 @@ using Jsmail.Common.Os;
 namespace Jsmail.Common.Queue;
 
 /// <summary>A decision on a message that is written but not yet committed.</summary>
-public readonly record struct ScanVerdict(int ExitCode)
+/// Text, when there is one, is the reply a refusing scanner gave, with its
+/// class letter (D or Z): the caller decides how it reaches the client.
+public readonly record struct ScanVerdict(int ExitCode, string? Text = null)
 {
     public static readonly ScanVerdict Accept = new(0);
     public bool Accepted => ExitCode == 0;
 }
 
-/// <summary>What a content check sees: the message file (queue-relative) and the whole envelope.</summary>
-public sealed record ScanRequest(ulong Id, string MessPath, byte[] Envelope);
+/// <summary>What a content check sees: the message file (queue-relative), the whole envelope and the caller's uid.</summary>
+public sealed record ScanRequest(ulong Id, string MessPath, byte[] Envelope, uint CallerUid);
 
 /// <summary>
 /// qmail-queue's placement algorithm (§1.3 steps 4-10), run inside queue/:
@@ -22,6 +24,10 @@ public sealed record ScanRequest(ulong Id, string MessPath, byte[] Envelope);
 /// failure leaves its files for the 36-hour cleanups, exactly as qmail does.
 /// A scanner's rejection removes what it wrote: nothing refused stays behind.
 /// Returns the exit code.
+/// jsmail-queue runs it whole (<see cref="Run"/>, every file fsynced on its
+/// own); jsmail-queued runs it in two halves around its group commit
+/// (<see cref="Prepare"/> without syncs, one sync for many messages, then
+/// <see cref="LinkTodo"/>), so both write the very same files.
 /// </summary>
 public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] receivedLine)
 {
@@ -33,27 +39,69 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
     /// <summary>Called after everything is on disk, before the commit link. Null: no scanning.</summary>
     public Func<ScanRequest, ScanVerdict>? Scan { get; init; }
 
+    /// <summary>The message, without the Received line (jsmail-queue: fd 0).</summary>
+    public QueueInput Message { get; init; } = new FdQueueInput(MessageFd);
+
+    /// <summary>The envelope and its optional extension block (jsmail-queue: fd 1).</summary>
+    public QueueInput Envelope { get; init; } = new FdQueueInput(EnvelopeFd);
+
+    /// <summary>
+    /// False when the caller makes the files durable itself (jsmail-queued's
+    /// group commit) before it calls <see cref="LinkTodo"/>.
+    /// </summary>
+    public bool SyncEachFile { get; init; } = true;
+
+    /// <summary>
+    /// The first sequence number tried for the pid file: jsmail-queued writes
+    /// many messages under one pid within a second, so it numbers them.
+    /// </summary>
+    public long FirstPidSequence { get; init; } = 1;
+
     private ulong _id;
     private int _messFd = -1, _intdFd = -1;
     private bool _extWritten;
 
     public ulong Id => _id;
 
+    /// <summary>The message's size as queued, Received line included.</summary>
+    public long MessageBytes { get; private set; }
+
     public int Run()
     {
-        try { return Place(); }
-        finally
+        try
         {
-            if (_messFd >= 0) Libc.Close(_messFd);
-            if (_intdFd >= 0) Libc.Close(_intdFd);
+            var exit = Prepare();
+            if (exit != QueueExit.Ok) return exit;
+            exit = LinkTodo();
+            if (exit == QueueExit.Ok) PullTrigger();
+            return exit;
         }
+        finally { CloseFiles(); }
     }
 
-    private int Place()
+    public void CloseFiles()
+    {
+        if (_messFd >= 0) Libc.Close(_messFd);
+        if (_intdFd >= 0) Libc.Close(_intdFd);
+        _messFd = _intdFd = -1;
+    }
+
+    /// <summary>
+    /// The commit: intd linked as todo/&lt;id&gt;, after which jsmail-send owns
+    /// the message. A failure here leaves the files to qmail-clean, as qmail-queue does.
+    /// </summary>
+    public int LinkTodo() =>
+        Libc.Link(QueueLayout.Intd(_id), QueueLayout.Todo(_id)) == 0 ? QueueExit.Ok : QueueExit.TodoProblem;
+
+    /// <summary>Removes what a prepared message wrote, when it will not be committed (its files could not be made durable).</summary>
+    public int Abandon(int exitCode) => CleanUp(exitCode);
+
+    /// <summary>Everything up to the commit link: pid file, mess, intd, ext, scan.</summary>
+    public int Prepare()
     {
         var pidPath = "";
         var pidFd = -1;
-        for (var seq = 1; seq <= 9 && pidFd < 0; seq++)
+        for (var seq = FirstPidSequence; seq < FirstPidSequence + 9 && pidFd < 0; seq++)
         {
             pidPath = QueueLayout.Pid(pid, startTime, seq);
             pidFd = Libc.Open(pidPath, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4);
@@ -67,7 +115,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         if (Libc.Unlink(pidPath) != 0) return QueueExit.PidProblem;
 
         if (CopyMessage() is var copied and not 0) return CleanUp(copied);
-        if (Libc.Fsync(_messFd) != 0) return CleanUp(QueueExit.WriteError);
+        if (SyncEachFile && Libc.Fsync(_messFd) != 0) return CleanUp(QueueExit.WriteError);
 
         _intdFd = Libc.Open(QueueLayout.Intd(_id), Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4);
         if (_intdFd < 0) return QueueExit.IntdProblem;
@@ -78,7 +126,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         var (envelopeExit, extension) = ReadEnvelope(captured == null ? intd : new TeeWriter(intd, captured));
         if (envelopeExit != 0)
             return envelopeExit is QueueExit.ReadError or QueueExit.WriteError ? CleanUp(envelopeExit) : envelopeExit;
-        if (!intd.Flush() || Libc.Fsync(_intdFd) != 0) return CleanUp(QueueExit.WriteError);
+        if (!intd.Flush() || (SyncEachFile && Libc.Fsync(_intdFd) != 0)) return CleanUp(QueueExit.WriteError);
 
         if (extension != null && WriteExtension(extension) is var extExit and not 0)
             return extExit == QueueExit.WriteError ? CleanUp(extExit) : extExit;
@@ -87,12 +135,9 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         {
             captured.Write((ReadOnlySpan<byte>)[0]);
             if (extension != null) captured.Write(extension);
-            var verdict = Scan(new ScanRequest(_id, QueueLayout.Mess(_id), captured.WrittenSpan.ToArray()));
+            var verdict = Scan(new ScanRequest(_id, QueueLayout.Mess(_id), captured.WrittenSpan.ToArray(), realUid));
             if (!verdict.Accepted) return CleanUp(verdict.ExitCode);
         }
-
-        if (Libc.Link(QueueLayout.Intd(_id), QueueLayout.Todo(_id)) != 0) return QueueExit.TodoProblem;
-        PullTrigger();
         return QueueExit.Ok;
     }
 
@@ -107,13 +152,15 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
     private int CopyMessage()
     {
         if (!Libc.WriteAll(_messFd, receivedLine)) return QueueExit.WriteError;
+        MessageBytes = receivedLine.Length;
         var buf = IoBuffer;
         while (true)
         {
-            var n = Libc.Read(MessageFd, buf);
+            var n = Message.Read(buf);
             if (n < 0) return QueueExit.ReadError;
             if (n == 0) return 0;
             if (!Libc.WriteAll(_messFd, buf.AsSpan(0, n))) return QueueExit.WriteError;
+            MessageBytes += n;
         }
     }
 
@@ -127,7 +174,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         {
             if (start == end)
             {
-                var n = Libc.Read(EnvelopeFd, buf);
+                var n = Envelope.Read(buf);
                 if (n <= 0) return (QueueExit.ReadError, null);
                 start = 0;
                 end = n;
@@ -161,8 +208,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         data.Write(already);
         if (data.WrittenCount == 0)
         {
-            Span<Libc.PollFd> pfd = [new Libc.PollFd { Fd = EnvelopeFd, Events = Libc.POLLIN }];
-            if (Libc.Poll(pfd, ExtensionWaitMs) <= 0) return (0, null);
+            if (!Envelope.WaitReadable(ExtensionWaitMs)) return (0, null);
             if (!ReadMore(data, out var eof) || eof) return (0, null);
         }
         if (data.WrittenSpan[0] != (byte)'X') return (0, null);
@@ -176,9 +222,9 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         }
     }
 
-    private static bool ReadMore(ArrayBufferWriter<byte> data, out bool eof)
+    private bool ReadMore(ArrayBufferWriter<byte> data, out bool eof)
     {
-        var n = Libc.Read(EnvelopeFd, data.GetSpan(4096));
+        var n = Envelope.Read(data.GetSpan(4096));
         eof = n == 0;
         if (n > 0) data.Advance(n);
         return n >= 0;
@@ -198,7 +244,7 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         if (fd < 0) return Libc.Errno == Errno.ENOENT ? 0 : QueueExit.QueueDirProblem;
         _extWritten = true;
         using var fdOwner = new OwnedFd(fd);
-        return Libc.WriteAll(fd, block) && Libc.Fsync(fd) == 0 ? 0 : QueueExit.WriteError;
+        return Libc.WriteAll(fd, block) && (!SyncEachFile || Libc.Fsync(fd) == 0) ? 0 : QueueExit.WriteError;
     }
 
     private int CleanUp(int exitCode)
@@ -214,7 +260,8 @@ public sealed class QueueCommit(int pid, uint realUid, long startTime, byte[] re
         return exitCode;
     }
 
-    private static void PullTrigger()
+    /// <summary>Wakes jsmail-send (qmail-send) through lock/trigger; a missing or full fifo is no error.</summary>
+    public static void PullTrigger()
     {
         var fd = Libc.Open(QueueLayout.Trigger, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
         if (fd < 0) return;

@@ -8,7 +8,7 @@ public static class QueueLayout
 
     public static ulong SplitOf(ulong id) => id % Split;
 
-    public static string Pid(int pid, long time, int seq) => $"pid/{pid}.{time}.{seq}";
+    public static string Pid(int pid, long time, long seq) => $"pid/{pid}.{time}.{seq}";
     public static string Mess(ulong id) => $"mess/{id % Split}/{id}";
     public static string Intd(ulong id) => $"intd/{id}";
     public static string Todo(ulong id) => $"todo/{id}";

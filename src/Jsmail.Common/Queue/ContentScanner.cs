@@ -1,9 +1,8 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
-using Jsmail.Common.Queue;
 
-namespace Jsmail.Queue;
+namespace Jsmail.Common.Queue;
 
 /// <summary>
 /// Runs the programs named in control/queuescanners on a written but not yet
@@ -12,14 +11,17 @@ namespace Jsmail.Queue;
 /// decides: 0 accept, 100 reject permanently, 111 reject temporarily. Anything
 /// else (cannot start, killed, other codes, past control/timeoutqueuescan) is a
 /// temporary failure: never a silent accept.
+/// A refusal's verdict is 31 or 71 with the reply text (D or Z first) when
+/// the scanner gave one: jsmail-queue writes it on the caller's error pipe,
+/// jsmail-queued puts it in its reply.
 /// </summary>
-internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeoutSeconds, string home, uint callerUid)
+public sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeoutSeconds, string home)
 {
     public const int Accept = 0, RejectPermanently = 100, RejectTemporarily = 111;
     private const int MaxText = QueueClient.MaxErrorText - 1;
     private const int MaxOutput = 1024; // more than the reply text needs; the rest is read and dropped
 
-    public static ContentScanner? FromControl(ControlReader control, string home, uint callerUid)
+    public static ContentScanner? FromControl(ControlReader control, string home)
     {
         var lines = control.ReadList("queuescanners");
         if (lines.Count == 0) return null;
@@ -28,7 +30,7 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
             .Where(c => c.Length > 0)
             .ToList();
         var timeout = (int)Math.Clamp(control.ReadInt("timeoutqueuescan", 300), 1, 86400);
-        return commands.Count == 0 ? null : new ContentScanner(commands, timeout, home, callerUid);
+        return commands.Count == 0 ? null : new ContentScanner(commands, timeout, home);
     }
 
     public ScanVerdict Scan(ScanRequest request)
@@ -76,7 +78,7 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
     [
         "PATH=/usr/local/bin:/usr/bin:/bin",
         "JSMAIL_HOME=" + home,
-        "JSMAIL_UID=" + callerUid,
+        "JSMAIL_UID=" + request.CallerUid,
         "JSMAIL_MESSAGE_ID=" + request.Id,
     ]);
 
@@ -96,16 +98,10 @@ internal sealed class ContentScanner(IReadOnlyList<string[]> commands, int timeo
         return text.Length == 0 ? null : text;
     }
 
-    /// <summary>
-    /// With a text, exit 82 and the text on the error pipe; without one, or when
-    /// the caller offered no pipe, 31 or 71, so the class is never lost.
-    /// </summary>
-    private static ScanVerdict Refuse(bool permanent, string? text)
-    {
-        if (text != null && ErrorPipe.Write((permanent ? "D" : "Z") + text))
-            return new ScanVerdict(QueueExit.CustomError);
-        return new ScanVerdict(permanent ? QueueExit.PermanentRefusal : QueueExit.TemporaryRefusal);
-    }
+    /// <summary>31 or 71, so the class is never lost, with the text to pass on as a custom error (exit 82) where it can be.</summary>
+    private static ScanVerdict Refuse(bool permanent, string? text) =>
+        new(permanent ? QueueExit.PermanentRefusal : QueueExit.TemporaryRefusal,
+            text == null ? null : (permanent ? "D" : "Z") + text);
 
     /// <summary>
     /// Scanners are the administrator's programs: they run wholly as the queue

@@ -1,0 +1,122 @@
+namespace Jsmail.Common.Queue;
+
+public enum GroupCommitStep
+{
+    /// <summary>Make the files of every message in the batch durable (one syncfs); answer with FilesSynced.</summary>
+    SyncFiles,
+    /// <summary>Link this message's todo; answer with Linked.</summary>
+    Link,
+    /// <summary>Remove this message's files: they could not be made durable.</summary>
+    Abandon,
+    /// <summary>Make the batch's todo links durable (one fsync of todo/); answer with LinksSynced.</summary>
+    SyncLinks,
+    /// <summary>Wake jsmail-send once for the batch.</summary>
+    PullTrigger,
+    /// <summary>Reply to this message's client with this exit code.</summary>
+    Answer,
+}
+
+/// <summary>One thing for the driver to do; Ticket and Exit only where the step names a message.</summary>
+public readonly record struct GroupCommitAction(GroupCommitStep Step, long Ticket = 0, int Exit = 0);
+
+/// <summary>
+/// jsmail-queued's group commit as a pure state machine (docs/jsmail-queued.md):
+/// prepared messages in, sync, link, trigger and answer actions out; the
+/// driver does the I/O and feeds each result back. One batch is committed at a
+/// time; messages prepared meanwhile gather into the next. The rules it keeps:
+/// no message is linked before its files are durable, none is answered
+/// success before its link is durable, and a batch whose files cannot be made
+/// durable is abandoned and answered 53.
+/// </summary>
+public sealed class GroupCommitCore
+{
+    private enum Phase { Idle, SyncingFiles, Linking, SyncingLinks }
+
+    private Phase _phase;
+    private List<long> _gathering = [];
+    private List<long> _batch = [];
+    private readonly Dictionary<long, int> _exits = [];
+
+    /// <summary>No batch in progress and none waiting: the driver may stop.</summary>
+    public bool Idle => _phase == Phase.Idle && _gathering.Count == 0;
+
+    /// <summary>Messages whose files are written (unsynced); a batch starts if none is in progress.</summary>
+    public List<GroupCommitAction> Prepared(IEnumerable<long> tickets)
+    {
+        _gathering.AddRange(tickets);
+        return _phase == Phase.Idle ? StartBatch() : [];
+    }
+
+    public List<GroupCommitAction> FilesSynced(bool ok)
+    {
+        Expect(Phase.SyncingFiles);
+        var actions = new List<GroupCommitAction>();
+        if (!ok)
+        {
+            foreach (var t in _batch) actions.Add(new(GroupCommitStep.Abandon, t, QueueExit.WriteError));
+            foreach (var t in _batch) actions.Add(new(GroupCommitStep.Answer, t, QueueExit.WriteError));
+            actions.AddRange(FinishBatch());
+            return actions;
+        }
+        _phase = Phase.Linking;
+        foreach (var t in _batch) actions.Add(new(GroupCommitStep.Link, t));
+        return actions;
+    }
+
+    /// <summary>The result of one Link: 0, or the exit code (66) a failed link gives.</summary>
+    public List<GroupCommitAction> Linked(long ticket, int exit)
+    {
+        Expect(Phase.Linking);
+        if (!_batch.Contains(ticket) || !_exits.TryAdd(ticket, exit))
+            throw new InvalidOperationException($"Linked({ticket}) was not asked for");
+        if (_exits.Count < _batch.Count) return [];
+        if (_exits.ContainsValue(QueueExit.Ok))
+        {
+            _phase = Phase.SyncingLinks;
+            return [new(GroupCommitStep.SyncLinks)];
+        }
+        return AnswerBatch(pullTrigger: false);
+    }
+
+    /// <summary>
+    /// A link that cannot be made durable is not promised: answered 53 though
+    /// jsmail-send may still deliver it (the client's retry makes a duplicate, never a loss).
+    /// </summary>
+    public List<GroupCommitAction> LinksSynced(bool ok)
+    {
+        Expect(Phase.SyncingLinks);
+        if (!ok)
+            foreach (var t in _batch)
+                if (_exits[t] == QueueExit.Ok) _exits[t] = QueueExit.WriteError;
+        return AnswerBatch(pullTrigger: true);
+    }
+
+    private List<GroupCommitAction> AnswerBatch(bool pullTrigger)
+    {
+        var actions = new List<GroupCommitAction>();
+        if (pullTrigger) actions.Add(new(GroupCommitStep.PullTrigger));
+        foreach (var t in _batch) actions.Add(new(GroupCommitStep.Answer, t, _exits[t]));
+        actions.AddRange(FinishBatch());
+        return actions;
+    }
+
+    private List<GroupCommitAction> FinishBatch()
+    {
+        _batch = [];
+        _exits.Clear();
+        _phase = Phase.Idle;
+        return _gathering.Count > 0 ? StartBatch() : [];
+    }
+
+    private List<GroupCommitAction> StartBatch()
+    {
+        (_batch, _gathering) = (_gathering, []);
+        _phase = Phase.SyncingFiles;
+        return [new(GroupCommitStep.SyncFiles)];
+    }
+
+    private void Expect(Phase phase)
+    {
+        if (_phase != phase) throw new InvalidOperationException($"event for {phase} while {_phase}");
+    }
+}
