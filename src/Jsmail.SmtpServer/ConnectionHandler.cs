@@ -93,7 +93,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
                 "qmail-smtpd would have accepted every domain");
 
         var qmailQueue = SessionEnvironment.GetText(env, "QMAILQUEUE"u8);
-        var session = new SmtpSession(settings, client, () => new MemfdMessageSink(state.Queue, qmailQueue, env),
+        var session = new SmtpSession(settings, client, () => new MemfdMessageSink(state.Queue, qmailQueue, compat, env),
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), settings.TlsCertificate != null ? controls : null, state.Auth, SessionLog);
         using var timer = new ConnectionTimer(DeadlineSweeper.Now, options.SessionSeconds);
         sweeper.Add(timer);

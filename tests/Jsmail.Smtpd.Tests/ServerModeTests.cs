@@ -210,6 +210,21 @@ print('sent')
     }
 
     [Fact]
+    public void With_queue_service_and_no_service_listening_every_message_gets_451_and_nothing_is_queued()
+    {
+        var server = Start(options: ["--queue", "service"]);
+        var reply = server.Talk("HELO c\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\nQUIT\r\n");
+        reply.Should().Contain("451 4.3.0 unable to exec qq (#4.3.0)").And.NotContain("250 2.0.0 ok ");
+        _h.Queued().Should().BeEmpty();
+
+        // the default falls back to the queue program when the service is not listening
+        var fallback = Start();
+        fallback.Talk("HELO c\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nDATA\r\nSubject: y\r\n\r\nhi\r\n.\r\nQUIT\r\n")
+            .Should().MatchRegex("250 2.0.0 ok \\d+ qp \\d+");
+        _h.Queued().Should().ContainSingle();
+    }
+
+    [Fact]
     public void Past_the_per_ip_and_the_global_limit_a_client_gets_421()
     {
         var perIp = Start(options: ["--max-per-ip", "1"]);

@@ -13,8 +13,9 @@ namespace Jsmail.SmtpServer.Queueing;
 /// queue program, and learns the result.
 /// </summary>
 /// <param name="qmailQueue">QMAILQUEUE as the session sees it, or null</param>
+/// <param name="compat">the session is in JSMAIL_COMPAT=qmail</param>
 /// <param name="environment">the session's environment, which a queue program and its filters see</param>
-public sealed class MemfdMessageSink(QueueRoute route, string? qmailQueue, IReadOnlyList<byte[]> environment) : IMessageSink
+public sealed class MemfdMessageSink(QueueRoute route, string? qmailQueue, bool compat, IReadOnlyList<byte[]> environment) : IMessageSink
 {
     private readonly OwnedFd _message = Open();
     private bool _writeError;
@@ -46,7 +47,7 @@ public sealed class MemfdMessageSink(QueueRoute route, string? qmailQueue, IRead
             // A message we could not keep whole is not handed on: the queue program's own reply for that.
             if (_writeError || !_message.IsOpen || Libc.Lseek(_message.Fd, 0, Libc.SEEK_SET) != 0)
                 return QueueResult.Of(QueueResult.ReadError);
-            var (result, pid) = await route.CommitAsync(_message.Fd, envelope, qmailQueue, environment, cancel);
+            var (result, pid) = await route.CommitAsync(_message.Fd, envelope, qmailQueue, compat, environment, cancel);
             Pid = pid;
             return result;
         }

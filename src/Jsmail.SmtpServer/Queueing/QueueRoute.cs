@@ -20,17 +20,19 @@ public enum QueueMode
 /// socket (the memfd passed, not copied), or the queue program run with
 /// ChildRunner.RunAsync with the memfd on fd 0, the envelope on fd 1 and the
 /// error pipe of QueueClient on fds 4 and 6. QMAILQUEUE (from the rules or the
-/// environment) always means the program it names, as in qmail. Either way
+/// environment) always means the program it names, as in qmail, and a session
+/// in JSMAIL_COMPAT=qmail always runs the queue program. Either way
 /// the result is qmail's text, mapped as QueueClient maps it.
 /// </summary>
 public sealed class QueueRoute(string home, QueueMode mode, QueueServiceClient? service) : IDisposable
 {
     public QueueMode Mode => mode;
 
+    /// <param name="compat">the session is in JSMAIL_COMPAT=qmail: the queue program, as qmail-smtpd runs it</param>
     public async ValueTask<(QueueResult Result, int Pid)> CommitAsync(int messageFd, QueueEnvelope envelope, string? qmailQueue,
-        IReadOnlyList<byte[]> environment, CancellationToken cancel)
+        bool compat, IReadOnlyList<byte[]> environment, CancellationToken cancel)
     {
-        if (string.IsNullOrEmpty(qmailQueue) && mode != QueueMode.Program && service != null)
+        if (string.IsNullOrEmpty(qmailQueue) && !compat && mode != QueueMode.Program && service != null)
         {
             var answer = await service.SendAsync(messageFd, envelope.Encode(), cancel);
             if (answer.Reached || mode == QueueMode.Service) return (answer.Result, answer.QueuePid);
