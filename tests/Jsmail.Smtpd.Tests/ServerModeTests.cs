@@ -210,6 +210,28 @@ print('sent')
     }
 
     [Fact]
+    public void Messages_go_through_jsmail_queued_when_it_listens()
+    {
+        using var queued = Run.Start(_h.Home.Bin("jsmail-queued"), [], redirect: Redirect.Error | Redirect.Output);
+        try
+        {
+            Wait.Until(() => File.Exists(Path.Combine(_h.Home.Path, "queued", "socket")) || queued.HasExited, 30).Should().BeTrue();
+            queued.HasExited.Should().BeFalse();
+            var server = Start(options: ["--queue", "service"]);
+            var reply = server.Talk("HELO c\r\nMAIL FROM:<s@x>\r\nRCPT TO:<a@other.com>\r\nDATA\r\nSubject: svc\r\n\r\nhi\r\n.\r\nQUIT\r\n");
+            reply.Should().MatchRegex($"250 2.0.0 ok \\d+ qp {queued.Id}\r\n", "qp names the service");
+            var (todo, message) = _h.Queued().Single();
+            SmtpdHome.S(todo).Should().EndWith("\0Fs@x\0Ta@other.com\0");
+            SmtpdHome.Body(message).Should().Be("Subject: svc\n\nhi\n");
+        }
+        finally
+        {
+            Libc.Kill(queued.Id, Libc.SIGTERM);
+            queued.WaitForExit(30_000);
+        }
+    }
+
+    [Fact]
     public void With_queue_service_and_no_service_listening_every_message_gets_451_and_nothing_is_queued()
     {
         var server = Start(options: ["--queue", "service"]);
