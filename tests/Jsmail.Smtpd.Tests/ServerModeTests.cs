@@ -29,20 +29,9 @@ public sealed class ServerModeTests(ITestOutputHelper output) : IDisposable
         return s;
     }
 
-    private RunResult Swaks(string server, int port, params string[] extra)
-    {
-        var args = new List<string> { "--server", server, "--port", port.ToString(), "--helo", "client.example",
-            "--from", "s@x", "--timeout", "20" };
-        args.AddRange(extra);
-        return Run.Process("swaks", args, timeoutMs: 60_000);
-    }
+    private static RunResult Swaks(string server, int port, params string[] extra) => SwaksClient.Send(server, port, extra);
 
-    private string MessageFile(string body)
-    {
-        var f = _dir["msg-" + Guid.NewGuid().ToString("N")];
-        File.WriteAllText(f, body.TrimEnd('\n'));
-        return f;
-    }
+    private string MessageFile(string body) => SwaksClient.MessageFile(_dir, body);
 
     private static bool HasIpv6Loopback()
     {
