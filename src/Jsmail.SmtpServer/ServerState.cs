@@ -50,7 +50,11 @@ public sealed class ServerState
     public string? Reload()
     {
         var fresh = Read();
-        if (fresh.Problem == null || _controls.Problem != null) _controls = fresh;
+        if (fresh.Problem != null && _controls.Problem == null) return fresh.Problem;
+        var old = _controls;
+        _controls = fresh;
+        // The old rules' file stays open until no connection can still be deciding with it.
+        if (old.Rules is { } stale) _ = Task.Delay(TimeSpan.FromSeconds(30)).ContinueWith(_ => stale.Dispose(), TaskScheduler.Default);
         return fresh.Problem;
     }
 
