@@ -64,7 +64,12 @@ public sealed class MessageIntake(string home, GroupCommitter committer, int ser
     }
 
     /// <summary>"from network" for qmaild, "by uid N" for others (QueueReceived.How), looked up once per uid.</summary>
-    private string How(uint uid) => _how.GetOrAdd(uid, u => QueueReceived.How(u, Libc.GetPasswd(u)?.Name));
+    private string How(uint uid)
+    {
+        if (_how.TryGetValue(uid, out var how)) return how;
+        // getpwuid answers in one static buffer: one lookup at a time
+        lock (_how) return _how.GetOrAdd(uid, u => QueueReceived.How(u, Libc.GetPasswd(u)?.Name));
+    }
 
     /// <summary>One line per message on stderr: id, client uid and pid, bytes queued, exit code and its meaning.</summary>
     private static void Log(ulong id, Libc.PeerCredentials peer, long bytes, int exit, byte[] customText)

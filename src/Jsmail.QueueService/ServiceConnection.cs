@@ -14,6 +14,9 @@ public sealed class ServiceConnection(int socket, Libc.PeerCredentials peer, Mes
 {
     public int Socket => socket;
 
+    /// <summary>Descriptors received ahead of their requests; a client sends one per request and waits for its reply.</summary>
+    private const int MaxPendingFds = 64;
+
     public void Serve()
     {
         var frames = new QueueServiceFrames(QueueServiceProtocol.MaxRequestBody);
@@ -38,7 +41,7 @@ public sealed class ServiceConnection(int socket, Libc.PeerCredentials peer, Mes
                     return;
                 }
                 var n = Libc.ReceiveWithFds(socket, frames.Space().Span, fds);
-                if (n <= 0) return;
+                if (n <= 0 || fds.Count > MaxPendingFds) return; // descriptors without requests: not a client of ours
                 frames.Advance((int)n);
             }
         }
