@@ -4,10 +4,11 @@
 #
 #   install-services.sh [--prefix DIR] [--service-dir DIR] [--log-dir DIR]
 #                       [--rules FILE] [--ip IP] [--port PORT] [--single-user]
-#                       [--queue-service]
+#                       [--queue-service] [--server-mode]
 #
 # Writes DIR/supervise/jsmail-send (jsmail-start) and DIR/supervise/jsmail-smtpd
-# (jsmail-smtpd under tcpserver), each with a log/ service running multilog,
+# (jsmail-smtpd under tcpserver; with --server-mode, jsmail-smtpd's own server
+# mode, which needs no ucspi-tcp at run time), each with a log/ service running multilog,
 # the tcprules source FILE (when missing) and its FILE.cdb, and links both
 # services into the scanned directory when --service-dir is given (svscan
 # starts them within five seconds). --queue-service adds
@@ -30,6 +31,7 @@ rules=
 ip=0
 port=smtp
 single_user=0
+server_mode=0
 queue_service=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -40,6 +42,7 @@ while [ $# -gt 0 ]; do
     --ip) [ $# -ge 2 ] || refuse "--ip needs an address"; ip=$2; shift 2 ;;
     --port) [ $# -ge 2 ] || refuse "--port needs a port"; port=$2; shift 2 ;;
     --single-user) single_user=1; shift ;;
+    --server-mode) server_mode=1; shift ;;
     --queue-service) queue_service=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage; refuse "unknown argument: $1" ;;
@@ -60,7 +63,14 @@ else
   rules=$(absolute "${rules:-/etc/tcp.smtp}")
 fi
 [ -z "$service_dir" ] || service_dir=$(absolute "$service_dir")
-for tool in tcpserver tcprules supervise multilog; do
+if [ "$server_mode" = 1 ]; then
+  # jsmail-smtpd --listen takes numbers: tcpserver's 0 and smtp are its defaults here
+  case $ip in 0) listen_ip=0.0.0.0 ;; *:*) listen_ip="[$ip]" ;; *) listen_ip=$ip ;; esac
+  case $port in smtp) port=25 ;; ''|*[!0-9]*) refuse "--port $port: server mode needs a port number" ;; esac
+fi
+tools="tcpserver tcprules supervise multilog"
+[ "$server_mode" = 0 ] || tools="tcprules supervise multilog" # tcprules still compiles the rules
+for tool in $tools; do
   command -v "$tool" >/dev/null 2>&1 ||
     fatal "$tool is missing: install ucspi-tcp and daemontools (apt-get install ucspi-tcp daemontools)"
 done
@@ -117,7 +127,10 @@ logrun "$send" "$log_dir"
 smtpd=$prefix/supervise/jsmail-smtpd
 mkdir -p "$smtpd" || fatal "cannot create $smtpd"
 chmod 1755 "$smtpd"
-if [ "$single_user" = 1 ]; then
+single=
+[ "$single_user" = 0 ] || single=' --single-user'
+if [ "$single_user" = 1 ] || [ "$server_mode" = 1 ]; then
+  # server mode changes to qmaild itself, after binding the port
   ids=
   accounts=
   check='[ -n "$MAXSMTPD" ] && [ -n "$LOCAL" ]'
@@ -140,9 +153,18 @@ if ! { $check; }; then
   echo "$names is unset in $smtpd/run"
   exit 1
 fi
+RUN
+  if [ "$server_mode" = 1 ]; then
+    cat <<RUN
+exec jsmail-smtpd --listen '$listen_ip:$port' --rules '$rules.cdb' --local-host "\$LOCAL" \\
+  --max-connections "\$MAXSMTPD"${single} 2>&1
+RUN
+  else
+    cat <<RUN
 exec tcpserver -v -R -H -l "\$LOCAL" -x '$rules.cdb' -c "\$MAXSMTPD" \\
   ${ids}'$ip' '$port' '$prefix/bin/jsmail-smtpd' 2>&1
 RUN
+  fi
 } | put "$smtpd/run" 0755
 logdir "$log_dir/smtpd"
 logrun "$smtpd" "$log_dir/smtpd"

@@ -2,10 +2,12 @@
 # run.sh: build jsmail, install a single-user home under the checkout and run
 # the whole MTA in the foreground (README, "Run"). Ctrl-C stops it.
 #
-#   run.sh [--home DIR] [--ip IP] [--port PORT] [--prebuilt DIR] [--mailboxes "NAME..."]
+#   run.sh [--home DIR] [--ip IP] [--port PORT] [--prebuilt DIR] [--mailboxes "NAME..."] [--tcpserver]
 #
-# SMTP: tcpserver (ucspi-tcp) runs jsmail-smtpd for every connection on IP:PORT
-# (default 127.0.0.1:2525), with the rules in HOME/etc/tcp.smtp (127.* may relay).
+# SMTP: jsmail-smtpd in server mode serves every connection on IP:PORT (default
+# 127.0.0.1:2525), with the rules in HOME/etc/tcp.smtp (127.* may relay) when
+# tcprules is there to compile them; --tcpserver runs it under tcpserver
+# (ucspi-tcp) instead, one process per connection.
 # Delivery: jsmail-start ./Maildir/; mail for NAME@localhost lands in
 # HOME/mail/NAME/Maildir/new/ for each mailbox NAME (default: you postmaster);
 # any other local name bounces. The activity log and tcpserver's lines go to
@@ -26,6 +28,7 @@ ip=127.0.0.1
 port=2525
 prebuilt=
 mailboxes="you postmaster"
+tcpserver=0
 while [ $# -gt 0 ]; do
   case $1 in
     --home) [ $# -ge 2 ] || refuse "--home needs a directory"; home=$2; shift 2 ;;
@@ -33,6 +36,7 @@ while [ $# -gt 0 ]; do
     --port) [ $# -ge 2 ] || refuse "--port needs a number"; port=$2; shift 2 ;;
     --prebuilt) [ $# -ge 2 ] || refuse "--prebuilt needs a directory"; prebuilt=$2; shift 2 ;;
     --mailboxes) [ $# -ge 2 ] || refuse "--mailboxes needs names"; mailboxes=$2; shift 2 ;;
+    --tcpserver) tcpserver=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage; refuse "unknown argument: $1" ;;
   esac
@@ -44,9 +48,9 @@ for name in $mailboxes; do
 done
 
 # ------------------------------------------------------------- tcpserver
-# ucspi-tcp is the SMTP listener, as at every qmail site; root installs it,
-# anyone else is told how.
-if ! command -v tcpserver >/dev/null 2>&1 || ! command -v tcprules >/dev/null 2>&1; then
+# With --tcpserver, ucspi-tcp is the SMTP listener, as at every qmail site;
+# root installs it, anyone else is told how. Server mode needs none of it.
+if [ "$tcpserver" = 1 ] && { ! command -v tcpserver >/dev/null 2>&1 || ! command -v tcprules >/dev/null 2>&1; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     say "installing ucspi-tcp (tcpserver, tcprules)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=300 ucspi-tcp >&2 ||
@@ -118,8 +122,21 @@ fi
 if [ ! -e "$home/etc/tcp.smtp" ]; then
   printf '127.:allow,RELAYCLIENT=""\n:allow\n' >"$home/etc/tcp.smtp" || fatal "cannot write $home/etc/tcp.smtp"
 fi
-tcprules "$home/etc/tcp.smtp.cdb" "$home/etc/tcp.smtp.tmp" <"$home/etc/tcp.smtp" ||
-  fatal "tcprules cannot compile $home/etc/tcp.smtp"
+# Server mode without tcprules: no rules file; on a loopback address every
+# client is local, which is what the default rules let relay.
+rules=()
+relay=0
+if command -v tcprules >/dev/null 2>&1; then
+  tcprules "$home/etc/tcp.smtp.cdb" "$home/etc/tcp.smtp.tmp" <"$home/etc/tcp.smtp" ||
+    fatal "tcprules cannot compile $home/etc/tcp.smtp"
+  rules=(--rules "$home/etc/tcp.smtp.cdb")
+else
+  case $ip in
+    127.*|::1) relay=1 ;;
+    *) say "tcprules is missing: $home/etc/tcp.smtp is not used and nobody may relay" ;;
+  esac
+fi
+case $ip in *:*) listen="[$ip]:$port" ;; *) listen="$ip:$port" ;; esac
 concurrency=20
 if [ -s "$home/control/concurrencyincoming" ]; then read -r concurrency <"$home/control/concurrencyincoming"; fi
 read -r me <"$home/control/me"
@@ -130,8 +147,16 @@ read -r me <"$home/control/me"
 set -m
 (cd / && exec env - PATH="$home/bin:/usr/local/bin:/usr/bin:/bin" jsmail-start ./Maildir/ </dev/null 2>&1) &
 send=$!
-tcpserver -v -R -H -l "$me" -x "$home/etc/tcp.smtp.cdb" -c "$concurrency" "$ip" "$port" \
-  "$home/bin/jsmail-smtpd" </dev/null 2>&1 &
+if [ "$tcpserver" = 1 ]; then
+  tcpserver -v -R -H -l "$me" -x "$home/etc/tcp.smtp.cdb" -c "$concurrency" "$ip" "$port" \
+    "$home/bin/jsmail-smtpd" </dev/null 2>&1 &
+elif [ ${#rules[@]} -gt 0 ] || [ "$relay" = 0 ]; then
+  "$home/bin/jsmail-smtpd" --listen "$listen" "${rules[@]}" --local-host "$me" --max-connections "$concurrency" \
+    --stop-timeout 5 --single-user </dev/null 2>&1 &
+else
+  env RELAYCLIENT= "$home/bin/jsmail-smtpd" --listen "$listen" --local-host "$me" --max-connections "$concurrency" \
+    --stop-timeout 5 --single-user </dev/null 2>&1 &
+fi
 smtp=$!
 
 # gone PGID: no process of that group is left.
@@ -160,13 +185,15 @@ stop() {
 trap 'stop; say "stopped"; exit 0' INT TERM HUP
 trap 'stop' EXIT
 
-# tcpserver fails at once when it cannot bind: then say nothing of a listener
+# the listener fails at once when it cannot bind: then say nothing of a listener
 sleep 0.5
 kill -0 "$smtp" 2>/dev/null &&
   say "SMTP on $ip:$port; mail for $(echo "$mailboxes" | sed "s/\([^ ]*\)/\1@$me/g") lands in $home/mail/NAME/Maildir/new/; Ctrl-C stops"
 status=0
 wait -n "$send" "$smtp" || status=$?
-if kill -0 "$send" 2>/dev/null; then who=tcpserver; else who=jsmail-start; fi
+if kill -0 "$send" 2>/dev/null; then
+  if [ "$tcpserver" = 1 ]; then who=tcpserver; else who=jsmail-smtpd; fi
+else who=jsmail-start; fi
 trap - INT TERM HUP
 stop
 fatal "$who stopped by itself (exit $status)"

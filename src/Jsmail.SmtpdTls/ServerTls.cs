@@ -1,9 +1,9 @@
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 
 using Jsmail.Common.Os;
+using Jsmail.Common.Tls;
 using Jsmail.Common.Smtp.Session;
 
 namespace Jsmail.SmtpdTls;
@@ -22,24 +22,8 @@ public sealed class ServerTls(string pemPath) : ITlsUpgrade
     public bool Prepare(out string? problem)
     {
         problem = null;
-        if (_context != null) return true;
-        try
-        {
-            var leaf = X509Certificate2.CreateFromPemFile(pemPath);
-            if (!leaf.HasPrivateKey) { problem = "no private key"; return false; }
-            var all = new X509Certificate2Collection();
-            all.ImportFromPemFile(pemPath);
-            var chain = new X509Certificate2Collection();
-            foreach (var c in all)
-                if (!c.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span)) chain.Add(c);
-            _context = SslStreamCertificateContext.Create(leaf, chain, offline: true);
-            return true;
-        }
-        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
-        {
-            problem = e.GetType().Name;
-            return false;
-        }
+        _context ??= ServerCertificate.Load(pemPath, out problem);
+        return _context != null;
     }
 
     /// <summary>
@@ -54,14 +38,8 @@ public sealed class ServerTls(string pemPath) : ITlsUpgrade
         var ssl = new SslStream(stream, leaveInnerStreamOpen: true);
         try
         {
-            ssl.AuthenticateAsServer(new SslServerAuthenticationOptions
-            {
-                ServerCertificateContext = _context,
-                ClientCertificateRequired = false,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                EncryptionPolicy = EncryptionPolicy.RequireEncryption,
-            });
-            description = Describe(ssl.SslProtocol, ssl.NegotiatedCipherSuite.ToString());
+            ssl.AuthenticateAsServer(ServerCertificate.Options(_context!));
+            description = ServerCertificate.Describe(ssl.SslProtocol, ssl.NegotiatedCipherSuite.ToString());
             return new TlsTransport(ssl, stream);
         }
         catch (Exception e) when (e is IOException or AuthenticationException or InvalidOperationException
@@ -70,19 +48,6 @@ public sealed class ServerTls(string pemPath) : ITlsUpgrade
             ssl.Dispose();
             return null;
         }
-    }
-
-    /// <summary>What the Received line says: protocol version and cipher suite, letters, digits and '_' only.</summary>
-    public static string Describe(SslProtocols protocol, string cipher)
-    {
-        var version = protocol switch
-        {
-            SslProtocols.Tls13 => "TLSv1.3",
-            SslProtocols.Tls12 => "TLSv1.2",
-            _ => "TLS",
-        };
-        var clean = new string(cipher.Where(c => char.IsAsciiLetterOrDigit(c) || c == '_').ToArray());
-        return clean.Length == 0 ? version : version + " " + clean;
     }
 }
 

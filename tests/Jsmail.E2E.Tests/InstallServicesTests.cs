@@ -69,4 +69,33 @@ public sealed class InstallServicesTests
         new FileInfo(Path.Combine(dir["service"], "jsmail-send")).LinkTarget.Should().Be(Path.Combine(home.Path, "supervise", "jsmail-send"));
         new FileInfo(Path.Combine(dir["service"], "jsmail-smtpd")).LinkTarget.Should().Be(Path.Combine(home.Path, "supervise", "jsmail-smtpd"));
     }
+
+    [Fact]
+    public void Server_mode_writes_a_service_that_serves_smtp_without_tcpserver()
+    {
+        using var home = TestHome.Install(privileged: false);
+        var port = Ports.Free();
+        var r = InstallServices("--prefix", home.Path, "--single-user", "--server-mode", "--ip", "127.0.0.1", "--port", port.ToString());
+        r.ExitCode.Should().Be(0, r.Err);
+        var run = Path.Combine(home.Path, "supervise", "jsmail-smtpd", "run");
+        File.ReadAllText(run).Should().NotContain("tcpserver")
+            .And.Contain($"exec jsmail-smtpd --listen '127.0.0.1:{port}' --rules '{home.Path}/etc/tcp.smtp.cdb' --local-host \"$LOCAL\"")
+            .And.Contain("--single-user");
+        InstallServices("--prefix", home.Path, "--single-user", "--server-mode", "--port", "smtps").ExitCode.Should().Be(100);
+
+        // the run script as supervise runs it: it answers SMTP, and SIGTERM ends it with 0
+        using var server = Run.Start("/bin/sh", [run], redirect: Redirect.Output | Redirect.Error);
+        try
+        {
+            Wait.Until(() => Ports.Listening(port) || server.HasExited, 30).Should().BeTrue();
+            var greeting = Run.Process("swaks", ["--server", $"127.0.0.1:{port}", "--quit-after", "CONNECT"]);
+            greeting.Out.Should().Contain("<-  220 ");
+        }
+        finally
+        {
+            Jsmail.Common.Os.Libc.Kill(server.Id, 15);
+            server.WaitForExit(60_000).Should().BeTrue();
+        }
+        server.ExitCode.Should().Be(0);
+    }
 }

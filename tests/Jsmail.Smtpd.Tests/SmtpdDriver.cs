@@ -12,11 +12,13 @@ public enum SmtpdDriver
 {
     /// <summary>jsmail-smtpd started for the one connection, as tcpserver starts it: the client on fds 0 and 1.</summary>
     PerConnection,
+    /// <summary>jsmail-smtpd's server mode, started for the one conversation over loopback TCP (<see cref="ServerModeServer.TalkOnce"/>).</summary>
+    Server,
 }
 
 public static class SmtpdDrivers
 {
-    public static readonly SmtpdDriver[] All = [SmtpdDriver.PerConnection];
+    public static readonly SmtpdDriver[] All = [SmtpdDriver.PerConnection, SmtpdDriver.Server];
 }
 
 /// <summary>

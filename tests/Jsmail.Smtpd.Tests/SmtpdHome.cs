@@ -48,6 +48,7 @@ public sealed class SmtpdHome : IDisposable
         return driver switch
         {
             SmtpdDriver.PerConnection => Run.Process(Home.Bin("qmail-smtpd"), args ?? [], conversation, e, timeoutMs: 30_000),
+            SmtpdDriver.Server => ServerModeServer.TalkOnce(Home.Path, conversation, e, args),
             _ => throw new ArgumentOutOfRangeException(nameof(driver), driver, "no such driver"),
         };
     }

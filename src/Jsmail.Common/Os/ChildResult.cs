@@ -34,6 +34,8 @@ public sealed class ChildResult
     }
 
     public ChildEnd End { get; }
+    /// <summary>The child's pid (qmail-smtpd's "qp" names the queue program by it); -1 when it never started.</summary>
+    public int Pid { get; internal init; } = -1;
     /// <summary>The exit code, the signal or the errno, as <see cref="End"/> says; 0 for a timeout.</summary>
     public int Code { get; }
 

@@ -293,7 +293,7 @@ internal sealed class ChildRun
             : _lost ? (ChildEnd.Signalled, 0)
             : Libc.Exited(_status) ? (ChildEnd.Exited, Libc.ExitCode(_status))
             : (ChildEnd.Signalled, Libc.TermSignal(_status));
-        Result = new ChildResult(end, code, _request.Fds, captured, capped);
+        Result = new ChildResult(end, code, _request.Fds, captured, capped) { Pid = _pid };
         _phase = Phase.Done;
     }
 

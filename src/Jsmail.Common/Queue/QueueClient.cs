@@ -42,9 +42,7 @@ public sealed class QueueClient : IDisposable
         }
         catch (SpawnException)
         {
-            _failed = QueueResult.Of(Directory.Exists(home)
-                ? "Zunable to exec qq (#4.3.0)"
-                : "Zqq trouble in home directory (#4.3.0)");
+            _failed = QueueResult.CouldNotStart(home);
         }
         finally
         {

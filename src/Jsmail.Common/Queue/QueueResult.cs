@@ -58,4 +58,8 @@ public readonly record struct QueueResult(byte[] Text)
     }
 
     public static QueueResult FromSignal() => Of(Crashed);
+
+    /// <summary>The queue program could not be started: qmail tells a missing home from a failed exec.</summary>
+    public static QueueResult CouldNotStart(string home) =>
+        Of(Directory.Exists(home) ? "Zunable to exec qq (#4.3.0)" : "Zqq trouble in home directory (#4.3.0)");
 }

@@ -67,20 +67,13 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, ITlsU
                 if (step == SessionStep.Command && !Flush()) return 1;
                 continue;
             }
-            var pending = _buffer.AsSpan(_start, _end - _start);
-            var lf = pending.IndexOf((byte)'\n');
-            if (lf >= 0)
+            var next = CommandInput.Next(session, _buffer.AsSpan(_start, _end - _start), ref discarding, out var consumed);
+            _start += consumed;
+            if (next is { } line)
             {
-                _start += lf + 1;
-                if (discarding) { discarding = false; step = session.LineTooLong(); continue; }
-                step = Resolve(lf + 1 > SmtpSession.MaxCommandLine ? session.LineTooLong() : session.Command(pending[..lf]));
+                step = Resolve(line);
                 if (step == SessionStep.Data && !Flush()) { session.Hangup(); return 1; }
                 continue;
-            }
-            if (pending.Length >= SmtpSession.MaxCommandLine)
-            {
-                discarding = true;
-                _start = _end = 0;
             }
             var fill = Read();
             if (fill == Fill.Ended) return 1;

@@ -1,0 +1,23 @@
+namespace Jsmail.SmtpServer;
+
+/// <summary>What the command line asks of the server (docs/jsmail-smtpd.md, "Server mode").</summary>
+public sealed record ServerOptions
+{
+    public required IReadOnlyList<ListenAddress> Listen { get; init; }
+    /// <summary>tcpserver -x: the rules CDB made by tcprules; null: every client is allowed, with no assignments.</summary>
+    public string? RulesFile { get; init; }
+    /// <summary>tcpserver -l: TCPLOCALHOST for every connection; null: not set (TCPLOCALIP stands in).</summary>
+    public string? LocalHost { get; init; }
+    public int MaxConnections { get; init; } = 1000;
+    public int MaxPerIp { get; init; } = 50;
+    public int MaxRatePerIp { get; init; }
+    public int SessionSeconds { get; init; } = 3600;
+    public int StopSeconds { get; init; } = 60;
+    /// <summary>Serve as whoever started the server, root included: for a single-user home (install.sh --single-user).</summary>
+    public bool SingleUser { get; init; }
+    public string? User { get; init; }
+    public string? Group { get; init; }
+    public Queueing.QueueMode Queue { get; init; } = Queueing.QueueMode.ServiceOrProgram;
+    /// <summary>jsmail-smtpd's own argv: none, or <c>hostname checkpassword subprogram...</c> to offer AUTH.</summary>
+    public IReadOnlyList<string> SmtpdArgs { get; init; } = [];
+}
