@@ -6,7 +6,12 @@ namespace Jsmail.Common.Smtp.Session;
 /// <summary>DATA: the message into a sink as it arrives, then its commit as an effect.</summary>
 public sealed partial class SmtpSession
 {
-    private byte[] _decoded = GC.AllocateUninitializedArray<byte>(SmtpDataDecoder.MaxOutput(16384)); // only written bytes are read
+    /// <summary>
+    /// Made at the first DATA and kept for the next messages: a server holds
+    /// thousands of idle sessions, which should not each hold 16 KiB they may
+    /// never use. Not zeroed: only written bytes are read.
+    /// </summary>
+    private byte[]? _decoded;
 
     /// <summary>The client went away: a message in progress is not queued.</summary>
     public void Hangup() => AbortMessage();
@@ -36,13 +41,14 @@ public sealed partial class SmtpSession
     {
         consumed = 0;
         var t = _transaction;
+        var decoded = _decoded ??= GC.AllocateUninitializedArray<byte>(SmtpDataDecoder.MaxOutput(16384));
         while (consumed < chunk.Length)
         {
             var piece = chunk[consumed..];
             if (piece.Length > 16384) piece = piece[..16384];
-            var status = t.Decoder!.Decode(piece, _decoded, out var used, out var written);
+            var status = t.Decoder!.Decode(piece, decoded, out var used, out var written);
             consumed += used;
-            Deliver(t, _decoded.AsSpan(0, written));
+            Deliver(t, decoded.AsSpan(0, written));
             switch (status)
             {
                 case SmtpDataStatus.End: return EndOfData(t);
