@@ -91,7 +91,7 @@ public class GroupedDeliveryCodecTests
     {
         var plan = RecipientGroups.Of(B(channelFile), limit);
         return string.Join(";", plan.Deliveries.Select(d => string.Join(",", d.Select(r => $"{S(r.Address)}@{r.RecordOffset}"))))
-               + (plan.UnknownRecord ? "|unknown" : "");
+               + (plan.UnknownRecord ? " +unknown" : "");
     }
 
     [Theory]
@@ -100,7 +100,7 @@ public class GroupedDeliveryCodecTests
     [InlineData("Da@x\0Tb@x\0Tc@x\0", 50, "b@x@5,c@x@10")]        // done records are skipped
     [InlineData("Ta\0Tb\0Tc@x\0Td@x\0", 50, "a@0;b@3;c@x@6,d@x@11")] // no '@': alone
     [InlineData("Ta@x\0Tb@x\0Tc@x\0Td@x\0Te@x\0", 2, "a@x@0,b@x@5;c@x@10,d@x@15;e@x@20")]
-    [InlineData("Ta@x\0Qb@x\0Tc@x\0", 50, "a@x@0|unknown")]       // the pass stops at an unknown record
+    [InlineData("Ta@x\0Qb@x\0Tc@x\0", 50, "a@x@0 +unknown")]       // the pass stops at an unknown record
     [InlineData("Ta@x\0Tb@x", 50, "a@x@0")]                        // a record without NUL is the end
     [InlineData("", 50, "")]
     public void A_pass_groups_recipients_by_domain_up_to_the_limit(string channelFile, int limit, string expected)
