@@ -67,6 +67,7 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         Accepted(outcomes).Where(i => outcomes[i].Epoch == 1).Should().NotBeEmpty("the restarted server accepts messages");
         var queue = QueueContents();
         Accepted(outcomes).Where(i => !queue.Contains(i)).Should().BeEmpty("every message that got its 250 is in the queue");
+        Deliver(queue.Count).Where(i => !queue.Contains(i)).Should().BeEmpty("only queued messages are delivered");
     }
 
     [Fact]
@@ -103,6 +104,7 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         var queue = QueueContents();
         dead.Select(o => o.Key).Where(queue.Contains).Should().BeEmpty("nothing is queued while the service is dead");
         Accepted(outcomes).Where(i => !queue.Contains(i)).Should().BeEmpty("every message that got its 250 is in the queue");
+        Deliver(queue.Count).Where(i => !queue.Contains(i)).Should().BeEmpty("only queued messages are delivered");
     }
 
     /// <summary>The messages whose DATA got 250.</summary>
@@ -142,6 +144,7 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
     /// </summary>
     private HashSet<int> QueueContents()
     {
+        var pattern = Tokens;
         static Dictionary<string, string> ById(TestHome home, string dir) =>
             home.Entries(dir).ToDictionary(f => Path.GetFileName(f), f => Path.Combine(dir, f));
         var mess = ById(_home, "mess");
@@ -149,7 +152,6 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         var todo = ById(_home, "todo");
         todo.Keys.Where(id => !mess.ContainsKey(id) || !intd.ContainsKey(id))
             .Should().BeEmpty("every todo entry has its mess and intd");
-        var pattern = new Regex($@"srvcrash-{_run}-(\d+)-end");
         var queued = new HashSet<int>();
         foreach (var id in todo.Keys)
         {
@@ -158,6 +160,45 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         }
         output.WriteLine($"queue: {todo.Count} todo, {mess.Count} mess, {intd.Count} intd");
         return queued;
+    }
+
+    private Regex Tokens => new($@"srvcrash-{_run}-(\d+)-end");
+
+    /// <summary>
+    /// jsmail-start on the queue, delivering to the recipient's Maildir (as
+    /// nobody: qmail never delivers as root) until <paramref name="count"/>
+    /// messages arrived (bounded); the tokens delivered.
+    /// </summary>
+    private HashSet<int> Deliver(int count)
+    {
+        var mailbox = Path.Combine(_home.Path, "rcpt");
+        var id = Run.Shell("mkdir -p \"$1\" && \"$2/bin/maildirmake\" \"$1/Maildir\" && chown -R nobody: \"$1\" && id -u nobody && id -g nobody",
+            args: [mailbox, _home.Path]);
+        id.ExitCode.Should().Be(0, id.Err);
+        var ids = id.Out.Split('\n');
+        _home.WriteControl("locals", "e2e.test\n");
+        File.WriteAllText(Path.Combine(_home.Path, "users", "assign"), $"=rcpt:nobody:{ids[0]}:{ids[1]}:{mailbox}:::\n.\n");
+        Run.Process(_home.Bin("qmail-newu"), []).ExitCode.Should().Be(0);
+        var send = Track(Run.Start("/bin/bash", ["-c", "cd / && exec env - PATH=\"$1/bin:/usr/bin:/bin\" jsmail-start ./Maildir/ >/dev/null 2>&1 </dev/null",
+            "bash", _home.Path]));
+        var delivered = new HashSet<int>();
+        var pattern = Tokens;
+        var seen = new HashSet<string>();
+        var newDir = Path.Combine(mailbox, "Maildir", "new");
+        WaitFor(() =>
+        {
+            foreach (var file in Directory.EnumerateFiles(newDir).Where(seen.Add).ToList())
+            {
+                var match = pattern.Match(File.ReadAllText(file, Encoding.Latin1));
+                if (match.Success) delivered.Add(int.Parse(match.Groups[1].Value)).Should().BeTrue("a message is delivered once");
+            }
+            return delivered.Count >= count || send.HasExited;
+        }, "jsmail-send delivers the queue");
+        Libc.Kill(send.Id, Libc.SIGTERM);
+        send.WaitForExit(60_000).Should().BeTrue("jsmail-send stops on SIGTERM");
+        output.WriteLine($"delivered {delivered.Count} of {count} queued");
+        delivered.Should().HaveCount(count, "every queued message is delivered");
+        return delivered;
     }
 
     private Process StartQueueService()
