@@ -50,16 +50,11 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         using var stop = new CancellationTokenSource();
         var senders = StartSenders(outcomes, () => Volatile.Read(ref epoch), stop.Token);
 
-        WaitFor(() => Accepted(outcomes).Count() >= Count / 2, "half the messages are accepted before the kill");
-        Libc.Kill(server.Id, Libc.SIGKILL).Should().Be(0);
-        server.WaitForExit(30_000).Should().BeTrue();
+        KillWhenHalfAccepted(server, outcomes);
         Volatile.Write(ref epoch, 1);
         StartServer("--queue", "service"); // on a new port: the clients follow it
         WaitFor(() => Accepted(outcomes).Count() >= Count, "the restarted server accepts the rest");
-        stop.Cancel();
-        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromMinutes(5));
-        Libc.Kill(queued.Id, Libc.SIGTERM);
-        queued.WaitForExit(60_000).Should().BeTrue();
+        await StopAll(stop, senders, queued);
 
         var cut = outcomes.Values.Count(o => o.Epoch == 0 && o.Reply == null);
         output.WriteLine($"{outcomes.Count} sent, {Accepted(outcomes).Count()} accepted, {cut} cut by the kill");
@@ -80,9 +75,7 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         using var stop = new CancellationTokenSource();
         var senders = StartSenders(outcomes, () => Volatile.Read(ref epoch), stop.Token);
 
-        WaitFor(() => Accepted(outcomes).Count() >= Count / 2, "half the messages are accepted before the kill");
-        Libc.Kill(queued.Id, Libc.SIGKILL).Should().Be(0);
-        queued.WaitForExit(30_000).Should().BeTrue();
+        KillWhenHalfAccepted(queued, outcomes);
         Volatile.Write(ref epoch, 1);
         WaitFor(() => outcomes.Values.Count(o => o.Epoch == 1 && o.EndEpoch == 1 && o.Reply != null) >= 2 * Sessions,
             "sessions started while the service is dead get their replies");
@@ -90,10 +83,7 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         queued = StartQueueService();
         var before = Accepted(outcomes).Count();
         WaitFor(() => Accepted(outcomes).Count(i => outcomes[i].Epoch == 2) >= Count / 2, "the restarted service queues again");
-        stop.Cancel();
-        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromMinutes(5));
-        Libc.Kill(queued.Id, Libc.SIGTERM);
-        queued.WaitForExit(60_000).Should().BeTrue();
+        await StopAll(stop, senders, queued);
 
         // the sessions that began and ended while the service was dead
         var dead = outcomes.Where(o => o.Value.Epoch == 1 && o.Value.EndEpoch == 1).ToList();
@@ -105,6 +95,23 @@ public sealed class ServerModeCrashTests(ITestOutputHelper output) : IDisposable
         dead.Select(o => o.Key).Where(queue.Contains).Should().BeEmpty("nothing is queued while the service is dead");
         Accepted(outcomes).Where(i => !queue.Contains(i)).Should().BeEmpty("every message that got its 250 is in the queue");
         Deliver(queue.Count).Where(i => !queue.Contains(i)).Should().BeEmpty("only queued messages are delivered");
+    }
+
+    /// <summary>kill -9 of <paramref name="victim"/> once half the messages got their 250 (bounded wait).</summary>
+    private static void KillWhenHalfAccepted(Process victim, ConcurrentDictionary<int, Outcome> outcomes)
+    {
+        WaitFor(() => Accepted(outcomes).Count() >= Count / 2, "half the messages are accepted before the kill");
+        Libc.Kill(victim.Id, Libc.SIGKILL).Should().Be(0);
+        victim.WaitForExit(30_000).Should().BeTrue();
+    }
+
+    /// <summary>Stops the senders, then the queue service (SIGTERM: it answers what it has, then exits).</summary>
+    private static async Task StopAll(CancellationTokenSource stop, Task[] senders, Process queued)
+    {
+        stop.Cancel();
+        await Task.WhenAll(senders).WaitAsync(TimeSpan.FromMinutes(5));
+        Libc.Kill(queued.Id, Libc.SIGTERM);
+        queued.WaitForExit(60_000).Should().BeTrue();
     }
 
     /// <summary>The messages whose DATA got 250.</summary>
