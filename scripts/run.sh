@@ -7,7 +7,8 @@
 # SMTP: jsmail-smtpd in server mode serves every connection on IP:PORT (default
 # 127.0.0.1:2525), with the rules in HOME/etc/tcp.smtp (127.* may relay) when
 # tcprules is there to compile them; --tcpserver runs it under tcpserver
-# (ucspi-tcp) instead, one process per connection.
+# (ucspi-tcp) instead, one process per connection. In server mode jsmail-queued
+# (the queue service) runs beside it, so no message starts a process to queue.
 # Delivery: jsmail-start ./Maildir/; mail for NAME@localhost lands in
 # HOME/mail/NAME/Maildir/new/ for each mailbox NAME (default: you postmaster);
 # any other local name bounces. The activity log and tcpserver's lines go to
@@ -147,6 +148,18 @@ read -r me <"$home/control/me"
 set -m
 (cd / && exec env - PATH="$home/bin:/usr/local/bin:/usr/bin:/bin" jsmail-start ./Maildir/ </dev/null 2>&1) &
 send=$!
+queued=
+if [ "$tcpserver" = 0 ]; then
+  # The queue service, as the home's owner; smtpd uses it once its socket
+  # answers (and jsmail-queue until then), so wait for it, bounded.
+  (cd / && exec env - PATH="$home/bin:/usr/local/bin:/usr/bin:/bin" jsmail-queued </dev/null 2>&1) &
+  queued=$!
+  for ((i = 0; i < 100; i++)); do
+    [ -S "$home/queued/socket" ] && break
+    kill -0 "$queued" 2>/dev/null || break
+    sleep 0.1
+  done
+fi
 if [ "$tcpserver" = 1 ]; then
   tcpserver -v -R -H -l "$me" -x "$home/etc/tcp.smtp.cdb" -c "$concurrency" "$ip" "$port" \
     "$home/bin/jsmail-smtpd" </dev/null 2>&1 &
@@ -179,6 +192,8 @@ stop() {
   # qmail-send finishes its deliveries; the spawners and cleaners follow it on EOF
   kill -TERM "$send" 2>/dev/null || true
   settle "$smtp" 10
+  # the queue service answers what smtpd handed it, then exits
+  [ -z "$queued" ] || { kill -TERM "$queued" 2>/dev/null || true; settle "$queued" 30; }
   settle "$send" 60
   wait 2>/dev/null || true
 }
@@ -190,10 +205,11 @@ sleep 0.5
 kill -0 "$smtp" 2>/dev/null &&
   say "SMTP on $ip:$port; mail for $(echo "$mailboxes" | sed "s/\([^ ]*\)/\1@$me/g") lands in $home/mail/NAME/Maildir/new/; Ctrl-C stops"
 status=0
-wait -n "$send" "$smtp" || status=$?
-if kill -0 "$send" 2>/dev/null; then
-  if [ "$tcpserver" = 1 ]; then who=tcpserver; else who=jsmail-smtpd; fi
-else who=jsmail-start; fi
+wait -n "$send" "$smtp" $queued || status=$?
+if ! kill -0 "$send" 2>/dev/null; then who=jsmail-start
+elif [ -n "$queued" ] && ! kill -0 "$queued" 2>/dev/null; then who=jsmail-queued
+elif [ "$tcpserver" = 1 ]; then who=tcpserver
+else who=jsmail-smtpd; fi
 trap - INT TERM HUP
 stop
 fatal "$who stopped by itself (exit $status)"

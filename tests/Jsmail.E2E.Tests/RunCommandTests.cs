@@ -68,12 +68,14 @@ public sealed class RunCommandTests : IDisposable
             .Should().BeTrue(Output);
         // the log is on the terminal
         Output.Should().MatchRegex(@"(?m)^new msg \d+$").And.MatchRegex(@"(?m)^end msg \d+$").And.Contain("tcpserver: ok ");
+        // server mode queues through the queue service, not a jsmail-queue per message
+        Output.Should().MatchRegex(@"(?m)^jsmail-queued: msg \d+ uid \d+ pid \d+ bytes \d+ exit 0 queued$");
 
         Libc.Kill(_run.Id, 2); // what Ctrl-C sends
         _run.WaitForExit(120_000).Should().BeTrue(Output);
         _run.WaitForExit();
         _run.ExitCode.Should().Be(0, Output);
-        Output.Should().Contain("status: exiting").And.Contain("run.sh: stopped");
+        Output.Should().Contain("status: exiting").And.Contain("jsmail-queued: stopped after ").And.Contain("run.sh: stopped");
         Processes.Under(_dir.Path).Should().BeEmpty("Ctrl-C stops every process of the MTA");
         Ports.Listening(port).Should().BeFalse();
     }
