@@ -72,23 +72,26 @@ public sealed class GroupCommitter
 
     private void Loop()
     {
-        while (TakeArrived() is { } arrived)
-        {
-            var tickets = new List<long>(arrived.Count);
-            foreach (var p in arrived)
-            {
-                _inFlight[++_nextTicket] = p;
-                tickets.Add(_nextTicket);
-            }
-            Execute(_core.Prepared(tickets));
-        }
+        while (TakeArrived(wait: true) is { } arrived) Execute(Prepared(arrived));
     }
 
-    private List<Pending>? TakeArrived()
+    /// <summary>Gives the core the messages that arrived; it starts a batch with them or keeps them for the next.</summary>
+    private List<GroupCommitAction> Prepared(List<Pending> arrived)
+    {
+        var tickets = new List<long>(arrived.Count);
+        foreach (var p in arrived)
+        {
+            _inFlight[++_nextTicket] = p;
+            tickets.Add(_nextTicket);
+        }
+        return _core.Prepared(tickets);
+    }
+
+    private List<Pending>? TakeArrived(bool wait)
     {
         lock (_lock)
         {
-            while (_arrived.Count == 0 && !_stopping) Monitor.Wait(_lock);
+            while (wait && _arrived.Count == 0 && !_stopping) Monitor.Wait(_lock);
             if (_arrived.Count == 0) return null;
             var arrived = _arrived;
             _arrived = [];
@@ -96,12 +99,20 @@ public sealed class GroupCommitter
         }
     }
 
-    /// <summary>Does each action in order, feeding every result back, until the core asks nothing more.</summary>
+    /// <summary>
+    /// Does each action in order, feeding every result back, until the core
+    /// asks nothing more. Before each one, what arrived meanwhile goes to the
+    /// core, so that the sync a batch's links need can cover those files too.
+    /// </summary>
     private void Execute(List<GroupCommitAction> first)
     {
         var work = new Queue<GroupCommitAction>(first);
         while (work.TryDequeue(out var action))
+        {
+            if (TakeArrived(wait: false) is { } arrived)
+                foreach (var next in Prepared(arrived)) work.Enqueue(next);
             foreach (var next in Do(action)) work.Enqueue(next);
+        }
     }
 
     private List<GroupCommitAction> Do(GroupCommitAction action)
@@ -117,6 +128,8 @@ public sealed class GroupCommitter
                 return [];
             case GroupCommitStep.SyncLinks:
                 return _core.LinksSynced(Sync(() => Libc.Fsync(_todoDirFd)));
+            case GroupCommitStep.SyncLinksAndFiles:
+                return _core.LinksSynced(Sync(() => Libc.Syncfs(_queueDirFd)));
             case GroupCommitStep.PullTrigger:
                 QueueCommit.PullTrigger();
                 return [];

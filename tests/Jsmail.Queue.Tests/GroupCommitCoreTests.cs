@@ -29,10 +29,29 @@ public class GroupCommitCoreTests
         core.Prepared([2]).Should().BeEmpty("a batch is in progress: 2 waits");
         core.Prepared([3]).Should().BeEmpty();
         core.FilesSynced(true).Should().Equal([A(Link, 1)], "2 and 3 came after the sync began: not durable yet");
-        core.Linked(1, 0).Should().Equal(A(SyncLinks));
-        core.LinksSynced(true).Should().Equal(A(PullTrigger), A(Answer, 1, 0), A(SyncFiles));
-        core.FilesSynced(true).Should().Equal(A(Link, 2), A(Link, 3));
-        core.Idle.Should().BeFalse();
+        core.Linked(1, 0).Should().Equal([A(SyncLinksAndFiles)], "the sync 1's link needs makes 2's and 3's files durable too");
+        core.LinksSynced(true).Should().Equal(A(PullTrigger), A(Answer, 1, 0), A(Link, 2), A(Link, 3));
+        core.Linked(2, 0).Should().BeEmpty();
+        core.Linked(3, 0).Should().Equal(A(SyncLinks));
+        core.LinksSynced(true).Should().Equal(A(PullTrigger), A(Answer, 2, 0), A(Answer, 3, 0));
+        core.Idle.Should().BeTrue();
+    }
+
+    [Fact]
+    public void Messages_prepared_while_the_files_sync_wait_for_the_next_sync_and_a_failed_shared_sync_fails_both_batches()
+    {
+        var core = new GroupCommitCore();
+        core.Prepared([1]).Should().Equal(A(SyncFiles));
+        core.Prepared([2]).Should().BeEmpty();
+        core.FilesSynced(true).Should().Equal(A(Link, 1));
+        core.Linked(1, 0).Should().Equal(A(SyncLinksAndFiles));
+        core.Prepared([3]).Should().BeEmpty("3 came after the shared sync began: it waits for the one after");
+        core.LinksSynced(false).Should().Equal(
+            A(PullTrigger), A(Answer, 1, 53), A(Abandon, 2, 53), A(Answer, 2, 53), A(SyncFiles));
+        core.FilesSynced(true).Should().Equal(A(Link, 3));
+        core.Linked(3, 0).Should().Equal(A(SyncLinks));
+        core.LinksSynced(true).Should().Equal(A(PullTrigger), A(Answer, 3, 0));
+        core.Idle.Should().BeTrue();
     }
 
     [Fact]

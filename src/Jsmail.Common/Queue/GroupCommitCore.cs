@@ -10,6 +10,11 @@ public enum GroupCommitStep
     Abandon,
     /// <summary>Make the batch's todo links durable (one fsync of todo/); answer with LinksSynced.</summary>
     SyncLinks,
+    /// <summary>
+    /// One syncfs for the batch's todo links and the files of the messages
+    /// prepared while it was linked (the next batch); answer with LinksSynced.
+    /// </summary>
+    SyncLinksAndFiles,
     /// <summary>Wake jsmail-send once for the batch.</summary>
     PullTrigger,
     /// <summary>Reply to this message's client with this exit code.</summary>
@@ -35,6 +40,8 @@ public sealed class GroupCommitCore
     private Phase _phase;
     private List<long> _gathering = [];
     private List<long> _batch = [];
+    /// <summary>Messages whose files the pending SyncLinksAndFiles makes durable: the next batch.</summary>
+    private List<long> _next = [];
     private readonly Dictionary<long, int> _exits = [];
 
     /// <summary>No batch in progress and none waiting: the driver may stop.</summary>
@@ -73,7 +80,10 @@ public sealed class GroupCommitCore
         if (_exits.ContainsValue(QueueExit.Ok))
         {
             _phase = Phase.SyncingLinks;
-            return [new(GroupCommitStep.SyncLinks)];
+            if (_gathering.Count == 0) return [new(GroupCommitStep.SyncLinks)];
+            // The sync these links need can make the next batch's files durable too: one sync a batch, not two.
+            (_next, _gathering) = (_gathering, []);
+            return [new(GroupCommitStep.SyncLinksAndFiles)];
         }
         return AnswerBatch(pullTrigger: false);
     }
@@ -88,7 +98,15 @@ public sealed class GroupCommitCore
         if (!ok)
             foreach (var t in _batch)
                 if (_exits[t] == QueueExit.Ok) _exits[t] = QueueExit.WriteError;
-        return AnswerBatch(pullTrigger: true);
+        if (_next.Count == 0) return AnswerBatch(pullTrigger: true);
+
+        var actions = new List<GroupCommitAction> { new(GroupCommitStep.PullTrigger) };
+        foreach (var t in _batch) actions.Add(new(GroupCommitStep.Answer, t, _exits[t]));
+        _exits.Clear();
+        (_batch, _next) = (_next, []);
+        _phase = Phase.SyncingFiles;
+        actions.AddRange(FilesSynced(ok)); // the same sync: the next batch's files are as durable as these links
+        return actions;
     }
 
     private List<GroupCommitAction> AnswerBatch(bool pullTrigger)
