@@ -47,8 +47,16 @@ public sealed class MessageIntake(string home, GroupCommitter committer, int ser
         };
         try
         {
-            var exit = commit.Prepare();
+            committer.BeginPrepare();
+            int exit;
+            try { exit = commit.Prepare(); }
+            catch
+            {
+                committer.PrepareFailed();
+                throw;
+            }
             if (exit == QueueExit.Ok) exit = committer.Commit(commit);
+            else committer.PrepareFailed();
             var text = exit == QueueExit.CustomError && customText != null ? Encoding.ASCII.GetBytes(customText) : [];
             Log(commit.Id, peer, commit.MessageBytes, exit, text);
             return new QueueServiceReply(exit, servicePid, exit == QueueExit.Ok ? commit.Id : 0, text);
