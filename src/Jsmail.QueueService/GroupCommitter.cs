@@ -46,39 +46,14 @@ public sealed class GroupCommitter
         _thread.Start();
     }
 
-    /// <summary>
-    /// How long a sync waits for messages whose files are being written right
-    /// now: what a batch gains when several are in flight, and never paid by
-    /// a message alone.
-    /// </summary>
-    private const int SiblingWaitMs = 1;
-    private int _preparing; // under _lock
-
-    /// <summary>A connection starts writing a message's files; it ends with Commit or PrepareFailed.</summary>
-    public void BeginPrepare()
-    {
-        lock (_lock) _preparing++;
-    }
-
-    /// <summary>The files could not be written: nothing to commit.</summary>
-    public void PrepareFailed()
-    {
-        lock (_lock)
-        {
-            _preparing--;
-            Monitor.PulseAll(_lock);
-        }
-    }
-
     /// <summary>Commits a prepared message; returns its exit code once its todo link is durable (or it failed).</summary>
     public int Commit(QueueCommit commit)
     {
         var pending = new Pending(commit);
         lock (_lock)
         {
-            _preparing--;
             _arrived.Add(pending);
-            Monitor.PulseAll(_lock);
+            Monitor.Pulse(_lock);
         }
         pending.Done.Wait(); // not disposed: Set may still be returning; no kernel handle is ever made
         return pending.Exit;
@@ -97,26 +72,7 @@ public sealed class GroupCommitter
 
     private void Loop()
     {
-        while (TakeArrived(wait: true) is { } arrived)
-        {
-            WaitForSiblings();
-            if (TakeArrived(wait: false) is { } more) arrived.AddRange(more);
-            Execute(Prepared(arrived));
-        }
-    }
-
-    /// <summary>Waits, at most SiblingWaitMs, while other messages' files are being written, so one sync serves them too.</summary>
-    private void WaitForSiblings()
-    {
-        lock (_lock)
-        {
-            var until = Environment.TickCount64 + SiblingWaitMs;
-            while (_preparing > 0 && !_stopping)
-            {
-                var left = until - Environment.TickCount64;
-                if (left <= 0 || !Monitor.Wait(_lock, (int)left)) break;
-            }
-        }
+        while (TakeArrived(wait: true) is { } arrived) Execute(Prepared(arrived));
     }
 
     /// <summary>Gives the core the messages that arrived; it starts a batch with them or keeps them for the next.</summary>
@@ -173,9 +129,7 @@ public sealed class GroupCommitter
             case GroupCommitStep.SyncLinks:
                 return _core.LinksSynced(Sync(() => Libc.Fsync(_todoDirFd)));
             case GroupCommitStep.SyncLinksAndFiles:
-                var synced = Sync(() => Libc.Syncfs(_queueDirFd));
-                WaitForSiblings(); // the next batch is linked now: those being written may join the sync its links need
-                return _core.LinksSynced(synced);
+                return _core.LinksSynced(Sync(() => Libc.Syncfs(_queueDirFd)));
             case GroupCommitStep.PullTrigger:
                 QueueCommit.PullTrigger();
                 return [];

@@ -47,16 +47,8 @@ public sealed class MessageIntake(string home, GroupCommitter committer, int ser
         };
         try
         {
-            committer.BeginPrepare();
-            int exit;
-            try { exit = commit.Prepare(); }
-            catch
-            {
-                committer.PrepareFailed();
-                throw;
-            }
+            var exit = commit.Prepare();
             if (exit == QueueExit.Ok) exit = committer.Commit(commit);
-            else committer.PrepareFailed();
             var text = exit == QueueExit.CustomError && customText != null ? Encoding.ASCII.GetBytes(customText) : [];
             Log(commit.Id, peer, commit.MessageBytes, exit, text);
             return new QueueServiceReply(exit, servicePid, exit == QueueExit.Ok ? commit.Id : 0, text);
