@@ -21,16 +21,7 @@ public static class SessionEnvironment
     public static string? GetText(IReadOnlyList<byte[]> entries, ReadOnlySpan<byte> name) =>
         Get(entries, name) is { } v ? System.Text.Encoding.UTF8.GetString(v) : null;
 
-    /// <summary>DATABYTES read as qmail's scan_ulong reads it: the leading digits (none: 0).</summary>
-    public static ulong? DataBytes(IReadOnlyList<byte[]> entries)
-    {
-        if (Get(entries, "DATABYTES"u8) is not { } v) return null;
-        ulong n = 0;
-        foreach (var c in v)
-        {
-            if (c is < (byte)'0' or > (byte)'9') break;
-            n = n > (ulong.MaxValue - 9) / 10 ? ulong.MaxValue : n * 10 + (ulong)(c - '0');
-        }
-        return n;
-    }
+    /// <summary>DATABYTES as the per-connection program reads it (SmtpdSettings.ScanDataBytes).</summary>
+    public static ulong? DataBytes(IReadOnlyList<byte[]> entries) =>
+        Get(entries, "DATABYTES"u8) is { } v ? Jsmail.Common.Smtp.Session.SmtpdSettings.ScanDataBytes(v) : null;
 }

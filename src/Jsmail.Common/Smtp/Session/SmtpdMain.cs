@@ -49,18 +49,9 @@ public static class SmtpdMain
         return handedOver is { } failures ? connection.RunAfterStartTls(failures) : connection.Run();
     }
 
-    /// <summary>DATABYTES from tcprules, read as qmail's scan_ulong reads it: leading digits.</summary>
-    private static ulong? DataBytesFromEnvironment()
-    {
-        if (Libc.GetenvText("DATABYTES") is not { } v) return null;
-        ulong n = 0;
-        foreach (var c in v)
-        {
-            if (c is < '0' or > '9') break;
-            n = n > (ulong.MaxValue - 9) / 10 ? ulong.MaxValue : n * 10 + (ulong)(c - '0');
-        }
-        return n;
-    }
+    /// <summary>DATABYTES from tcprules, as qmail's scan_ulong reads it.</summary>
+    private static ulong? DataBytesFromEnvironment() =>
+        Libc.Getenv("DATABYTES") is { } v ? SmtpdSettings.ScanDataBytes(v) : null;
 
     /// <param name="underTls">the client is about to start TLS: a reply in the clear would only confuse it</param>
     private static int Die(SmtpReplyId id, bool underTls)

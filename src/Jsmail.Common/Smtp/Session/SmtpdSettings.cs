@@ -47,6 +47,21 @@ public sealed class SmtpdSettings
 
     public bool Has(Standards s) => (Standards & s) == s;
 
+    /// <summary>
+    /// DATABYTES (from tcprules) read as qmail's scan_ulong reads it: the
+    /// leading digits, none giving 0, too many giving the largest value.
+    /// </summary>
+    public static ulong ScanDataBytes(ReadOnlySpan<byte> value)
+    {
+        ulong n = 0;
+        foreach (var c in value)
+        {
+            if (c is < (byte)'0' or > (byte)'9') break;
+            n = n > (ulong.MaxValue - 9) / 10 ? ulong.MaxValue : n * 10 + (ulong)(c - '0');
+        }
+        return n;
+    }
+
     public const string DisableFile = "smtpdisable";
     public const string AuthTlsFile = "smtpauthtls";
     /// <summary>Certificate, key and chain in one PEM file, as the qmail TLS patch keeps them.</summary>
