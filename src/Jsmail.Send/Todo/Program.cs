@@ -15,6 +15,7 @@ public static class Program
 {
     private const long SleepTodo = 1500, SleepForever = 86400;
     private const int MaxPendingOutput = 64 * 1024; // stop preprocessing until jsmail-send has read this much
+    private const int MaxBatch = 64; // messages a sync covers: a backlog is announced in steps, deliveries start early
 
     private static readonly List<byte> s_out = new();
     private static int s_outPos;
@@ -32,7 +33,8 @@ public static class Program
         if (Libc.Chdir("queue") != 0) return Fatal("cannot start: unable to switch to queue directory");
         Libc.Umask(0x3F); // 077
 
-        var processor = new TodoProcessor(rewriter, new CleanClient(2, 3), Log, keepParameters: !Compat.IsQmail);
+        var pass = NewPass(rewriter);
+        if (pass == null) return Fatal("cannot start: unable to switch to queue directory");
         var trigger = new Trigger();
         var nextRun = Now();
         IEnumerator<string>? scan = null;
@@ -79,7 +81,7 @@ public static class Program
             }
             if ((fds[1].Revents & (Libc.POLLOUT | Libc.POLLERR | Libc.POLLHUP)) != 0 && !Flush()) return 1;
 
-            if (!busy) continue;
+            if (!busy) { pass.EndOfBatch(); continue; } // a batch never waits for output room or a restart
             now = Now();
             if (scan == null)
             {
@@ -97,16 +99,29 @@ public static class Program
             string? entry;
             try { entry = scan.MoveNext() ? scan.Current : null; }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { entry = null; }
-            if (entry == null) { scan.Dispose(); scan = null; continue; }
-            if (!ulong.TryParse(Path.GetFileName(entry), System.Globalization.NumberStyles.None, null, out var id)) continue;
-            if (processor.Process(id) is { } done)
-                s_out.AddRange(Encoding.ASCII.GetBytes($"D{(char)done.Code}{id}\0"));
-            if (processor.CleanDied)
+            if (entry == null) { scan.Dispose(); scan = null; pass.EndOfBatch(); }
+            else if (ulong.TryParse(Path.GetFileName(entry), System.Globalization.NumberStyles.None, null, out var id)) pass.Add(id);
+            if (pass.CleanDied)
             {
                 Log("alert: oh no! lost qmail-clean connection! dying...\n");
                 stopping = true;
             }
         }
+    }
+
+    /// <summary>
+    /// Batches of up to MaxBatch messages share one sync; with JSMAIL_COMPAT=qmail,
+    /// each message alone with its own fsyncs, as qmail-todo does. Null when
+    /// queue/ cannot be opened for the sync.
+    /// </summary>
+    private static TodoPass? NewPass(RecipientRewriter rewriter)
+    {
+        var qmail = Compat.IsQmail;
+        var queueFd = -1;
+        if (!qmail && (queueFd = Libc.Open(".", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0)) < 0) return null;
+        return new TodoPass(new TodoProcessor(rewriter, Log, keepParameters: !qmail, syncEachFile: qmail),
+            new TodoBatchCore(MaxBatch, preparedDurable: qmail), new CleanClient(2, 3), queueFd,
+            (id, code) => s_out.AddRange(Encoding.ASCII.GetBytes($"D{(char)code}{id}\0")), Log);
     }
 
     private static RecipientRewriter ReadControls(ControlReader c) => new(

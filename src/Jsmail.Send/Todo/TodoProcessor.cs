@@ -13,22 +13,23 @@ public readonly record struct Preprocessed(bool Local, bool Remote)
 }
 
 /// <summary>
-/// Preprocesses one queued message (interfaces §2.4): todo/&lt;id&gt; becomes
-/// info/, local/ and remote/ files (and, for a message with an envelope
-/// extension and remote recipients, rparam/ for jsmail-rspawn), then qmail-clean removes
-/// todo/ and intd/. Runs in queue/. Any failure leaves the partial files for the
-/// next scan, which starts by removing them.
+/// Preprocesses one queued message (interfaces §2.4 steps 1 to 6): todo/&lt;id&gt;
+/// becomes info/, local/ and remote/ files (and, for a message with an envelope
+/// extension and remote recipients, rparam/ for jsmail-rspawn). Removing the
+/// todo link and announcing the message are the caller's (TodoPass). Runs in
+/// queue/. Any failure leaves the partial files for the next scan, which
+/// starts by removing them.
 /// </summary>
-public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean, Action<byte[]> log, bool keepParameters)
+/// <param name="syncEachFile">
+/// fsync each file as qmail does (JSMAIL_COMPAT=qmail); otherwise the caller
+/// makes a whole batch durable with one sync
+/// </param>
+public sealed class TodoProcessor(RecipientRewriter rewriter, Action<byte[]> log, bool keepParameters, bool syncEachFile)
 {
     private const string Who = "qmail-todo: ";
-    private static readonly string[] Channels = ["local", "remote"];
-
-    /// <summary>Set when qmail-clean went away: the caller must stop.</summary>
-    public bool CleanDied { get; private set; }
 
     /// <returns>the channels made, or null when the message stays in todo/ (already logged)</returns>
-    public Preprocessed? Process(ulong id)
+    public Preprocessed? Prepare(ulong id)
     {
         var todo = QueueLayout.Todo(id);
         var fd = Libc.Open(todo, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
@@ -92,9 +93,9 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
                 }
             }
 
-            if (Libc.Fsync(info) != 0) { Warn("trouble fsyncing ", infoPath); return null; }
+            if (syncEachFile && Libc.Fsync(info) != 0) { Warn("trouble fsyncing ", infoPath); return null; }
             // Only jsmail-remote has a use for the parameters (DSN, SMTPUTF8):
-            // they are kept for the remote channel alone, durable before it is.
+            // they are kept for the remote channel alone, durable no later than it is.
             if (chan[1] >= 0 && keepParameters && ReadExtension(id, tIndex) is { } parameters &&
                 ChannelParameters.ForChannel(parameters, envelopeIndexes[1]) is { } forRemote &&
                 !WriteRemoteParameters(rparamPath, new RemoteParameters(mess.Size, mess.MTimeSec, remoteAddresses, forRemote)))
@@ -104,15 +105,7 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
                 if (chan[c] < 0) continue;
                 if (!Libc.WriteAll(chan[c], System.Runtime.InteropServices.CollectionsMarshal.AsSpan(buffers[c])))
                 { Warn("trouble writing to ", chanPaths[c]); return null; }
-                if (Libc.Fsync(chan[c]) != 0) { Warn("trouble fsyncing ", chanPaths[c]); return null; }
-            }
-
-            var reply = clean.Remove("todo", id);
-            if (reply == null) { CleanDied = true; return null; }
-            if (reply != (byte)'+')
-            {
-                log(Encoding.ASCII.GetBytes($"warning: qmail-clean unable to clean up {todo}\n"));
-                return null;
+                if (syncEachFile && Libc.Fsync(chan[c]) != 0) { Warn("trouble fsyncing ", chanPaths[c]); return null; }
             }
             return new Preprocessed(chan[0] >= 0, chan[1] >= 0);
         }
@@ -157,7 +150,7 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
         }
         using var fdOwner = new OwnedFd(fd);
         if (!Libc.WriteAll(fd, content)) { Warn("trouble writing to ", path); return false; }
-        if (Libc.Fsync(fd) != 0) { Warn("trouble fsyncing ", path); return false; }
+        if (syncEachFile && Libc.Fsync(fd) != 0) { Warn("trouble fsyncing ", path); return false; }
         return true;
     }
 
@@ -170,8 +163,10 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, CleanClient clean,
         return o.ToArray();
     }
 
-    private void Warn(string what, string file) =>
-        log(Encoding.ASCII.GetBytes($"warning: {Who}{what}{file}\n"));
+    private void Warn(string what, string file) => log(Warning(what, file));
+
+    /// <summary>A warning line as qmail-todo words it: <c>warning: qmail-todo: &lt;what&gt;&lt;file&gt;</c>.</summary>
+    public static byte[] Warning(string what, string file) => Encoding.ASCII.GetBytes($"warning: {Who}{what}{file}\n");
 
     private static int OpenExcl(string path) =>
         Libc.Open(path, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4 /* 0644, umask 077 makes it 0600 */);
