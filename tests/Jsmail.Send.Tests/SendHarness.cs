@@ -46,22 +46,39 @@ public sealed class SendHarness : IDisposable
     /// <summary>Variables added to jsmail-start's environment by <see cref="Start"/>.</summary>
     public Dictionary<string, string> Environment { get; } = new();
 
+    /// <summary>
+    /// A program and its arguments that <see cref="Start"/> runs jsmail-start
+    /// under (a tracer such as strace -f); it must exit once jsmail-start's tree has.
+    /// </summary>
+    public string[] Tracer { get; set; } = [];
+
     public void Start(params string[] args)
     {
-        var quoted = string.Join(' ', args.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+        var quoted = Quote(args);
         var env = new Dictionary<string, string?> { ["PATH"] = Home.Path + "/bin:" + System.Environment.GetEnvironmentVariable("PATH") };
         foreach (var (k, v) in Environment) env[k] = v;
-        _start = Run.Start("/bin/bash", ["-c", $"cd / && exec {Home.Bin("qmail-start")} {quoted} >>{LogPath} 2>&1 </dev/null"], env);
+        _start = Run.Start("/bin/bash", ["-c", $"cd / && exec {Quote(Tracer)} {Home.Bin("qmail-start")} {quoted} >>{LogPath} 2>&1 </dev/null"], env);
     }
 
-    /// <summary>The pid of qmail-send (jsmail-start execs into it).</summary>
-    public int SendPid => _start!.Id;
+    private static string Quote(string[] words) => string.Join(' ', words.Select(a => "'" + a.Replace("'", "'\\''") + "'"));
+
+    /// <summary>The pid of qmail-send (jsmail-start execs into it; under a Tracer, the tracer's child).</summary>
+    public int SendPid => Tracer.Length == 0 ? _start!.Id : TracedChild(_start!.Id);
+
+    private static int TracedChild(int tracer)
+    {
+        var children = $"/proc/{tracer}/task/{tracer}/children";
+        var pid = 0;
+        WaitUntil(() => int.TryParse(File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault(), out pid), 10_000)
+            .Should().BeTrue("the tracer should have started jsmail-start");
+        return pid;
+    }
 
     /// <summary>TERM to qmail-send; waits for it to exit.</summary>
     public void Stop()
     {
         if (_start == null) return;
-        Libc_Kill(_start.Id, 15);
+        Libc_Kill(SendPid, 15);
         if (!_start.WaitForExit(30_000)) { _start.Kill(true); _start.WaitForExit(); }
         _start = null;
     }
@@ -69,7 +86,7 @@ public sealed class SendHarness : IDisposable
     public void Kill9()
     {
         if (_start == null) return;
-        Libc_Kill(_start.Id, 9);
+        Libc_Kill(SendPid, 9);
         _start.WaitForExit(30_000);
         _start = null;
     }
