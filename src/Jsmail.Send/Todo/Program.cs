@@ -34,7 +34,6 @@ public static class Program
         Libc.Umask(0x3F); // 077
 
         var pass = NewPass(rewriter);
-        if (pass == null) return Fatal("cannot start: unable to switch to queue directory");
         var trigger = new Trigger();
         var nextRun = Now();
         IEnumerator<string>? scan = null;
@@ -54,6 +53,7 @@ public static class Program
         Span<byte> buf = stackalloc byte[64];
         while (true)
         {
+            if (stopping && !sentExit) pass.EndOfBatch(); // its D records go before the X
             if (stopping && !sentExit && s_out.Count == 0) { s_out.AddRange("X\0"u8); sentExit = true; }
             if (sentExit && s_out.Count == 0) return 0;
 
@@ -111,16 +111,14 @@ public static class Program
 
     /// <summary>
     /// Batches of up to MaxBatch messages share one sync; with JSMAIL_COMPAT=qmail,
-    /// each message alone with its own fsyncs, as qmail-todo does. Null when
-    /// queue/ cannot be opened for the sync.
+    /// each message alone with its own fsyncs, as qmail-todo does.
     /// </summary>
-    private static TodoPass? NewPass(RecipientRewriter rewriter)
+    private static TodoPass NewPass(RecipientRewriter rewriter)
     {
         var qmail = Compat.IsQmail;
-        var queueFd = -1;
-        if (!qmail && (queueFd = Libc.Open(".", Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0)) < 0) return null;
+        var syncFds = qmail ? [] : TodoPass.FilesystemsOf(".", "info", "local", "remote", "rparam");
         return new TodoPass(new TodoProcessor(rewriter, Log, keepParameters: !qmail, syncEachFile: qmail),
-            new TodoBatchCore(MaxBatch, preparedDurable: qmail), new CleanClient(2, 3), queueFd,
+            new TodoBatchCore(MaxBatch, preparedDurable: qmail), new CleanClient(2, 3), syncFds,
             (id, code) => s_out.AddRange(Encoding.ASCII.GetBytes($"D{(char)code}{id}\0")), Log);
     }
 

@@ -10,10 +10,35 @@ namespace Jsmail.Send.Todo;
 /// (one syncfs of the queue's filesystem), one jsmail-clean request per todo
 /// link, and the announcements, handed to <c>announce</c> (jsmail-send's D records).
 /// </summary>
-/// <param name="queueFd">queue/, whose filesystem syncfs makes durable; unused when the core has no Sync step</param>
-public sealed class TodoPass(TodoProcessor processor, TodoBatchCore core, CleanClient clean, int queueFd,
+/// <param name="syncFds">one directory on each filesystem a batch writes to (<see cref="FilesystemsOf"/>); unused when the core has no Sync step</param>
+public sealed class TodoPass(TodoProcessor processor, TodoBatchCore core, CleanClient clean, int[] syncFds,
     Action<ulong, byte> announce, Action<byte[]> log)
 {
+    /// <summary>
+    /// An open descriptor of the first of <paramref name="dirs"/> on each
+    /// filesystem they are on (one in all for a queue on one filesystem), so
+    /// that a batch's sync covers its files even where a site mounted one of
+    /// them apart. Directories that cannot be opened are left out: writing
+    /// into them fails anyway, and that is reported per message.
+    /// </summary>
+    public static int[] FilesystemsOf(params string[] dirs)
+    {
+        var fds = new List<int>();
+        var devices = new List<ulong>();
+        foreach (var dir in dirs)
+        {
+            var fd = Libc.Open(dir, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+            if (fd < 0) continue;
+            if (Libc.Fstat(fd, out var st) == 0 && !devices.Contains(st.Dev))
+            {
+                devices.Add(st.Dev);
+                fds.Add(fd);
+            }
+            else Libc.Close(fd);
+        }
+        return fds.ToArray();
+    }
+
     /// <summary>Set when jsmail-clean went away: the caller must stop.</summary>
     public bool CleanDied { get; private set; }
 
@@ -38,12 +63,19 @@ public sealed class TodoPass(TodoProcessor processor, TodoBatchCore core, CleanC
                 pending.Enqueue(next);
     }
 
+    private bool SyncAll()
+    {
+        var ok = syncFds.Length > 0;
+        foreach (var fd in syncFds) ok &= Libc.Syncfs(fd) == 0;
+        return ok;
+    }
+
     private List<TodoAction> Do(TodoAction action)
     {
         switch (action.Step)
         {
             case TodoStep.Sync:
-                return core.Synced(Libc.Syncfs(queueFd) == 0);
+                return core.Synced(SyncAll());
             case TodoStep.Abandon:
                 log(TodoProcessor.Warning("trouble fsyncing ", QueueLayout.Info(action.Id)));
                 return [];
