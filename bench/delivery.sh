@@ -136,26 +136,11 @@ done
 
 # ------------------------------------------------ SMTP to Maildir end to end
 echo "== SMTP to a Maildir end to end: smtp-source -s 10 -m $n -l 2048, one local recipient"
-nobody_uid=$(id -u nobody)
-nobody_gid=$(id -g nobody)
-# local_home HOME: HOME delivers bench@bench.test into HOME/mbox/Maildir as nobody
-local_home() {
-  local home=$1
-  echo mx.example >"$home/control/me"
-  echo bench.test >"$home/control/locals"
-  echo bench.test >"$home/control/rcpthosts"
-  mkdir -m 0755 "$home/mbox"
-  "$home/bin/maildirmake" "$home/mbox/Maildir"
-  echo ./Maildir/ >"$home/mbox/.qmail"
-  chown -R nobody: "$home/mbox"
-  printf '=bench:nobody:%s:%s:%s:::\n.\n' "$nobody_uid" "$nobody_gid" "$home/mbox" >"$home/users/assign"
-  (cd "$home" && bin/qmail-newu)
-}
 # e2e LABEL HOME FRONT-END: FRONT-END (tcpserver or server) and jsmail-start
 # of HOME; timed from smtp-source's start to the last "end msg"
 e2e() {
   local label=$1 home=$2 port start end pid
-  local_home "$home"
+  bench_local_maildir "$home"
   start_send "$home"
   pid=$!
   port=$(bench_free_port)

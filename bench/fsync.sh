@@ -30,16 +30,7 @@ home=$work/home
 scripts/install.sh --single-user --prefix "$home" --prebuilt artifacts/publish >/dev/null
 bench_has_server_mode "$home" || { echo "bench/fsync.sh: this build has no jsmail-smtpd server mode" >&2; exit 111; }
 
-# bench@bench.test is delivered into $home/mbox/Maildir as nobody (as bench/delivery.sh's end to end)
-echo mx.example >"$home/control/me"
-echo bench.test >"$home/control/locals"
-echo bench.test >"$home/control/rcpthosts"
-mkdir -m 0755 "$home/mbox"
-"$home/bin/maildirmake" "$home/mbox/Maildir"
-echo ./Maildir/ >"$home/mbox/.qmail"
-chown -R nobody: "$home/mbox"
-printf '=bench:nobody:%s:%s:%s:::\n.\n' "$(id -u nobody)" "$(id -g nobody)" "$home/mbox" >"$home/users/assign"
-(cd "$home" && bin/qmail-newu)
+bench_local_maildir "$home"
 
 syncs='fsync|fdatasync|syncfs|sync_file_range'
 tracer() { echo strace -f --seccomp-bpf -e "trace=${syncs//|/,},execve,clone,clone3,fork,vfork" -o "$1"; }

@@ -220,3 +220,19 @@ bench_stop_send() {
   done
   wait "$1" || true
 } 2>/dev/null # bash's "Terminated" notice, wherever in here it reaps the job
+
+# bench_local_maildir HOME: HOME (installed, not running) delivers
+# bench@bench.test into HOME/mbox/Maildir as nobody, through users/assign and
+# a .qmail of ./Maildir/; its smtpd takes mail for bench.test. Run as root.
+bench_local_maildir() {
+  local home=$1
+  echo mx.example >"$home/control/me"
+  echo bench.test >"$home/control/locals"
+  echo bench.test >"$home/control/rcpthosts"
+  mkdir -m 0755 "$home/mbox"
+  "$home/bin/maildirmake" "$home/mbox/Maildir"
+  echo ./Maildir/ >"$home/mbox/.qmail"
+  chown -R nobody: "$home/mbox"
+  printf '=bench:nobody:%s:%s:%s:::\n.\n' "$(id -u nobody)" "$(id -g nobody)" "$home/mbox" >"$home/users/assign"
+  (cd "$home" && bin/qmail-newu)
+}
