@@ -7,7 +7,7 @@ namespace Jsmail.Send.Todo;
 /// <summary>
 /// The blocking driver of <see cref="TodoBatchCore"/>: prepares each message a
 /// scan finds (TodoProcessor), and does what the core asks: the batch's sync
-/// (one syncfs of the queue's filesystem), one jsmail-clean request per todo
+/// (one syncfs of each filesystem it wrote to: the queue's alone, usually), one jsmail-clean request per todo
 /// link, and the announcements, handed to <c>announce</c> (jsmail-send's D records).
 /// </summary>
 /// <param name="syncFds">one directory on each filesystem a batch writes to (<see cref="FilesystemsOf"/>); unused when the core has no Sync step</param>
