@@ -145,9 +145,12 @@ public sealed partial class SmtpSession
             PendingEffect = new CommitMessageEffect(t.Envelope(), sink);
             return SessionStep.Effect;
         }
+        // The client cannot tell: the reply is the one a queued message gets, with this process
+        // as "qp" where no queue program was started (server mode commits through a service).
+        var pid = sink.Pid > 0 ? sink.Pid : Environment.ProcessId;
         sink.Abort();
         _log("policy: message discarded");
-        SmtpReplies.Append(_out, 250, "2.0.0", Encoding.ASCII.GetBytes($"ok {clock()} qp {sink.Pid}"), Enhanced);
+        SmtpReplies.Append(_out, 250, "2.0.0", Encoding.ASCII.GetBytes($"ok {clock()} qp {pid}"), Enhanced);
         return SessionStep.Command;
     }
 
