@@ -157,4 +157,49 @@ public sealed class PolicyTests
         h.Home.WriteControl("policy", "inet:127.0.0.1:10023 stages=vrfy\n");
         h.Talk(driver, "HELO c.example\r\nQUIT\r\n").Out.Should().Be("421 unable to read controls (#4.3.0)\r\n");
     }
+
+    [Theory, ForEachDriver]
+    public void Postgrey_defers_the_first_attempt_and_accepts_a_retry_after_its_delay(SmtpdDriver driver)
+    {
+        using var h = new SmtpdHome();
+        using var dir = new TempDir("jsmail-postgrey");
+        Directory.CreateDirectory(dir["db"]);
+        var port = Ports.Free();
+        // its own database, a one-second delay, and the test's own user and group (by name: postgrey reads 0 as "none given")
+        using var postgrey = Run.Start("/usr/sbin/postgrey", [$"--inet=127.0.0.1:{port}", "--dbdir=" + dir["db"], "--delay=1",
+            "--user=" + Environment.UserName, "--group=" + GroupName(Jsmail.Common.Os.Libc.Getgid()), "--hostname=grey.test"],
+            redirect: Redirect.Output | Redirect.Error);
+        postgrey.OutputDataReceived += (_, _) => { };
+        postgrey.ErrorDataReceived += (_, _) => { };
+        postgrey.BeginOutputReadLine();
+        postgrey.BeginErrorReadLine();
+        try
+        {
+            Ports.WaitForListener(port, "postgrey", seconds: 30);
+            h.Home.WriteControl("policy", $"inet:127.0.0.1:{port}\n");
+            const string envelope = "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<bob@example.com>\r\n";
+            // 4.2.0: postgrey's own code, which it sends to a client that sends etrn_domain, as Postfix does
+            h.Talk(driver, envelope + "QUIT\r\n").Out.Should().EndWith("250 2.1.0 ok\r\n" +
+                "450 4.2.0 <bob@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html\r\n" +
+                "221 2.0.0 mx.example\r\n");
+
+            // A retry before the delay is greylisted again without restarting it: retry until accepted. (While
+            // deferred, the message's lines after DATA's 503 are taken as commands and refused: no harm done.)
+            var message = envelope + "DATA\r\nSubject: grey\r\n\r\nhello\r\n.\r\nQUIT\r\n";
+            RunResult? passed = null;
+            Wait.Until(() => (passed = h.Talk(driver, message)).Out.Contains("354 go ahead"), seconds: 30, pollMs: 500).Should().BeTrue();
+            passed!.Out.Should().MatchRegex(@"250 2\.1\.5 ok\r\n354 go ahead\r\n250 2\.0\.0 ok \d+ qp \d+\r\n221 2\.0\.0 mx\.example\r\n$");
+            var lines = SmtpdHome.S(h.Queued().Should().ContainSingle().Subject.Message).Split('\n');
+            lines[1].Should().StartWith("X-Greylist: delayed ").And.Contain(" by postgrey-", "postgrey's PREPEND");
+            lines[2].Should().StartWith("Received: from ");
+        }
+        finally
+        {
+            postgrey.Kill();
+            postgrey.WaitForExit(10_000);
+        }
+    }
+
+    private static string GroupName(uint gid) =>
+        File.ReadLines("/etc/group").Select(l => l.Split(':')).First(f => f.Length > 2 && f[2] == gid.ToString())[0];
 }
