@@ -106,6 +106,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
                 CheckProgramEffect check => session.CheckProgramDone(await ChildRunner.RunAsync(InSessionEnvironment(check.Request), timer.Token)),
                 AuthenticateEffect auth => session.AuthenticateDone(await ChildRunner.RunAsync(InSessionEnvironment(auth.Request), timer.Token)),
                 CommitMessageEffect commit => session.CommitDone(await CommitAsync(commit)),
+                PolicyEffect policy => session.PolicyDone(await policy.Client.AskAsync(policy.Request, timer.Token)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),
             };
         }

@@ -112,6 +112,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, ITlsU
                 CheckProgramEffect check => session.CheckProgramDone(ChildRunner.Run(check.Request)),
                 AuthenticateEffect authenticate => session.AuthenticateDone(ChildRunner.Run(authenticate.Request)),
                 CommitMessageEffect commit => session.CommitDone(Commit(commit)),
+                PolicyEffect policy => session.PolicyDone(policy.Client.Ask(policy.Request)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),
             };
         }

@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Queue;
+using Jsmail.Common.Smtp.Policy;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -21,6 +22,11 @@ public sealed partial class SmtpSession
         var t = _transaction;
         if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
         if (t.Recipients.Count == 0) return Reply(SmtpReplyId.RcptFirst);
+        return AskPolicy(PolicyStages.Data, t, null, () => DataAccepted(t));
+    }
+
+    private SessionStep DataAccepted(Transaction t)
+    {
         t.SeenMail = false;
         t.Sink = openSink();
         if (t.Sink == null)
@@ -31,6 +37,7 @@ public sealed partial class SmtpSession
         Reply(SmtpReplyId.GoAhead);
         t.Decoder = new SmtpDataDecoder(allowBareCr: !settings.Has(Standards.RefuseBareCr));
         t.Hops = new SmtpHopCounter();
+        WritePrepended(t);
         t.Sink.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
             client.LocalHost, ReceivedProtocol(), clock()));
         return SessionStep.Data;
@@ -82,14 +89,13 @@ public sealed partial class SmtpSession
     private SessionStep EndOfData(Transaction t)
     {
         var sink = t.Sink!;
-        _transaction = new Transaction();
         if (t.Hops!.Hops >= MaxHops || t.Overflow)
         {
+            _transaction = new Transaction();
             sink.Abort();
             return Reply(t.Hops.Hops >= MaxHops ? SmtpReplyId.Looping : SmtpReplyId.TooBig);
         }
-        PendingEffect = new CommitMessageEffect(t.Envelope(), sink);
-        return SessionStep.Effect;
+        return AskPolicy(PolicyStages.EndOfMessage, t, null, () => Commit(t, sink));
     }
 
     /// <summary>The message of a <see cref="CommitMessageEffect"/> was committed, or not: the reply to the final dot.</summary>

@@ -1,6 +1,7 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Envelope;
+using Jsmail.Common.Smtp.Policy;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -116,7 +117,11 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     {
         _heloRefused = check.Verdict != CheckVerdict.Accept;
         if (_heloRefused) return Refuse(check, SmtpReplyId.BadHelo);
+        return AskPolicy(PolicyStages.Helo, _transaction, null, HeloAccepted);
+    }
 
+    private SessionStep HeloAccepted()
+    {
         var lines = new List<string>();
         if (_ehlo)
         {
@@ -179,7 +184,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         if (mp != null)
             foreach (var p in mp.List) t.Extension.Sender.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
         _transaction = t;
-        return Reply(SmtpReplyId.MailOk);
+        return AskPolicy(PolicyStages.Mail, t, null, () => Reply(SmtpReplyId.MailOk));
     }
 
     private SessionStep Rcpt(ReadOnlySpan<byte> arg)
@@ -208,6 +213,11 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     private SessionStep RcptChecked(CheckResult check, byte[] address, List<EsmtpParameter>? parameters)
     {
         if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.NoSuchUser);
+        return AskPolicy(PolicyStages.Rcpt, _transaction, address, () => RcptAccepted(address, parameters));
+    }
+
+    private SessionStep RcptAccepted(byte[] address, List<EsmtpParameter>? parameters)
+    {
         var t = _transaction;
         if (parameters is { Count: > 0 })
         {

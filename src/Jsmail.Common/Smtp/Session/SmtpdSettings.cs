@@ -1,5 +1,6 @@
 using Jsmail.Common.Cdb;
 using Jsmail.Common.Control;
+using Jsmail.Common.Smtp.Policy;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -41,6 +42,8 @@ public sealed class SmtpdSettings
     public string? TlsCertificate { get; init; }
     /// <summary>control/smtpauthtls (default 1): AUTH only after STARTTLS. 0 offers it on plain connections too.</summary>
     public bool AuthRequiresTls { get; init; } = true;
+    /// <summary>control/policy: the Postfix policy services (docs/policy.md); none under JSMAIL_COMPAT=qmail.</summary>
+    public IReadOnlyList<PolicyClient> PolicyClients { get; init; } = [];
 
     /// <summary>JSMAIL_COMPAT=qmail: qmail-smtpd's dialogue, nothing more.</summary>
     public bool Compat { get; init; }
@@ -108,6 +111,7 @@ public sealed class SmtpdSettings
             // Only whether the file is there: it is read when a client asks for STARTTLS.
             TlsCertificate = (standards & Standards.StartTls) != 0 && File.Exists(cert) ? cert : null,
             AuthRequiresTls = compat || controls.ReadInt(AuthTlsFile, 1) != 0,
+            PolicyClients = compat ? [] : PolicyServices.Read(controls, home),
         };
     }
 

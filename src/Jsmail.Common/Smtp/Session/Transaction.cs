@@ -15,6 +15,8 @@ internal sealed class Transaction
     public bool SenderUtf8;
     public readonly List<byte[]> Recipients = new();
     public readonly EnvelopeExtension Extension = new();
+    /// <summary>What filters asked to change about the message (headers, DISCARD).</summary>
+    public readonly Hooks.MessageEdits Edits = new();
 
     // Between DATA's 354 and the final dot.
     public IMessageSink? Sink;
