@@ -21,6 +21,11 @@ public sealed partial class SmtpSession
         var t = _transaction;
         if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
         if (t.Recipients.Count == 0) return Reply(SmtpReplyId.RcptFirst);
+        return SppData((_, _) => OpenMessage(t));
+    }
+
+    private SessionStep OpenMessage(Transaction t)
+    {
         t.SeenMail = false;
         t.Sink = openSink();
         if (t.Sink == null)
@@ -33,6 +38,7 @@ public sealed partial class SmtpSession
         t.Hops = new SmtpHopCounter();
         t.Sink.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
             client.LocalHost, ReceivedProtocol(), clock()));
+        SppHeadersInto(t.Sink);
         return SessionStep.Data;
     }
 
