@@ -99,7 +99,8 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             () => new MemfdMessageSink(state.Queue, SessionEnvironment.GetText(env, "QMAILQUEUE"u8), compat, env),
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), settings.TlsCertificate != null ? controls : null, state.Auth, SessionLog)
         {
-            Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(env), settings.Has(Standards.EnhancedStatusCodes), compat),
+            Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(env), settings.Has(Standards.EnhancedStatusCodes), compat,
+                captureStderr: true),
         };
         using var timer = new ConnectionTimer(DeadlineSweeper.Now, options.SessionSeconds);
         sweeper.Add(timer);

@@ -16,8 +16,16 @@ namespace Jsmail.Common.Smtp.Plugins;
 /// </summary>
 /// <param name="enhanced">the session's replies carry enhanced status codes (not under JSMAIL_COMPAT=qmail)</param>
 /// <param name="compat">JSMAIL_COMPAT=qmail: plugin text goes out byte for byte, CRs included</param>
-public sealed class SppSession(SppConfig config, SppEnvironment environment, bool enhanced, bool compat)
+/// <param name="captureStderr">
+/// keep what a plugin writes on fd 2 for the session's log (<see cref="Logged"/>),
+/// as server mode does so that each line names its session; otherwise fd 2 is
+/// the program's own stderr, as under qmail-smtpd
+/// </param>
+public sealed class SppSession(SppConfig config, SppEnvironment environment, bool enhanced, bool compat, bool captureStderr = false)
 {
+    /// <summary>What is kept of a plugin's stderr for the log; the rest is read and dropped.</summary>
+    public const int MaxLogged = 4096;
+
     /// <summary>More output than any plugin's commands need; the rest is read and dropped.</summary>
     public const int MaxOutput = 65536;
 
@@ -167,7 +175,7 @@ public sealed class SppSession(SppConfig config, SppEnvironment environment, boo
         return new ChildRequest(program, argv)
         {
             Environment = environment.Entries,
-            Fds = [ChildFd.DevNull(0), ChildFd.Capture(1, MaxOutput), ChildFd.Pass(2, 2)],
+            Fds = [ChildFd.DevNull(0), ChildFd.Capture(1, MaxOutput), captureStderr ? ChildFd.Capture(2, MaxLogged) : ChildFd.Pass(2, 2)],
             TimeLimit = TimeSpan.FromSeconds(config.TimeoutSeconds),
         };
     }
@@ -211,6 +219,20 @@ public sealed class SppSession(SppConfig config, SppEnvironment environment, boo
             for (var i = start; i < output.Count; i++) if (output[i] == (byte)'\r') output[i] = (byte)' ';
         output.Add((byte)'\r');
         output.Add((byte)'\n');
+    }
+
+    /// <summary>The lines a plugin run wrote on fd 2, when they are kept for the session's log.</summary>
+    public static IEnumerable<string> Logged(ChildResult result)
+    {
+        var text = result.Output(2);
+        var start = 0;
+        while (start < text.Length)
+        {
+            var lf = Array.IndexOf(text, (byte)'\n', start);
+            var end = lf < 0 ? text.Length : lf;
+            if (end > start) yield return Encoding.UTF8.GetString(text, start, end - start);
+            start = end + 1;
+        }
     }
 
     /// <summary>qmail-spp's words for a run that went wrong; null when only the output counts.</summary>

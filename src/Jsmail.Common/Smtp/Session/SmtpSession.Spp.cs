@@ -40,8 +40,9 @@ public sealed partial class SmtpSession
         if (PendingEffect is not SppPluginEffect || _afterHook is not { } then || Spp is not { } spp)
             throw new InvalidOperationException("no plugin pending");
         PendingEffect = null;
+        foreach (var line in SppSession.Logged(result)) _log($"{spp.Current}: {line}");
         if (result.End == ChildEnd.TimedOut)
-            _log($"qmail-spp plugin {spp.Current} ran past {spp.TimeoutSeconds} seconds: killed");
+            _log($"qmail-spp plugin {spp.Current} timed out after {spp.TimeoutSeconds} s: killed");
         try { return Hooked(spp.Ran(result, _out, out var verdict), verdict, then); }
         catch (Exception e) when (e is ControlReadException or IOException)
         {
