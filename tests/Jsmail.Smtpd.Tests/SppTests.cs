@@ -121,4 +121,29 @@ public sealed class SppTests : IDisposable
         r.Out.Should().Be("554 not from here\r\n250 mx.example\r\n421 mark 127.0.0.1, bye\r\n");
         r.ExitCode.Should().Be(0);
     }
+
+    [Fact]
+    public async Task In_server_mode_a_running_plugin_holds_up_only_its_own_session()
+    {
+        using var scratch = new TempDir();
+        var (started, release) = (scratch["started"], scratch["release"]);
+        Plugin("waiter", $$"""
+            case "$SMTPMAILFROM" in *@slow.example)
+              touch '{{started}}'; n=0
+              while [ ! -e '{{release}}' ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done ;;
+            esac
+            echo N
+            """);
+        _h.Home.WriteControl("smtpplugins", "[mail]\nplugins/waiter\n");
+        _h.Home.WriteControl("timeoutsmtpplugin", "120\n");
+        using var server = new ServerModeServer(_h.Home.Path, scratch.Path);
+        var slow = Task.Run(() => server.Talk("HELO a.example\r\nMAIL FROM:<s@slow.example>\r\nQUIT\r\n"));
+        Wait.Until(() => File.Exists(started), 60).Should().BeTrue("the slow session's plugin runs");
+
+        var reply = "220 mx.example ESMTP\r\n250 mx.example\r\n250 2.1.0 ok\r\n221 2.0.0 mx.example\r\n";
+        server.Talk("HELO b.example\r\nMAIL FROM:<s@fast.example>\r\nQUIT\r\n").Should().Be(reply);
+        slow.IsCompleted.Should().BeFalse("its plugin still waits for the release");
+        File.WriteAllText(release, "");
+        (await slow.WaitAsync(TimeSpan.FromSeconds(60))).Should().Be(reply);
+    }
 }
