@@ -109,7 +109,7 @@ public sealed class SppCoreTests : IDisposable
         var request = s.PendingEffect.Should().BeOfType<SppPluginEffect>().Subject.Request;
         if (line.StartsWith(':')) request.Argv.Select(Encoding.ASCII.GetString).Should().Equal("/bin/sh", "-c", line[1..]);
         else request.Argv.Select(Encoding.ASCII.GetString).Should().Equal(line);
-        request.Fds.Select(f => (f.Child, f.Kind)).Should().Equal((0, ChildFdKind.DevNull), (1, ChildFdKind.Capture), (2, ChildFdKind.Pass));
+        request.Fds.Select(f => (f.Child, f.Kind)).Should().Equal((0, ChildFdKind.Closed), (1, ChildFdKind.Capture), (2, ChildFdKind.Pass));
         return request;
     }
 

@@ -111,14 +111,14 @@ public sealed class SppTests : IDisposable
     }
 
     [Theory, ForEachDriver]
-    public void Set_and_reject_at_connect_then_disconnect_with_r(SmtpdDriver driver)
+    public void Set_and_reject_at_connect_then_disconnect_with_r_and_fd0_is_closed(SmtpdDriver driver)
     {
         Plugin("greet", "echo 'E554 not from here'; echo 'SSPPMARK=seen' >&2");
         Plugin("mark", "echo SSPPMARK=$TCPREMOTEIP");
-        Plugin("bye", "echo \"R421 mark $SPPMARK, bye\"");
+        Plugin("bye", "if [ -e /proc/$$/fd/0 ]; then fd0=open; else fd0=closed; fi\necho \"R421 mark $SPPMARK, fd 0 $fd0, bye\"");
         _h.Home.WriteControl("smtpplugins", "[connection]\nplugins/mark\nplugins/greet\n[mail]\nplugins/bye\n");
         var r = _h.Talk(driver, "HELO c.example\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<a@example.com>\r\n", compat: true);
-        r.Out.Should().Be("554 not from here\r\n250 mx.example\r\n421 mark 127.0.0.1, bye\r\n");
+        r.Out.Should().Be("554 not from here\r\n250 mx.example\r\n421 mark 127.0.0.1, fd 0 closed, bye\r\n");
         r.ExitCode.Should().Be(0);
     }
 

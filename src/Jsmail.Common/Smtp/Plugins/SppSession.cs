@@ -164,8 +164,8 @@ public sealed class SppSession(SppConfig config, SppEnvironment environment, boo
 
     /// <summary>
     /// A line starting with ':' runs as <c>/bin/sh -c</c> the rest; any
-    /// other is the program's path with no arguments. fd 0 is closed (here
-    /// /dev/null), fd 1 is read, fd 2 is the log.
+    /// other is the program's path with no arguments. fd 0 is closed, fd 1
+    /// is read, fd 2 is the log (or kept for it).
     /// </summary>
     private ChildRequest Request(byte[] line)
     {
@@ -175,7 +175,7 @@ public sealed class SppSession(SppConfig config, SppEnvironment environment, boo
         return new ChildRequest(program, argv)
         {
             Environment = environment.Entries,
-            Fds = [ChildFd.DevNull(0), ChildFd.Capture(1, MaxOutput), captureStderr ? ChildFd.Capture(2, MaxLogged) : ChildFd.Pass(2, 2)],
+            Fds = [ChildFd.Closed(0), ChildFd.Capture(1, MaxOutput), captureStderr ? ChildFd.Capture(2, MaxLogged) : ChildFd.Pass(2, 2)],
             TimeLimit = TimeSpan.FromSeconds(config.TimeoutSeconds),
         };
     }
