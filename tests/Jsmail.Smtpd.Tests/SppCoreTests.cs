@@ -66,11 +66,12 @@ public sealed class SppCoreTests : IDisposable
         SppOutput.Read("A"u8).Should().BeEmpty("one byte without LF is no command");
     }
 
-    private SmtpSession Session(string plugins, List<byte[]> environment, bool compat = false)
+    private SmtpSession Session(string plugins, List<byte[]> environment, bool compat = false, Checkpassword? auth = null)
     {
         Directory.CreateDirectory(_home["control"]);
         File.WriteAllText(_home["control/me"], "mx.example\n");
         File.WriteAllText(_home["control/rcpthosts"], "example.com\n");
+        File.WriteAllText(_home["control/" + SmtpdSettings.AuthTlsFile], "0\n");
         var controls = new ControlReader(_home.Path);
         var settings = SmtpdSettings.Read(controls, _home.Path, compat, dataBytesFromEnv: null);
         File.WriteAllText(_home["control/smtpplugins"], plugins);
@@ -80,7 +81,7 @@ public sealed class SppCoreTests : IDisposable
             var sink = new Sink();
             _messages.Add(sink.Bytes);
             return sink;
-        }, () => Now)
+        }, () => Now, auth: auth)
         {
             Spp = new SppSession(SppConfig.Load(controls, null, null)!, new SppEnvironment(environment),
                 settings.Has(Standards.EnhancedStatusCodes), compat),
@@ -226,5 +227,23 @@ public sealed class SppCoreTests : IDisposable
         t.SppPluginDone(Ran(Plugin(t, Say(t, "MAIL FROM:<s@x>"), "plugins/m"), "R421 go away\n")).Should().Be(SessionStep.Close);
         t.ExitCode.Should().Be(0);
         Take(t).Should().Be("220 mx.example ESMTP\r\n421 go away\r\n");
+    }
+
+    [Fact]
+    public void An_auth_plugin_sees_the_user_and_method_and_can_refuse_what_checkpassword_accepted()
+    {
+        var env = new List<byte[]>();
+        var s = Session("[auth]\nplugins/a\n", env, auth: new Checkpassword("mx.example", ["/bin/checkpassword", "/bin/true"]));
+        s.Greet();
+        Say(s, "EHLO c.example");
+        Take(s);
+        var plain = Convert.ToBase64String("\0alice\0secret"u8.ToArray());
+        Say(s, "AUTH PLAIN " + plain).Should().Be(SessionStep.Effect);
+        var auth = s.PendingEffect.Should().BeOfType<AuthenticateEffect>().Subject;
+        s.AuthenticateDone(Ran(auth.Request, "")).Should().Be(SessionStep.Effect, "checkpassword accepted: the [auth] plugins decide");
+        (Env(env, "SMTPAUTHUSER"), Env(env, "SMTPAUTHMETHOD")).Should().Be(("alice", "plain"));
+        s.SppPluginDone(Ran(Plugin(s, SessionStep.Effect, "plugins/a"), "E535 not you, not today\n")).Should().Be(SessionStep.Command);
+        s.Authenticated.Should().BeFalse();
+        Take(s).Should().Be("535 not you, not today\r\n");
     }
 }
