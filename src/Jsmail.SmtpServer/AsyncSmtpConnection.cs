@@ -32,8 +32,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
         try
         {
             if (implicitTls && !await HandshakeAsync()) return 1;
-            session.Greet();
-            return await DriveAsync();
+            return await DriveAsync(session.Greet());
         }
         catch (OperationCanceledException) when (timer.Expired != Expiry.None)
         {
@@ -52,9 +51,8 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
         }
     }
 
-    private async Task<int> DriveAsync()
+    private async Task<int> DriveAsync(SessionStep step)
     {
-        var step = SessionStep.Command;
         var discarding = false; // inside an over-long line, until its LF
         while (true)
         {
@@ -74,7 +72,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
                     continue;
                 case SessionStep.Effect:
                     step = await ResolveAsync();
-                    if (step == SessionStep.Command) await FlushAsync();
+                    if (step is SessionStep.Command or SessionStep.Data) await FlushAsync();
                     continue;
                 case SessionStep.Data:
                     if (_start == _end && !await FillAsync()) { session.Hangup(); return 1; }
@@ -105,6 +103,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
             {
                 CheckProgramEffect check => session.CheckProgramDone(await ChildRunner.RunAsync(InSessionEnvironment(check.Request), timer.Token)),
                 AuthenticateEffect auth => session.AuthenticateDone(await ChildRunner.RunAsync(InSessionEnvironment(auth.Request), timer.Token)),
+                SppPluginEffect plugin => session.SppPluginDone(await ChildRunner.RunAsync(InSessionEnvironment(plugin.Request), timer.Token)),
                 CommitMessageEffect commit => session.CommitDone(await CommitAsync(commit)),
                 PolicyEffect policy => session.PolicyDone(await policy.Client.AskAsync(policy.Request, timer.Token)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),

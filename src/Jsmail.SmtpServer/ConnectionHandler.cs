@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Jsmail.Common.Smtp;
+using Jsmail.Common.Smtp.Plugins;
 using Jsmail.Common.Smtp.Session;
 using Jsmail.Common.Tcp;
 using Jsmail.SmtpServer.Queueing;
@@ -72,7 +73,8 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
 
         var env = TcpserverEnvironment.Build(state.Environment(listen.Role), info, decision);
         var compat = SessionEnvironment.Get(env, "JSMAIL_COMPAT"u8) is { } c && c.AsSpan().SequenceEqual("qmail"u8);
-        if (controls.For(compat, SessionEnvironment.DataBytes(env)) is not { } settings)
+        if (controls.For(compat, SessionEnvironment.DataBytes(env)) is not { } settings
+            || !controls.TryPlugins(SessionEnvironment.Get(env, "NOSPP"u8), SessionEnvironment.Get(env, "SPPCONFFILE"u8), out var plugins))
         {
             // what jsmail-smtpd (and qmail-smtpd) say when they cannot read their controls
             await SendAsync(socket, ControlsUnreadable, listen.Role);
@@ -92,9 +94,14 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             SessionLog("control/rcpthosts is missing: relaying for nobody (BCP 30), only local addresses without a domain are accepted; " +
                 "qmail-smtpd would have accepted every domain");
 
-        var qmailQueue = SessionEnvironment.GetText(env, "QMAILQUEUE"u8);
-        var session = new SmtpSession(settings, client, () => new MemfdMessageSink(state.Queue, qmailQueue, compat, env),
-            () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), settings.TlsCertificate != null ? controls : null, state.Auth, SessionLog);
+        // QMAILQUEUE as the session's environment has it when the message starts: a plugin's S may have set it.
+        var session = new SmtpSession(settings, client,
+            () => new MemfdMessageSink(state.Queue, SessionEnvironment.GetText(env, "QMAILQUEUE"u8), compat, env),
+            () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), settings.TlsCertificate != null ? controls : null, state.Auth, SessionLog)
+        {
+            Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(env), settings.Has(Standards.EnhancedStatusCodes), compat,
+                captureStderr: true),
+        };
         using var timer = new ConnectionTimer(DeadlineSweeper.Now, options.SessionSeconds);
         sweeper.Add(timer);
         try

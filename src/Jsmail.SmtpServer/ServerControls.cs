@@ -1,5 +1,6 @@
 using System.Net.Security;
 using Jsmail.Common.Control;
+using Jsmail.Common.Smtp.Plugins;
 using Jsmail.Common.Smtp.Session;
 using Jsmail.Common.Tcp;
 using Jsmail.Common.Tls;
@@ -19,6 +20,7 @@ public sealed class ServerControls : IStartTlsCheck
     private readonly string _home;
     private readonly Dictionary<(bool Compat, ulong? DataBytes), SmtpdSettings> _settings = new();
     private readonly string? _certificateProblem;
+    private readonly Dictionary<string, (SppConfig? Config, bool Readable)> _plugins = new();
 
     /// <summary>The settings without JSMAIL_COMPAT and DATABYTES from a rule; null when the controls could not be read.</summary>
     public SmtpdSettings? Default { get; }
@@ -70,6 +72,29 @@ public sealed class ServerControls : IStartTlsCheck
         {
             problem = e.Message;
             return null;
+        }
+    }
+
+    /// <summary>
+    /// The qmail-spp plugins for a session with NOSPP and SPPCONFFILE as its
+    /// environment has them, read once per file name; false when the file is
+    /// named and missing or cannot be read (the session gets qmail's 421).
+    /// </summary>
+    public bool TryPlugins(byte[]? noSpp, byte[]? confFile, out SppConfig? plugins)
+    {
+        plugins = null;
+        if (noSpp != null) return true;
+        var key = confFile == null ? "" : System.Text.Encoding.UTF8.GetString(confFile);
+        lock (_plugins)
+        {
+            if (!_plugins.TryGetValue(key, out var read))
+            {
+                try { read = (SppConfig.Load(new ControlReader(_home), null, confFile), true); }
+                catch (Exception e) when (e is ControlReadException or ControlMissingException or IOException) { read = (null, false); }
+                _plugins[key] = read;
+            }
+            plugins = read.Config;
+            return read.Readable;
         }
     }
 

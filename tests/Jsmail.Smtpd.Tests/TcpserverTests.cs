@@ -121,6 +121,31 @@ s.quit()
             .Should().Be("NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@other.com NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@other.com");
     }
 
+    /// <summary>qmail-spp plugins (docs/smtp-plugins.md) as a qmail site runs them: control/smtpplugins is read per connection.</summary>
+    [Fact]
+    public void Swaks_sees_qmail_spps_refusal_and_a_plugins_header_reaches_the_queue()
+    {
+        var plugins = Path.Combine(_h.Home.Path, "plugins");
+        Directory.CreateDirectory(plugins);
+        void Plugin(string name, string script)
+        {
+            File.WriteAllText(Path.Combine(plugins, name), "#!/bin/sh\n" + script + "\n");
+            File.SetUnixFileMode(Path.Combine(plugins, name), (UnixFileMode)0x1ED);
+        }
+        Plugin("badsender", """case "$SMTPMAILFROM" in *@spam.example) echo "E553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)" ;; esac""");
+        Plugin("tagger", """echo "HX-Spp-Helo: $SMTPHELOHOST" """);
+        _h.Home.WriteControl("smtpplugins", "[mail]\nplugins/badsender\n[rcpt]\nplugins/tagger\n");
+
+        var refused = Swaks("--from", "x@spam.example", "--to", "a@example.com", "--body", "hello");
+        refused.Out.Should().Contain("<** 553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)");
+        _h.Queued().Should().BeEmpty();
+        var accepted = Swaks("--from", "s@x.example", "--to", "a@example.com", "--body", "hello");
+        accepted.ExitCode.Should().Be(0, accepted.Out + accepted.Err);
+        var message = SmtpdHome.S(_h.Queued().Single().Message).Split('\n');
+        message[2].Should().StartWith("  by mx.example with ESMTP; ");
+        message[3].Should().Be("X-Spp-Helo: client.example");
+    }
+
     public void Dispose()
     {
         try { _server.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }

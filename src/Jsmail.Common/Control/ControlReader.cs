@@ -42,6 +42,13 @@ public sealed class ControlReader(string home)
     public List<byte[]>? ReadListIfPresent(string name) =>
         Read(name, firstLineOnly: false) is { } file ? ControlParse.List(file) : null;
 
+    /// <summary>
+    /// A list file named by a path relative to the home (or absolute), as a
+    /// variable such as qmail-spp's SPPCONFFILE names one; null when missing.
+    /// </summary>
+    public List<byte[]>? ReadFileListIfPresent(string path) =>
+        ReadPath(Path.Combine(Home, path), path, firstLineOnly: false) is { } file ? ControlParse.List(file) : null;
+
     /// <summary>A <c>key:value</c> map (virtualdomains, smtproutes); a missing file is an empty map.</summary>
     public ControlMap ReadMap(string name) => new(ReadList(name));
 
@@ -55,9 +62,11 @@ public sealed class ControlReader(string home)
     /// <paramref name="firstLineOnly"/> reading stops after the first LF, as
     /// qmail reads no further for line and integer values.
     /// </summary>
-    private byte[]? Read(string name, bool firstLineOnly)
+    private byte[]? Read(string name, bool firstLineOnly) =>
+        ReadPath(Path.Combine(Home, "control", name), name, firstLineOnly);
+
+    private static byte[]? ReadPath(string path, string name, bool firstLineOnly)
     {
-        string path = Path.Combine(Home, "control", name);
         int fd;
         // O_NONBLOCK as in qmail's open_read: a FIFO must not hang the program at open.
         do fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);

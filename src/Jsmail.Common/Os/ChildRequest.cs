@@ -10,6 +10,8 @@ public enum ChildFdKind
     Feed,
     /// <summary>A pipe the child writes; its first bytes, up to a cap, are kept.</summary>
     Capture,
+    /// <summary>Closed in the child, even when it is one of ours it would inherit (qmail-spp's fd 0).</summary>
+    Closed,
 }
 
 /// <summary>
@@ -33,6 +35,8 @@ public readonly struct ChildFd
     public static ChildFd Pass(int child, int parent) => new() { Child = child, Kind = ChildFdKind.Pass, Parent = parent };
 
     public static ChildFd DevNull(int child) => new() { Child = child, Kind = ChildFdKind.DevNull };
+
+    public static ChildFd Closed(int child) => new() { Child = child, Kind = ChildFdKind.Closed };
 
     public static ChildFd Feed(int child, ReadOnlyMemory<byte> input) =>
         new() { Child = child, Kind = ChildFdKind.Feed, Input = input };

@@ -100,6 +100,9 @@ internal sealed class ChildRun
                     case ChildFdKind.Pass:
                         theirs = fd.Parent;
                         break;
+                    case ChildFdKind.Closed:
+                        map[i] = (fd.Child, PosixSpawn.CloseInChild);
+                        continue;
                     case ChildFdKind.DevNull:
                         theirs = Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
                         if (theirs < 0) return SetupFailed(request, channels);

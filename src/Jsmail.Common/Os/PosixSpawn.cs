@@ -20,12 +20,16 @@ public class SpawnException(string program, int errno)
 public static unsafe partial class PosixSpawn
 {
     private const string L = "libc";
+    /// <summary>The parent side of a pair whose child fd is closed rather than given anything.</summary>
+    public const int CloseInChild = -1;
+
     private const short POSIX_SPAWN_SETPGROUP = 0x02, POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08;
 
     /// <param name="program">path to exec (no PATH search)</param>
     /// <param name="argv">argv, argv[0] included</param>
     /// <param name="envp">null: the current environment</param>
-    /// <param name="fds">(fd in the child, fd in the parent) pairs; parent fds must be ≥ 10 or equal to the child fd</param>
+    /// <param name="fds">(fd in the child, fd in the parent) pairs; parent fds must be ≥ 10 or equal to the child fd,
+    /// or <see cref="CloseInChild"/></param>
     /// <param name="cwd">directory for the child, or null</param>
     /// <param name="newProcessGroup">put the child in its own process group (so a timeout can kill all it started)</param>
     public static int Start(string program, IReadOnlyList<byte[]> argv, IReadOnlyList<byte[]>? envp,
@@ -41,6 +45,11 @@ public static unsafe partial class PosixSpawn
             Check(program, FileActionsInit(actions));
             foreach (var (child, parent) in fds)
             {
+                if (parent == CloseInChild)
+                {
+                    Check(program, AddClose(actions, child));
+                    continue;
+                }
                 if (child == parent)
                 {
                     // dup2(fd, fd) keeps close-on-exec set: clear it instead.
@@ -96,6 +105,9 @@ public static unsafe partial class PosixSpawn
 
     [LibraryImport(L, EntryPoint = "posix_spawn_file_actions_adddup2")]
     private static partial int AddDup2(byte* actions, int fd, int newfd);
+
+    [LibraryImport(L, EntryPoint = "posix_spawn_file_actions_addclose")]
+    private static partial int AddClose(byte* actions, int fd);
 
     [LibraryImport(L, EntryPoint = "posix_spawn_file_actions_addchdir_np", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int AddChdir(byte* actions, string path);

@@ -24,8 +24,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, ITlsU
     /// <summary>Runs the conversation; returns the exit code.</summary>
     public int Run()
     {
-        session.Greet();
-        return Drive(SessionStep.Command);
+        return Drive(Resolve(session.Greet()));
     }
 
     /// <summary>jsmail-smtpd answered STARTTLS with 220 and handed the connection over: the handshake comes first.</summary>
@@ -111,6 +110,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, ITlsU
             {
                 CheckProgramEffect check => session.CheckProgramDone(ChildRunner.Run(check.Request)),
                 AuthenticateEffect authenticate => session.AuthenticateDone(ChildRunner.Run(authenticate.Request)),
+                SppPluginEffect plugin => session.SppPluginDone(ChildRunner.Run(plugin.Request)),
                 CommitMessageEffect commit => session.CommitDone(Commit(commit)),
                 PolicyEffect policy => session.PolicyDone(policy.Client.Ask(policy.Request)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),

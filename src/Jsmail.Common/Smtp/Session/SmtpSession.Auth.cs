@@ -17,6 +17,7 @@ public sealed partial class SmtpSession
     private AuthStep? _authStep;
     private byte[] _loginUser = [];
     private int _authFailures;
+    private string _authMethod = "plain"; // for a [auth] plugin's SMTPAUTHMETHOD
 
     // While checkpassword runs: who asked, and its fd 3 bytes (the password among them) to clear after the run.
     private byte[]? _pendingUser, _authInput;
@@ -80,6 +81,7 @@ public sealed partial class SmtpSession
         var sp = arg.IndexOf((byte)' ');
         var mechanism = sp < 0 ? arg : arg[..sp];
         var initial = sp < 0 ? default : arg[(sp + 1)..];
+        _authMethod = Common.Control.AsciiCaseInsensitive.Equals(mechanism, "LOGIN"u8) ? "login" : "plain";
         if (mechanism.IsEmpty || initial.IndexOf((byte)' ') >= 0 || (sp >= 0 && initial.IsEmpty))
             return Reply(501, "syntax: AUTH mechanism [initial-response] (#5.5.4)");
         if (Common.Control.AsciiCaseInsensitive.Equals(mechanism, "PLAIN"u8))
@@ -157,9 +159,12 @@ public sealed partial class SmtpSession
         switch (Checkpassword.Verdict(result))
         {
             case AuthVerdict.Accepted:
-                _authUser = user;
-                _log("authenticated as " + Printable(user));
-                return Reply(235, "authentication successful", "2.7.0");
+                return SppAuth(user, _authMethod, (_, _) =>
+                {
+                    _authUser = user;
+                    _log("authenticated as " + Printable(user));
+                    return Reply(235, "authentication successful", "2.7.0");
+                });
             case AuthVerdict.Rejected:
                 return Failed(user);
             default:

@@ -22,7 +22,7 @@ public sealed partial class SmtpSession
         var t = _transaction;
         if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
         if (t.Recipients.Count == 0) return Reply(SmtpReplyId.RcptFirst);
-        return AskPolicy(PolicyStages.Data, t, null, () => DataAccepted(t));
+        return SppData((_, _) => AskPolicy(PolicyStages.Data, t, null, () => DataAccepted(t)));
     }
 
     private SessionStep DataAccepted(Transaction t)
@@ -40,6 +40,7 @@ public sealed partial class SmtpSession
         WritePrepended(t);
         t.Sink.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
             client.LocalHost, ReceivedProtocol(), clock()));
+        SppHeadersInto(t.Sink);
         return SessionStep.Data;
     }
 

@@ -2,6 +2,7 @@ using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Envelope;
 using Jsmail.Common.Smtp.Policy;
+using Jsmail.Common.Smtp.Plugins;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -47,12 +48,14 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     /// <summary>Replies not yet sent. The driver sends and clears them.</summary>
     public List<byte> Output => _out;
 
-    public void Greet()
+    /// <summary>The 220, unless a [connection] plugin said otherwise. May ask for an effect first.</summary>
+    public SessionStep Greet() => SppConnect((_, _) =>
     {
         _out.AddRange("220 "u8);
         _out.AddRange(settings.Greeting);
         _out.AddRange(" ESMTP\r\n"u8);
-    }
+        return SessionStep.Command;
+    });
 
     public SessionStep LineTooLong() => _authStep != null ? AuthLineTooLong() : Reply(SmtpReplyId.LineTooLong);
 
@@ -107,10 +110,14 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
 
     private SessionStep Helo(ReadOnlySpan<byte> arg, bool ehlo)
     {
-        _transaction = new Transaction();
-        _helo = arg.ToArray();
-        _ehlo = ehlo;
-        return Check(CheckStage.Helo, null, null, HeloChecked);
+        var helo = arg.ToArray();
+        return SppHelo(helo, (_, _) =>
+        {
+            _transaction = new Transaction();
+            _helo = helo;
+            _ehlo = ehlo;
+            return Check(CheckStage.Helo, null, null, HeloChecked);
+        });
     }
 
     private SessionStep HeloChecked(CheckResult check)
@@ -171,15 +178,15 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
                 return Reply(SmtpReplyId.SizeExceedsLimit);
         }
         if (_heloRefused) return Reply(SmtpReplyId.BadHelo);
-        return Check(CheckStage.Mail, address, null, check => MailChecked(check, address, mp));
+        return SppMail(address, (hook, from) => Check(CheckStage.Mail, from, null, check => MailChecked(check, from, mp, hook)));
     }
 
-    private SessionStep MailChecked(CheckResult check, byte[] address, MailParameters? mp)
+    private SessionStep MailChecked(CheckResult check, byte[] address, MailParameters? mp, HookVerdict hook)
     {
         if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.BadSender);
         var t = new Transaction
         {
-            SeenMail = true, SenderBarred = BadMailFrom(address), Sender = address, SenderUtf8 = mp?.Utf8 ?? false,
+            SeenMail = true, SenderBarred = !hook.SkipBuiltinChecks && BadMailFrom(address), Sender = address, SenderUtf8 = mp?.Utf8 ?? false,
         };
         if (mp != null)
             foreach (var p in mp.List) t.Extension.Sender.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
@@ -204,10 +211,17 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         if (t.SenderBarred) return Reply(SmtpReplyId.BadMailFrom);
         if (settings.MaxRecipients > 0 && t.Recipients.Count >= settings.MaxRecipients)
             return Reply(SmtpReplyId.TooManyRecipients);
-        var given = address;
-        if (client.RelayClient is { } suffix) address = [.. address, .. suffix];
-        else if (_authUser == null && !RecipientAllowed(address)) return Reply(SmtpReplyId.NotInRcpthosts);
-        return Check(CheckStage.Rcpt, t.Sender, given, check => RcptChecked(check, address, parameters));
+        var allowed = client.RelayClient != null || _authUser != null || RecipientAllowed(address);
+        return SppRcpt(address, allowed, (hook, given) => RcptHooked(hook, given, allowed, parameters));
+    }
+
+    /// <param name="given">the address as the client (or a plugin's C) gave it, before RELAYCLIENT's suffix</param>
+    private SessionStep RcptHooked(HookVerdict hook, byte[] given, bool allowed, List<EsmtpParameter>? parameters)
+    {
+        var address = given;
+        if (client.RelayClient is { } suffix) address = [.. given, .. suffix];
+        else if (!allowed && !hook.SkipBuiltinChecks) return Reply(SmtpReplyId.NotInRcpthosts);
+        return Check(CheckStage.Rcpt, _transaction.Sender, given, check => RcptChecked(check, address, parameters));
     }
 
     private SessionStep RcptChecked(CheckResult check, byte[] address, List<EsmtpParameter>? parameters)
@@ -225,11 +239,13 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             foreach (var p in parameters) list.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
         }
         t.Recipients.Add(address);
+        Spp?.RecipientAccepted();
         return Reply(SmtpReplyId.RcptOk);
     }
 
     private SessionStep Rset()
     {
+        Spp?.Rset();
         _transaction = new Transaction();
         return Reply(SmtpReplyId.Rset);
     }

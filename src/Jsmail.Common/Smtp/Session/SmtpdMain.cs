@@ -1,6 +1,7 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
+using Jsmail.Common.Smtp.Plugins;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -25,7 +26,13 @@ public static class SmtpdMain
 
         var compat = Compat.IsQmail;
         SmtpdSettings settings;
-        try { settings = SmtpdSettings.Read(new ControlReader(home), home, compat, DataBytesFromEnvironment()); }
+        SppConfig? plugins;
+        try
+        {
+            var controls = new ControlReader(home);
+            settings = SmtpdSettings.Read(controls, home, compat, DataBytesFromEnvironment());
+            plugins = SppConfig.Load(controls, Libc.Getenv("NOSPP"), Libc.Getenv("SPPCONFFILE"));
+        }
         catch (Exception e) when (e is ControlReadException or ControlMissingException or IOException)
         {
             return Die(SmtpReplyId.ControlsUnreadable, handedOver != null);
@@ -44,7 +51,10 @@ public static class SmtpdMain
         var upgrade = settings.TlsCertificate is { } pem ? tls(home, pem) : null;
         void SessionLog(string text) => Log(text, client);
         var session = new SmtpSession(settings, client, () => QueueSink.Open(home),
-            () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), upgrade, auth, SessionLog);
+            () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), upgrade, auth, SessionLog)
+        {
+            Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(null), settings.Has(Standards.EnhancedStatusCodes), compat),
+        };
         var connection = new SmtpConnection(session, new FdTransport(0, 1, settings.TimeoutSeconds), upgrade, SessionLog);
         return handedOver is { } failures ? connection.RunAfterStartTls(failures) : connection.Run();
     }
