@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 
 namespace Jsmail.Faults.Tests;
 
-/// <summary>One copy of an attempt found at a destination: where, and (remote only) whether the client read the peer's 250.</summary>
-public sealed record Copy(int Message, int Attempt, string File, bool Complete, bool Acked);
+/// <summary>One copy of an attempt found at a destination: where, when it was written, and (remote only) whether the client read the peer's 250.</summary>
+public sealed record Copy(int Message, int Attempt, string File, DateTime Written, bool Complete, bool Acked);
 
 /// <summary>
 /// Everything the flow's messages became, read from the destinations: alice's
@@ -25,18 +25,18 @@ public sealed class Deliveries
     {
         var tokens = new Regex($@"flow-{flow.Run}-(\d+)-(\d+)");
         var d = new Deliveries();
-        Copy? Trace(string file, string content, bool acked)
+        Copy? Trace(string file, DateTime written, string content, bool acked)
         {
             var m = tokens.Match(content);
             if (!m.Success) { d.Unknown.Add(file); return null; }
-            return new Copy(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), file,
+            return new Copy(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value), file, written,
                 content.Replace("\r\n", "\n").Contains("END-" + m.Value + "\n"), acked);
         }
         foreach (var (box, list) in new[] { (MixedFlow.Alice, d.Local), (MixedFlow.Sender, d.Bounced) })
             foreach (var file in MaildirFiles(mta.Maildir(box)))
-                if (Trace(file, File.ReadAllText(file, Encoding.Latin1), true) is { } c) list.Add(c);
+                if (Trace(file, File.GetLastWriteTimeUtc(file), File.ReadAllText(file, Encoding.Latin1), true) is { } c) list.Add(c);
         foreach (var r in peer.Messages())
-            if (Trace(r.Name, r.Content, r.Acked) is { } c) d.Remote.Add(c);
+            if (Trace(r.Name, r.Written, r.Content, r.Acked) is { } c) d.Remote.Add(c);
         return d;
     }
 

@@ -39,8 +39,8 @@ public sealed class FaultPeer : IDisposable
         }
     }
 
-    /// <summary>One accepted transaction: its name, its content, and whether its client read the 250.</summary>
-    public sealed record Received(string Name, string Content, bool Acked);
+    /// <summary>One accepted transaction: its name, when, its content, and whether its client read the 250.</summary>
+    public sealed record Received(string Name, DateTime Written, string Content, bool Acked);
 
     public List<Received> Messages()
     {
@@ -50,7 +50,7 @@ public sealed class FaultPeer : IDisposable
         var dir = _dir["msg"];
         if (!Directory.Exists(dir)) return [];
         return Directory.EnumerateFiles(dir).Where(f => !Path.GetFileName(f).StartsWith('.'))
-            .Select(f => new Received(Path.GetFileName(f), File.ReadAllText(f, Encoding.Latin1), acked.Contains(Path.GetFileName(f))))
+            .Select(f => new Received(Path.GetFileName(f), File.GetLastWriteTimeUtc(f), File.ReadAllText(f, Encoding.Latin1), acked.Contains(Path.GetFileName(f))))
             .ToList();
     }
 

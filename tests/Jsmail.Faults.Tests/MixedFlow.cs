@@ -34,6 +34,9 @@ public sealed class MixedFlow(int count, int sessions = 8)
     /// <summary>The attempt of each message that got its 250.</summary>
     public ConcurrentDictionary<int, int> Accepted { get; } = new();
 
+    /// <summary>When each message's first attempt began.</summary>
+    public ConcurrentDictionary<int, DateTime> Started { get; } = new();
+
     /// <summary>Attempts that ended without a 250 (a refusal, or the connection cut).</summary>
     public int Refused => _refused;
 
@@ -61,6 +64,7 @@ public sealed class MixedFlow(int count, int sessions = 8)
             int i;
             while ((i = Interlocked.Increment(ref _next)) < count)
             {
+                Started[i] = DateTime.UtcNow;
                 for (var attempt = 0; attempt < Attempts; attempt++)
                 {
                     var reply = SmtpSubmitter.DataReply(port(), $"{Sender}@{FaultMta.LocalDomain}", Recipients(i), Message(Token(i, attempt)));
@@ -78,6 +82,7 @@ public sealed class MixedFlow(int count, int sessions = 8)
     /// <summary>The probe: message Count, sent once the fault is over, tried until it gets its 250 (bounded).</summary>
     public void SendProbe(int port)
     {
+        Started.TryAdd(count, DateTime.UtcNow);
         for (var attempt = 0; attempt < Attempts && !Accepted.ContainsKey(count); attempt++)
         {
             if (SmtpSubmitter.DataReply(port, $"{Sender}@{FaultMta.LocalDomain}", Recipients(count), Message(Token(count, attempt)))

@@ -15,35 +15,46 @@ public sealed class Verdict
     public List<string> Misplaced { get; } = [];
     public List<string> Partial { get; } = [];
     public List<string> DisallowedDuplicates { get; } = [];
-    public int LocalDuplicates, RemoteDuplicatesAfterCut, BounceDuplicates, DeliveredWithout250, Delivered, Remote, Bounced;
+    public int LocalResultLost, BounceResultLost, RemoteResultLost, RemoteCutBeforeReply, DeliveredWithout250, Delivered, Remote, Bounced;
 
-    public static Verdict Judge(MixedFlow flow, Deliveries d)
+    /// <summary>
+    /// Judges what the destinations hold. <paramref name="kills"/> are the
+    /// moments of the fault's kill -9s: a second copy is allowed after a first
+    /// whose client never read the peer's 250 (qmail's one duplicate: a cut
+    /// between the final dot and the reply), or when a kill fell while the
+    /// message was in flight (the delivery was made, its result cut before jsmail-send
+    /// recorded it, as after a kill of qmail-send or a spawner: the kill came
+    /// after the message was sent and before its second copy); any other is
+    /// a broken guarantee.
+    /// </summary>
+    public static Verdict Judge(MixedFlow flow, Deliveries d, IReadOnlyList<DateTime> kills)
     {
         var v = new Verdict();
         var accepted = flow.Accepted.ToDictionary(kv => kv.Key, kv => kv.Value);
-        void Check(List<Copy> copies, Func<Kind, bool> belongs, string where, Action<List<Copy>> duplicate)
+        var slack = TimeSpan.FromSeconds(1); // file times against the test's clock
+        void Check(List<Copy> copies, Func<Kind, bool> belongs, string where, Action resultLost)
         {
             foreach (var c in copies.Where(c => !c.Complete)) v.Partial.Add($"{where} {c.File}");
-            var byAttempt = copies.GroupBy(c => (c.Message, c.Attempt)).ToDictionary(g => g.Key, g => g.ToList());
+            var byAttempt = copies.GroupBy(c => (c.Message, c.Attempt)).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Written).ToList());
             foreach (var ((message, attempt), list) in byAttempt)
             {
                 if (!belongs(flow.KindOf(message))) v.Misplaced.Add($"{where}: message {message} ({flow.KindOf(message)})");
                 if (!accepted.TryGetValue(message, out var got) || got != attempt) v.DeliveredWithout250++;
-                if (list.Count > 1) duplicate(list);
+                for (var i = 1; i < list.Count; i++)
+                {
+                    var (first, second) = (list[i - 1], list[i]);
+                    if (!first.Acked) v.RemoteCutBeforeReply++;
+                    else if (kills.Any(k => k >= flow.Started[message] && k <= second.Written + slack)) resultLost();
+                    else v.DisallowedDuplicates.Add($"{where}: message {message} copies at {first.Written:HH:mm:ss.fff} and {second.Written:HH:mm:ss.fff}, no kill between");
+                }
             }
             foreach (var (message, attempt) in accepted)
                 if (belongs(flow.KindOf(message)) && !byAttempt.ContainsKey((message, attempt)))
                     v.Lost.Add($"{where}: message {message} attempt {attempt} ({flow.KindOf(message)})");
         }
-        Check(d.Local, k => k is Kind.Local or Kind.Both, "local", list => v.LocalDuplicates += list.Count - 1);
-        Check(d.Remote, k => k is Kind.Remote or Kind.Both, "remote", list =>
-        {
-            // qmail's rule: a second copy only after a first whose client never read the 250
-            var earlier = list.Count(c => !c.Acked);
-            if (earlier >= list.Count - 1) v.RemoteDuplicatesAfterCut += list.Count - 1;
-            else v.DisallowedDuplicates.Add($"remote: message {list[0].Message} {list.Count} copies, {list.Count - earlier} acknowledged");
-        });
-        Check(d.Bounced, k => k is Kind.UnknownLocal or Kind.RefusedRemote, "bounce", list => v.BounceDuplicates += list.Count - 1);
+        Check(d.Local, k => k is Kind.Local or Kind.Both, "local", () => v.LocalResultLost++);
+        Check(d.Remote, k => k is Kind.Remote or Kind.Both, "remote", () => v.RemoteResultLost++);
+        Check(d.Bounced, k => k is Kind.UnknownLocal or Kind.RefusedRemote, "bounce", () => v.BounceResultLost++);
         v.Delivered = d.Local.Count;
         v.Remote = d.Remote.Count;
         v.Bounced = d.Bounced.Count;
@@ -55,7 +66,7 @@ public sealed class Verdict
     public string Counts(MixedFlow flow) =>
         $"accepted {flow.Accepted.Count}/{flow.Count + 1} (refused or cut attempts {flow.Refused}), " +
         $"delivered local {Delivered}, remote {Remote}, bounced {Bounced}; " +
-        $"duplicates: local {LocalDuplicates} (delivery made, result lost to a crash), " +
-        $"remote {RemoteDuplicatesAfterCut} (cut after the final dot, before the reply), bounce {BounceDuplicates} (bounce made, done mark lost to a crash); " +
+        $"duplicates: {RemoteCutBeforeReply} remote cut after the final dot before the reply; " +
+        $"local {LocalResultLost}, remote {RemoteResultLost}, bounce {BounceResultLost} made and then their result cut by a kill; " +
         $"delivered without their 250 {DeliveredWithout250}; lost {Lost.Count}, partial {Partial.Count}, misplaced {Misplaced.Count}";
 }
