@@ -120,6 +120,9 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
         var flow = new MixedFlow(Count, sessions: 40);
         await During(flow, mta, _ => Task.CompletedTask);
         Finish(flow, mta, $"descriptors limited to {DescriptorLimit}", []);
+        var exhausted = mta.LogLines("open files").Concat(mta.LogLines("open more files")).ToList();
+        output.WriteLine($"{exhausted.Count} log lines of exhausted descriptors, the first: {exhausted.FirstOrDefault()}");
+        exhausted.Should().NotBeEmpty("the limit is low enough for the daemons to run out of descriptors");
     }
 
     [Fact]

@@ -126,6 +126,12 @@ public sealed class FaultMta : IDisposable
     public string SendLog => File.Exists(Path.Combine(Dir["log"], "current"))
         ? File.ReadAllText(Path.Combine(Dir["log"], "current"), Encoding.Latin1) : "";
 
+    /// <summary>The lines of every service's log (multilog's current files) that contain <paramref name="text"/> (ASCII case ignored).</summary>
+    public List<string> LogLines(string text) =>
+        Directory.EnumerateFiles(Dir["log"], "current", SearchOption.AllDirectories)
+            .SelectMany(f => File.ReadAllLines(f, Encoding.Latin1))
+            .Where(l => l.Contains(text, StringComparison.OrdinalIgnoreCase)).ToList();
+
     public static RunResult Sh(string script, params string[] args)
     {
         var r = Run.Shell(script, args: args);
