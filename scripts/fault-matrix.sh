@@ -39,8 +39,12 @@ project=tests/Jsmail.Faults.Tests/Jsmail.Faults.Tests.csproj
 if [ "$build" = 1 ]; then
   dotnet build "$project" -c Release -nologo -v quiet
 fi
-report=$(mktemp)
-trap 'rm -f "$report"' EXIT
+# JSMAIL_FAULT_REPORT, when set, keeps the counts in that file (appended)
+report=${JSMAIL_FAULT_REPORT:-}
+if [ -z "$report" ]; then
+  report=$(mktemp)
+  trap 'rm -f "$report"' EXIT
+fi
 export JSMAIL_FAULT_MESSAGES=$messages JSMAIL_FAULT_REPORT=$report
 rc=0
 dotnet test "$project" --no-build -c Release --nologo ${filter:+--filter "$filter"} \
