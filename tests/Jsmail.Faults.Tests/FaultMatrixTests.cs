@@ -10,7 +10,7 @@ namespace Jsmail.Faults.Tests;
 
 /// <summary>
 /// The fault matrix (issue 22 §3): a mixed flow of JSMAIL_FAULT_MESSAGES
-/// messages (default 300; scripts/fault-matrix.sh runs 5,000) into a
+/// messages (default 150; scripts/fault-matrix.sh runs 5,000) into a
 /// server-mode site under svscan, local and remote, some bouncing, with one
 /// fault in each test. After each: every message that got its 250 delivered
 /// or bounced as its kind says, nothing lost, no cut file in a Maildir, a
@@ -24,7 +24,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
     private FaultMta? _mta;
 
     private static int Count =>
-        int.TryParse(Environment.GetEnvironmentVariable("JSMAIL_FAULT_MESSAGES"), out var n) && n > 0 ? n : 300;
+        int.TryParse(Environment.GetEnvironmentVariable("JSMAIL_FAULT_MESSAGES"), out var n) && n > 0 ? n : 150;
 
     [Theory]
     [InlineData("jsmail-send")]

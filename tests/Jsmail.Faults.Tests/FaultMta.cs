@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Jsmail.TestSupport;
 
@@ -18,7 +17,7 @@ public sealed class FaultMta : IDisposable
     public const string LocalDomain = "e2e.test";
     public const string RemoteDomain = "remote.test";
 
-    private Process? _svscan;
+    private readonly Svscan _svscan;
     private readonly List<string> _mounts = [];
     public TestHome Home { get; }
     public TempDir Dir { get; } = new("jsmail-faults");
@@ -36,6 +35,7 @@ public sealed class FaultMta : IDisposable
     {
         _mailboxes = mailboxes;
         Home = TestHome.Install(privileged: true);
+        _svscan = new Svscan(ServiceDir, Home.Path, Dir.Path);
         Home.WriteControl("me", "mail." + LocalDomain + "\n");
         Home.WriteControl("locals", LocalDomain + "\nmail." + LocalDomain + "\n");
         Home.WriteControl("rcpthosts", LocalDomain + "\n" + RemoteDomain + "\n");
@@ -82,7 +82,7 @@ public sealed class FaultMta : IDisposable
              "--ip", "127.0.0.1", "--port", SmtpPort.ToString(), "--server-mode", "--queue-service"]);
         r.ExitCode.Should().Be(0, r.Err + r.Out);
         beforeScan?.Invoke(this);
-        _svscan = Run.Start("/bin/bash", ["-c", "exec svscan \"$1\" >/dev/null 2>&1 </dev/null", "bash", ServiceDir]);
+        _svscan.Start();
         Wait.Until(Ready, 120).Should().BeTrue("svscan starts every service: " + Svstat());
     }
 
@@ -139,23 +139,10 @@ public sealed class FaultMta : IDisposable
         return r;
     }
 
-    /// <summary>svscan first, then svc -dx of every service and its log; whatever is left is killed; then the mounts go.</summary>
+    /// <summary>svscan and everything it runs (<see cref="Svscan"/>), then the mounts.</summary>
     public void Stop()
     {
-        if (_svscan != null)
-        {
-            try { _svscan.Kill(); _svscan.WaitForExit(10_000); } catch (InvalidOperationException) { }
-            _svscan.Dispose();
-            _svscan = null;
-        }
-        if (Directory.Exists(ServiceDir))
-        {
-            Run.Shell("for s in \"$1\"/*; do svc -dx \"$s\"; done 2>/dev/null; true", args: ServiceDir);
-            Wait.Until(() => Processes.Under(Home.Path).All(p => p.Exe.EndsWith("/multilog") || p.Exe.EndsWith("/supervise")), 60);
-            Run.Shell("for s in \"$1\"/*; do svc -dx \"$s/log\"; done 2>/dev/null; true", args: ServiceDir);
-        }
-        Wait.Until(() => Processes.Under(Home.Path, Dir.Path).Count == 0, 30);
-        Processes.KillAll(Home.Path, Dir.Path);
+        _svscan.Stop();
         foreach (var m in _mounts) Run.Shell("umount -l \"$1\"", args: m);
         _mounts.Clear();
     }
