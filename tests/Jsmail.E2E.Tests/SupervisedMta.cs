@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using Jsmail.TestSupport;
 
@@ -17,7 +16,7 @@ public sealed class SupervisedMta : IDisposable
     public const string LocalDomain = "e2e.test";
     public const string RemoteDomain = "remote.test";
 
-    private Process? _svscan;
+    private readonly Svscan _svscan;
     public TestHome Home { get; }
     public TempDir Dir { get; } = new("jsmail-e2e");
     public int SmtpPort { get; } = Ports.Free();
@@ -29,6 +28,7 @@ public sealed class SupervisedMta : IDisposable
     public SupervisedMta(int remotePort, IEnumerable<LocalUsers.User> users, TestHome? home = null)
     {
         Home = home ?? TestHome.Install(privileged: true);
+        _svscan = new Svscan(ServiceDir, Home.Path, Dir.Path);
         Home.WriteControl("me", "mail." + LocalDomain + "\n");
         Home.WriteControl("locals", LocalDomain + "\nmail." + LocalDomain + "\n");
         Home.WriteControl("rcpthosts", LocalDomain + "\n");
@@ -49,7 +49,7 @@ public sealed class SupervisedMta : IDisposable
             ["--prefix", Home.Path, "--service-dir", ServiceDir, "--log-dir", LogDir, "--rules", Dir["tcp.smtp"],
              "--ip", "127.0.0.1", "--port", SmtpPort.ToString()]);
         r.ExitCode.Should().Be(0, r.Err + r.Out);
-        _svscan = Run.Start("/bin/bash", ["-c", "exec svscan \"$1\" >/dev/null 2>&1 </dev/null", "bash", ServiceDir]);
+        _svscan.Start();
         Wait.Until(() => Ports.Listening(SmtpPort) && Log.Contains("status: local"), 60)
             .Should().BeTrue("svscan should start both services: " + Svstat());
     }
@@ -82,28 +82,8 @@ public sealed class SupervisedMta : IDisposable
         return r;
     }
 
-    /// <summary>
-    /// The order of test-peers.md: svscan first (by pid), then svc -dx each
-    /// service, then its log; whatever still runs from this test's
-    /// directories after a bounded wait is killed.
-    /// </summary>
-    public void Stop()
-    {
-        if (_svscan != null)
-        {
-            try { _svscan.Kill(); _svscan.WaitForExit(10_000); } catch (InvalidOperationException) { }
-            _svscan.Dispose();
-            _svscan = null;
-        }
-        if (Directory.Exists(ServiceDir))
-        {
-            Run.Shell("for s in \"$1\"/*; do svc -dx \"$s\"; done 2>/dev/null; true", args: ServiceDir);
-            Wait.Until(() => Processes.Under(Home.Path).All(p => p.Exe.EndsWith("/multilog") || p.Exe.EndsWith("/supervise")), 60);
-            Run.Shell("for s in \"$1\"/*; do svc -dx \"$s/log\"; done 2>/dev/null; true", args: ServiceDir);
-        }
-        Wait.Until(() => Processes.Under(Home.Path, Dir.Path).Count == 0, 30);
-        Processes.KillAll(Home.Path, Dir.Path);
-    }
+    /// <summary>svscan and everything it runs, stopped (<see cref="Svscan"/>).</summary>
+    public void Stop() => _svscan.Stop();
 
     public void Dispose()
     {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Jsmail.E2E.Tests;
+namespace Jsmail.TestSupport;
 
 /// <summary>
 /// One SMTP transaction per call, over loopback. The reply to the end of
