@@ -14,6 +14,7 @@ public sealed partial class Scheduler
             c.Due.Dequeue();
             c.InPass = c.Opening = true;
             c.PassId = id;
+            _openJobs++; // counted now: the other channel's pass, decided before the answer, must see it
             Actions.Add(new OpenPass(c.Channel, id));
             return;
         }
@@ -25,6 +26,7 @@ public sealed partial class Scheduler
     {
         var c = this[channel];
         EndOpening(c);
+        _openJobs--;
         Log($"warning: trouble opening {Channels.PathOf(channel, id)}; will try again later");
         c.Due.Enqueue(id, now + SleepSysfail);
     }
@@ -34,7 +36,6 @@ public sealed partial class Scheduler
     {
         var c = this[channel];
         EndOpening(c);
-        _openJobs++;
         var job = new Job
         {
             Id = id, Channel = channel, Sender = file.Sender,
