@@ -14,15 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-100000}
 work=$(mktemp -d /var/tmp/jsmail-bench.XXXXXX)
-daemon=
-cleanup() {
-  [ -z "$daemon" ] || kill -TERM "$daemon" 2>/dev/null || true
-  [ -z "$daemon" ] || wait "$daemon" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 . bench/lib.sh
+bench_daemon_on_exit "$work"
 bench_prepare "$work"
 home=$work/home
 echo me.example >"$home/control/me"
@@ -39,8 +32,8 @@ echo "baseline: the AOT hello world peaks at $hello_kb kB RSS"
 echo "queue: $(find "$home/queue/info" -type f | wc -l) messages in info/, $(find "$home/queue/remote" -type f | wc -l) in remote/"
 
 (cd / && PATH=$home/bin:$PATH exec "$home/bin/qmail-start" ./Mailbox >"$work/log" 2>&1) &
-daemon=$!
+bench_daemon=$!
 for ((t = 0; t < 6000; t++)); do grep -q '^status:' "$work/log" 2>/dev/null && break; sleep 0.1; done
 grep -q '^status:' "$work/log" || { echo "jsmail-send did not start:"; cat "$work/log"; exit 1; }
 sleep 2 # let the loop settle after the scan
-echo "jsmail-send with $n messages scheduled: VmRSS $(kb "$daemon" VmRSS) kB, peak (VmHWM) $(kb "$daemon" VmHWM) kB (goal: <= 30720 kB)"
+echo "jsmail-send with $n messages scheduled: VmRSS $(kb "$bench_daemon" VmRSS) kB, peak (VmHWM) $(kb "$bench_daemon" VmHWM) kB (goal: <= 30720 kB)"
