@@ -33,6 +33,15 @@ bench_smtp_sink() {
   for ((t = 0; t < 100; t++)); do (exec 3<>"/dev/tcp/127.0.0.1/$bench_sink_port") 2>/dev/null && break; sleep 0.05; done
 }
 
+# bench_daemon_on_exit WORK: when the script exits, TERM the process whose
+# pid is in bench_daemon (a jsmail-start tree, if one was started), wait for
+# it, and remove the scratch directory WORK.
+bench_daemon=
+bench_daemon_on_exit() {
+  bench_work=$1
+  trap '[ -z "$bench_daemon" ] || { kill -TERM "$bench_daemon" 2>/dev/null; wait "$bench_daemon" 2>/dev/null; } || true; rm -rf "$bench_work"' EXIT
+}
+
 # bench_clean_on_exit WORK: when the script exits, stop the smtp-sink of
 # bench_smtp_sink, if any, and remove the scratch directory WORK.
 bench_clean_on_exit() {

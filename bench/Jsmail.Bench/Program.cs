@@ -16,6 +16,9 @@ using Jsmail.Common.Os;
 //     (tests/Jsmail.TestQueue/QueueFiller.cs), without fsyncs: a backlog made fast;
 //     each to every recipient of the comma-separated list, with the message file's
 //     bytes (default a three-line message)
+//   jsmail-bench fill-preprocessed <queue dir> <count> <sender> <recipient[,recipient...]>
+//     queues count messages as jsmail-todo leaves them for remote delivery (mess/,
+//     info/, remote/; no todo/), for a queue filled while jsmail-send is stopped
 // Programs run through posix_spawn with the message on fd 0 and the envelope on fd 1
 // (a program that writes, such as jsmail-inject -n, gets /dev/null there).
 
@@ -91,6 +94,17 @@ switch (args[0])
         }
         filler.PullTrigger();
         Console.WriteLine($"queued {count} in {sw.Elapsed.TotalSeconds:F2} s: {count / sw.Elapsed.TotalSeconds:F0} msgs/s");
+        return 0;
+    }
+    case "fill-preprocessed" when args.Length == 5:
+    {
+        var count = int.Parse(args[2]);
+        var filler = new Jsmail.TestQueue.QueueFiller(args[1]);
+        var sender = Encoding.UTF8.GetBytes(args[3]);
+        var recipients = args[4].Split(',').Select(Encoding.UTF8.GetBytes).ToArray();
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++) filler.AddPreprocessed("Subject: bench\n\nbody\n"u8, sender, recipients);
+        Console.WriteLine($"queued {count} preprocessed in {sw.Elapsed.TotalSeconds:F2} s");
         return 0;
     }
     default:

@@ -22,6 +22,32 @@ public sealed class QueueFiller(string queueDir, bool sync = false)
     /// <summary>Queues one message; returns its id. Throws IOException on any failure.</summary>
     public ulong Add(ReadOnlySpan<byte> message, ReadOnlySpan<byte> sender, IReadOnlyList<byte[]> recipients)
     {
+        var id = WriteMess(message);
+        var intdPath = Path.Combine(queueDir, QueueLayout.Intd(id));
+        WriteFile(intdPath, Envelope(sender, recipients));
+        if (Libc.Link(intdPath, Path.Combine(queueDir, QueueLayout.Todo(id))) != 0) throw Failure("link", intdPath);
+        return id;
+    }
+
+    /// <summary>
+    /// Queues one message as jsmail-todo leaves it once preprocessed, for remote
+    /// delivery to <paramref name="recipients"/>: mess/, info/ (the sender) and
+    /// remote/ (a T record each), no todo/. For a queue filled while
+    /// jsmail-send is stopped; returns its id.
+    /// </summary>
+    public ulong AddPreprocessed(ReadOnlySpan<byte> message, ReadOnlySpan<byte> sender, IReadOnlyList<byte[]> recipients)
+    {
+        var id = WriteMess(message);
+        WriteFile(Path.Combine(queueDir, QueueLayout.Info(id)), [(byte)'F', .. sender, 0]);
+        var remote = new List<byte>();
+        foreach (var r in recipients) remote.AddRange([(byte)'T', .. r, 0]);
+        WriteFile(Path.Combine(queueDir, QueueLayout.Remote(id)), remote.ToArray());
+        return id;
+    }
+
+    /// <summary>mess/ by the placement algorithm: a pid file, its inode as the id, linked to mess/, the Received line and message.</summary>
+    private ulong WriteMess(ReadOnlySpan<byte> message)
+    {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var pidPath = Path.Combine(queueDir, $"pid/{_pid}.{now}.{++_seq}");
         var mess = Libc.Open(pidPath, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4);
@@ -35,20 +61,20 @@ public sealed class QueueFiller(string queueDir, bool sync = false)
             if (!Libc.WriteAll(mess, QueueReceived.Line(_pid, "by uid " + _uid, now)) || !Libc.WriteAll(mess, message) ||
                 (sync && Libc.Fsync(mess) != 0))
                 throw Failure("write", QueueLayout.Mess(id));
-
-            var intdPath = Path.Combine(queueDir, QueueLayout.Intd(id));
-            var intd = Libc.Open(intdPath, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4);
-            if (intd < 0) throw Failure("create", intdPath);
-            try
-            {
-                if (!Libc.WriteAll(intd, Envelope(sender, recipients)) || (sync && Libc.Fsync(intd) != 0))
-                    throw Failure("write", intdPath);
-            }
-            finally { Libc.Close(intd); }
-            if (Libc.Link(intdPath, Path.Combine(queueDir, QueueLayout.Todo(id))) != 0) throw Failure("link", intdPath);
             return id;
         }
         finally { Libc.Close(mess); }
+    }
+
+    private void WriteFile(string path, ReadOnlySpan<byte> content)
+    {
+        var fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_EXCL | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1A4);
+        if (fd < 0) throw Failure("create", path);
+        try
+        {
+            if (!Libc.WriteAll(fd, content) || (sync && Libc.Fsync(fd) != 0)) throw Failure("write", path);
+        }
+        finally { Libc.Close(fd); }
     }
 
     /// <summary>One byte into lock/trigger, as qmail-queue writes after each commit (no reader: ignored).</summary>

@@ -3,6 +3,7 @@ using Jsmail.Common.Envelope;
 using Jsmail.Common.Os;
 using Jsmail.Common.Queue;
 using Jsmail.Common.Spawn;
+using Jsmail.Send.Send.Scheduling;
 
 namespace Jsmail.Send.Send;
 
@@ -28,12 +29,12 @@ public sealed partial class QueueManager
     }
 
     /// <summary>qmail's messdone: the message has no channel file left.</summary>
-    private void MessageDone(ulong id)
+    private void CompleteMessage(ulong id)
     {
         string path;
-        for (var c = 0; c < 2; c++)
+        foreach (var c in Channels.Both)
         {
-            path = ChannelPath(c, id);
+            path = Channels.PathOf(c, id);
             if (Libc.StatPath(path, out _) == 0) return;
             if (Libc.Errno != Errno.ENOENT) goto stat;
         }
@@ -58,7 +59,7 @@ public sealed partial class QueueManager
     stat:
         ActivityLog.Line($"warning: unable to stat {path}; will try again later");
     fail:
-        _done.Enqueue(id, Now() + SleepSysfail);
+        _scheduler.CompleteFailed(id, Now());
     }
 
     /// <summary>Sends bounce/&lt;id&gt; as one bounce message, if there is one. False: try again later (logged).</summary>
@@ -73,20 +74,19 @@ public sealed partial class QueueManager
             ActivityLog.Line($"warning: unable to stat {bouncePath}");
             return false;
         }
-        if (sender.AsSpan().SequenceEqual("#@[]"u8))
+        var route = BounceRoute.For(sender, _controls.DoubleBounceTo);
+        if (route.Kind == BounceKind.Discard)
             ActivityLog.Line($"triple bounce: discarding {bouncePath}");
         else
         {
-            var single = sender.Length > 0;
-            var bounceSender = single ? [] : "#@[]"u8.ToArray();
-            var bounceRecipient = single ? sender : _controls.DoubleBounceTo;
+            var single = route.Kind == BounceKind.Single;
             using var qq = QueueClient.Open(_home);
             if (qq.Pid < 0)
             {
                 ActivityLog.Line("warning: unable to start qmail-queue, will try later");
                 return false;
             }
-            qq.Write(BounceText.Head(Now(), _controls.BounceFrom, _controls.BounceHost, bounceRecipient, single));
+            qq.Write(BounceText.Head(Now(), _controls.BounceFrom, _controls.BounceHost, route.Recipient, single));
             var ok = Copy(bouncePath, qq);
             qq.Write(BounceText.Separator(single, sender));
             ok = ok && Copy(QueueLayout.Mess(id), qq);
@@ -95,7 +95,7 @@ public sealed partial class QueueManager
                 qq.Dispose(); // qmail-queue sees no envelope and queues nothing
                 Libc.Waitpid(qq.Pid, out _);
             }
-            if (!ok || !qq.Close(new QueueEnvelope(bounceSender, [bounceRecipient])).Success)
+            if (!ok || !qq.Close(new QueueEnvelope(route.Sender, [route.Recipient])).Success)
             {
                 ActivityLog.Line("warning: trouble injecting bounce message, will try later");
                 return false;

@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Send.Send.Scheduling;
 
 namespace Jsmail.Send.Send;
 

@@ -1,12 +1,10 @@
-using Jsmail.Common.Spawn;
-
-namespace Jsmail.Send.Send;
+namespace Jsmail.Send.Send.Scheduling;
 
 /// <summary>One pass over one message on one channel (qmail's job).</summary>
 public sealed class Job
 {
     public required ulong Id;
-    public required int Channel;
+    public required Channel Channel;
     public required byte[] Sender;
     public long Retry;
     public bool Dying;
@@ -14,9 +12,6 @@ public sealed class Job
     public int NumTodo;
     public bool HitEof;
 }
-
-/// <summary>A recipient of a delivery: its channel record's byte offset (for marking it done).</summary>
-public readonly record struct DeliveryRecipient(byte[] Address, long RecordOffset);
 
 /// <summary>
 /// A delivery in a spawner slot: one recipient (qmail's protocol), or several
@@ -32,29 +27,31 @@ public sealed class Delivery
     public int Reported;
 }
 
-/// <summary>The state of one channel: its spawner descriptors, slots, the command being written and the result decoder.</summary>
+/// <summary>
+/// The scheduling state of one channel: its slots, whether a command is being
+/// written, the messages due on it (id and time only: a queued message costs
+/// one entry here until its pass) and the pass in progress.
+/// </summary>
 /// <param name="groupLimit">recipients per delivery: 1 unless the spawner announced grouped commands (remote only)</param>
-public sealed class ChannelState(int index, int fdOut, int fdIn, int concurrency, int groupLimit = 1)
+public sealed class ChannelSchedule(Channel channel, int concurrency, int groupLimit)
 {
-    public int Index { get; } = index;
-    public int FdOut { get; } = fdOut;
-    public int FdIn { get; } = fdIn;
+    public Channel Channel { get; } = channel;
     public int Concurrency { get; } = concurrency;
     public int GroupLimit { get; } = groupLimit;
     public readonly Delivery?[] Slots = new Delivery?[concurrency];
     public int Used;
     public bool SpawnAlive = true;
-    public byte[]? Command;
-    public int CommandPos;
-    public readonly ResultDecoder Decoder = new();
+    public bool Writing;
     public readonly PriorityQueue<ulong, long> Due = new();
 
-    public string Name => Index == 0 ? "local" : "remote";
-    public int Skip => Index == 0 ? 10 : 20;
-    public bool CanWrite => Command == null;
-    public bool Available => SpawnAlive && CanWrite && Used < Concurrency;
+    public string Name => Channel == Channel.Local ? "local" : "remote";
+    /// <summary>qmail's retry step: attempts at birth + (k·skip)².</summary>
+    public int Skip => Channel == Channel.Local ? 10 : 20;
+    public bool Available => SpawnAlive && !Writing && Used < Concurrency;
 
-    /// <summary>The pass in progress: message id (0 = none), its job and its deliveries not started yet.</summary>
+    /// <summary>The pass in progress: its message (Opening until the driver answers OpenPass), job and deliveries not started yet.</summary>
+    public bool InPass;
+    public bool Opening;
     public ulong PassId;
     public Job? PassJob;
     public RecipientGroups.Plan? PassPlan;
