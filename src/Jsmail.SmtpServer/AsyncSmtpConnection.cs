@@ -89,7 +89,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
                 if (step == SessionStep.Data) await FlushAsync();
                 continue;
             }
-            if (!await FillAsync()) return 1;
+            if (!await FillAsync()) { session.Hangup(); return 1; }
         }
     }
 
@@ -106,6 +106,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
                 SppPluginEffect plugin => session.SppPluginDone(await ChildRunner.RunAsync(InSessionEnvironment(plugin.Request), timer.Token)),
                 CommitMessageEffect commit => session.CommitDone(await CommitAsync(commit)),
                 PolicyEffect policy => session.PolicyDone(await policy.Client.AskAsync(policy.Request, timer.Token)),
+                MilterEffect milter => session.MilterDone(await milter.Chain.RunAsync(milter.Request, timer.Token)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),
             };
         }

@@ -113,6 +113,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, ITlsU
                 SppPluginEffect plugin => session.SppPluginDone(ChildRunner.Run(plugin.Request)),
                 CommitMessageEffect commit => session.CommitDone(Commit(commit)),
                 PolicyEffect policy => session.PolicyDone(policy.Client.Ask(policy.Request)),
+                MilterEffect milter => session.MilterDone(milter.Chain.Run(milter.Request)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),
             };
         }

@@ -15,20 +15,25 @@ public sealed partial class SmtpSession
     private byte[]? _decoded;
 
     /// <summary>The client went away: a message in progress is not queued.</summary>
-    public void Hangup() => AbortMessage();
+    public void Hangup()
+    {
+        AbortMessage();
+        CloseMilters();
+    }
 
     private SessionStep Data()
     {
         var t = _transaction;
         if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
         if (t.Recipients.Count == 0) return Reply(SmtpReplyId.RcptFirst);
-        return SppData((_, _) => AskPolicy(PolicyStages.Data, t, null, () => DataAccepted(t)));
+        return SppData((_, _) => AskPolicy(PolicyStages.Data, t, null,
+            () => Filtered(Milter.MilterStage.Data, [], null, () => DataAccepted(t))));
     }
 
     private SessionStep DataAccepted(Transaction t)
     {
         t.SeenMail = false;
-        t.Sink = openSink();
+        t.Sink = HeldForMilters(openSink());
         if (t.Sink == null)
         {
             _transaction = new Transaction();
@@ -96,7 +101,8 @@ public sealed partial class SmtpSession
             sink.Abort();
             return Reply(t.Hops.Hops >= MaxHops ? SmtpReplyId.Looping : SmtpReplyId.TooBig);
         }
-        return AskPolicy(PolicyStages.EndOfMessage, t, null, () => Commit(t, sink));
+        return AskPolicy(PolicyStages.EndOfMessage, t, null,
+            () => sink is MilterHeldSink held ? FilterMessage(t, held) : Commit(t, sink));
     }
 
     /// <summary>The message of a <see cref="CommitMessageEffect"/> was committed, or not: the reply to the final dot.</summary>

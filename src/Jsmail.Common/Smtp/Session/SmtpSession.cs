@@ -124,7 +124,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     {
         _heloRefused = check.Verdict != CheckVerdict.Accept;
         if (_heloRefused) return Refuse(check, SmtpReplyId.BadHelo);
-        return AskPolicy(PolicyStages.Helo, _transaction, null, HeloAccepted);
+        return AskPolicy(PolicyStages.Helo, _transaction, null,
+            () => Filtered(Milter.MilterStage.Helo, _helo!, null, HeloAccepted));
     }
 
     private SessionStep HeloAccepted()
@@ -184,6 +185,11 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     private SessionStep MailChecked(CheckResult check, byte[] address, MailParameters? mp, HookVerdict hook)
     {
         if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.BadSender);
+        return Filtered(Milter.MilterStage.Mail, address, MilterParameters(mp?.List), () => MailAccepted(address, mp, hook));
+    }
+
+    private SessionStep MailAccepted(byte[] address, MailParameters? mp, HookVerdict hook)
+    {
         var t = new Transaction
         {
             SeenMail = true, SenderBarred = !hook.SkipBuiltinChecks && BadMailFrom(address), Sender = address, SenderUtf8 = mp?.Utf8 ?? false,
@@ -227,7 +233,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     private SessionStep RcptChecked(CheckResult check, byte[] address, List<EsmtpParameter>? parameters)
     {
         if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.NoSuchUser);
-        return AskPolicy(PolicyStages.Rcpt, _transaction, address, () => RcptAccepted(address, parameters));
+        return AskPolicy(PolicyStages.Rcpt, _transaction, address,
+            () => Filtered(Milter.MilterStage.Rcpt, address, MilterParameters(parameters), () => RcptAccepted(address, parameters)));
     }
 
     private SessionStep RcptAccepted(byte[] address, List<EsmtpParameter>? parameters)
@@ -273,6 +280,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
 
     private SessionStep CloseWith(int code)
     {
+        CloseMilters();
         ExitCode = code;
         return SessionStep.Close;
     }

@@ -45,6 +45,11 @@ public sealed class SmtpdSettings
     /// <summary>control/policy: the Postfix policy services (docs/policy.md); none under JSMAIL_COMPAT=qmail.</summary>
     public IReadOnlyList<PolicyClient> PolicyClients { get; init; } = [];
 
+    /// <summary>control/milters, in order; none under JSMAIL_COMPAT=qmail.</summary>
+    public IReadOnlyList<Milter.MilterSpec> Milters { get; init; } = [];
+    /// <summary>Where a message a milter quarantines goes instead of its recipients (<see cref="MessageQuarantine"/>).</summary>
+    public byte[] Quarantine { get; init; } = "postmaster"u8.ToArray();
+
     /// <summary>JSMAIL_COMPAT=qmail: qmail-smtpd's dialogue, nothing more.</summary>
     public bool Compat { get; init; }
 
@@ -95,6 +100,7 @@ public sealed class SmtpdSettings
                 standards &= ~ByName(System.Text.Encoding.ASCII.GetString(word).Trim());
         }
         var cert = Path.Combine(home, "control", CertificateFile);
+        List<Milter.MilterSpec> milters = compat ? [] : Milter.MilterSpec.Read(controls);
         return new SmtpdSettings
         {
             Greeting = greeting,
@@ -112,6 +118,8 @@ public sealed class SmtpdSettings
             TlsCertificate = (standards & Standards.StartTls) != 0 && File.Exists(cert) ? cert : null,
             AuthRequiresTls = compat || controls.ReadInt(AuthTlsFile, 1) != 0,
             PolicyClients = compat ? [] : PolicyServices.Read(controls, home),
+            Milters = milters,
+            Quarantine = milters.Count > 0 ? MessageQuarantine.Address(controls) : [],
         };
     }
 
