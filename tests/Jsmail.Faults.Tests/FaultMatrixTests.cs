@@ -58,21 +58,49 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
         Finish(flow, mta, $"kill -9 of {daemons} ({kills.Count} kills)", kills);
     }
 
+    /// <summary>
+    /// The flow waits at its first third until that third has left the queue
+    /// (delivered or bounced: from then on nothing in the queue is removed, so
+    /// nothing frees space), then the queue's filesystem fills. Every attempt
+    /// made while it is full starts after it is full and (the flow paused again)
+    /// ends before space is freed: each must get a 451 at the end of DATA and
+    /// never be delivered; then the rest of the flow gets in.
+    /// </summary>
     [Fact]
     public async Task Queue_filesystem_full_during_accept()
     {
         var mta = Start(queueMegabytes: QueueMegabytes);
         var flow = new MixedFlow(Count);
-        var refusedBefore = 0;
+        flow.PauseFrom(Count / 3);
+        List<string> refusedWhileFull = [];
+        var acceptedWhileFull = -1;
         await During(flow, mta, async _ =>
         {
-            await WhenAccepted(flow, Count / 3);
-            refusedBefore = flow.Refused;
-            using (DiskFiller.Fill(mta.Home.Queue("")))
-                await WaitForRefusals(flow, refusedBefore);
+            try
+            {
+                await WhenAccepted(flow, Count / 3);
+                flow.Pause();
+                // jsmail-send freeing a delivered message's space would let the next message in: a queue that frees nothing
+                Wait.Until(() => QueueState.Read(mta.Home).Idle, 300).Should().BeTrue("the first third leaves the queue");
+                var (accepted, refused) = (flow.Accepted.Count, flow.Refused);
+                using (DiskFiller.Fill(mta.Home.Queue("")))
+                {
+                    flow.Resume();
+                    (await WaitForRefusals(flow, refused)).Should().BeTrue("the flow meets the full queue filesystem");
+                    flow.Pause();
+                    acceptedWhileFull = flow.Accepted.Count - accepted;
+                    refusedWhileFull = flow.Refusals[refused..];
+                }
+            }
+            finally { flow.Resume(); }
         });
-        Finish(flow, mta, "queue filesystem full during accept", []);
-        flow.Refused.Should().BeGreaterThan(refusedBefore, "a full queue refuses messages (451) until space is freed");
+        var v = Finish(flow, mta, "queue filesystem full during accept", []);
+        output.WriteLine($"while full: {acceptedWhileFull} accepted, {refusedWhileFull.Count} refused: " +
+            string.Join(", ", refusedWhileFull.GroupBy(r => r).Select(g => $"{g.Count()}× {g.Key}")));
+        acceptedWhileFull.Should().Be(0, "no message gets its 250 while the queue filesystem is full");
+        refusedWhileFull.Should().OnlyContain(r => r.StartsWith("451 "), "a full queue refuses each message at the end of DATA with a 451");
+        v.DeliveredWithout250.Should().Be(0, "a message refused for the full queue is never delivered");
+        QueueState.Read(mta.Home).Orphans.Should().Be(0, "a refused message leaves no file in the queue");
     }
 
     [Fact]
@@ -179,7 +207,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
     private static Task WhenAccepted(MixedFlow flow, int count) =>
         Task.Run(() => Wait.Until(() => flow.Accepted.Count >= count, 600).Should().BeTrue($"{count} messages accepted"));
 
-    private static Task WaitForRefusals(MixedFlow flow, int before) =>
+    private static Task<bool> WaitForRefusals(MixedFlow flow, int before) =>
         Task.Run(() => Wait.Until(() => flow.Refused > before + 10, 120));
 
     /// <summary>

@@ -40,8 +40,56 @@ public sealed class MixedFlow(int count, int sessions = 8)
     /// <summary>Attempts that ended without a 250 (a refusal, or the connection cut).</summary>
     public int Refused => _refused;
 
+    /// <summary>Each refused attempt's reply to the end of DATA, in order; "(none)" when the dialogue did not get that far.</summary>
+    public List<string> Refusals
+    {
+        get { lock (_refusals) return [.. _refusals]; }
+    }
+
+    private readonly List<string> _refusals = [];
     private int _refused;
     private int _next = -1;
+
+    // The gate a fault closes to act between attempts (PauseFrom, Pause, Resume): an attempt waits while
+    // _paused or its message is at or past _pauseFrom. It counts in _inFlight from before it looks at the
+    // gate, so Pause sees every attempt that got past it.
+    private int _paused; // 1: paused; set with Interlocked (a full fence) against the attempts' Interlocked count
+    private int _pauseFrom = int.MaxValue;
+    private int _inFlight;
+
+    /// <summary>Holds the messages from index <paramref name="message"/> on at the gate until <see cref="Resume"/>.</summary>
+    public void PauseFrom(int message) => Volatile.Write(ref _pauseFrom, message);
+
+    /// <summary>
+    /// Stops the flow between attempts: no attempt starts until <see cref="Resume"/>,
+    /// and this returns once every attempt already started has its answer (bounded),
+    /// so a fault made now meets only attempts started after it.
+    /// </summary>
+    public void Pause()
+    {
+        Interlocked.Exchange(ref _paused, 1);
+        Wait.Until(() => Volatile.Read(ref _inFlight) == 0, 120).Should().BeTrue("the flow's attempts in progress end");
+    }
+
+    public void Resume()
+    {
+        Volatile.Write(ref _pauseFrom, int.MaxValue);
+        Interlocked.Exchange(ref _paused, 0);
+    }
+
+    /// <summary>Waits at the gate (bounded: 10 minutes), then counts an attempt at <paramref name="message"/> in flight; <see cref="EndAttempt"/> ends it.</summary>
+    private void BeginAttempt(int message)
+    {
+        for (var waits = 0; ; waits++)
+        {
+            Interlocked.Increment(ref _inFlight);
+            if ((Volatile.Read(ref _paused) == 0 && message < Volatile.Read(ref _pauseFrom)) || waits >= 6000) return;
+            Interlocked.Decrement(ref _inFlight);
+            Thread.Sleep(100);
+        }
+    }
+
+    private void EndAttempt() => Interlocked.Decrement(ref _inFlight);
 
     /// <summary>The message sent after the fault is over (index Count): it goes to both, to show the site recovered.</summary>
     public Kind KindOf(int message) => message == count ? Kind.Both : (Kind)(message % 5);
@@ -67,13 +115,19 @@ public sealed class MixedFlow(int count, int sessions = 8)
                 Started[i] = DateTime.UtcNow;
                 for (var attempt = 0; attempt < Attempts; attempt++)
                 {
-                    var reply = SmtpSubmitter.DataReply(port(), $"{Sender}@{FaultMta.LocalDomain}", Recipients(i), Message(Token(i, attempt)));
-                    if (reply?.StartsWith("250") == true)
+                    BeginAttempt(i);
+                    try
                     {
-                        Accepted[i] = attempt;
-                        break;
+                        var reply = SmtpSubmitter.DataReply(port(), $"{Sender}@{FaultMta.LocalDomain}", Recipients(i), Message(Token(i, attempt)));
+                        if (reply?.StartsWith("250") == true)
+                        {
+                            Accepted[i] = attempt;
+                            break;
+                        }
+                        lock (_refusals) _refusals.Add(reply ?? "(none)");
+                        Interlocked.Increment(ref _refused);
                     }
-                    Interlocked.Increment(ref _refused);
+                    finally { EndAttempt(); }
                     Thread.Sleep(100);
                 }
             }
