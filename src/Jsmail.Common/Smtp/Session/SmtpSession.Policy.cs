@@ -88,12 +88,12 @@ public sealed partial class SmtpSession
     /// <summary>Side effects, whatever the decision they came with; those that do not apply are logged.</summary>
     private void Note(PolicyRound round, HookVerdict verdict, string name)
     {
-        if (verdict.Hold) _log($"policy {name}: HOLD is not supported (the queue has no hold): taken as DUNNO");
-        if (round.Stage == PolicyStages.Helo && (verdict.PrependHeader != null || verdict.Discard))
+        if (round.Stage == PolicyStages.Helo && (verdict.PrependHeader != null || verdict.Discard || verdict.Hold))
         {
-            _log($"policy {name}: PREPEND and DISCARD apply to a message, not at HELO: ignored");
+            _log($"policy {name}: PREPEND, DISCARD and HOLD apply to a message, not at HELO: ignored");
             return;
         }
+        if (verdict.Hold) round.Edits.Hold ??= verdict.Text ?? [];
         if (verdict.PrependHeader is { } header)
         {
             if (round.Stage == PolicyStages.EndOfMessage) _log($"policy {name}: PREPEND is not allowed at END-OF-MESSAGE: ignored");
@@ -109,6 +109,7 @@ public sealed partial class SmtpSession
         _policyRound = null;
         round.Target.Edits.Prepend.AddRange(round.Edits.Prepend);
         if (round.Edits.Discard) round.Target.Edits.Discard = true;
+        if (round.Edits.Hold != null) round.Target.Edits.Hold ??= round.Edits.Hold;
         return round.Then();
     }
 
@@ -136,13 +137,31 @@ public sealed partial class SmtpSession
         return SessionStep.Command;
     }
 
-    /// <summary>The end of DATA once the services had their say: queue the message, or drop it when one said DISCARD.</summary>
+    /// <summary>
+    /// The end of DATA once the services had their say: queue the message,
+    /// drop it when one said DISCARD, or queue it for the quarantine address
+    /// when one said HOLD (the fields on top were written at DATA, or go on
+    /// top of the held message now).
+    /// </summary>
     private SessionStep Commit(Transaction t, IMessageSink sink)
     {
         _transaction = new Transaction();
         if (!t.Edits.Discard)
         {
-            PendingEffect = new CommitMessageEffect(t.Envelope(), sink);
+            var envelope = t.Envelope();
+            var note = t.Edits.Hold is { } reason ? MessageQuarantine.Divert(envelope, reason, settings.Quarantine) : default;
+            if (sink is HeldMessageSink held)
+            {
+                if (note.Note.Header != null) held.Inner.Write(note.Note.Header);
+                held.Inner.Write(held.Held);
+                sink = held.Inner;
+            }
+            if (note.Envelope != null)
+            {
+                envelope = note.Envelope;
+                _log($"policy: HOLD: the message is held for {Encoding.ASCII.GetString(settings.Quarantine)}: {Encoding.ASCII.GetString(note.Note.Reason)}");
+            }
+            PendingEffect = new CommitMessageEffect(envelope, sink);
             return SessionStep.Effect;
         }
         // The client cannot tell: the reply is the one a queued message gets, with this process
@@ -152,6 +171,14 @@ public sealed partial class SmtpSession
         _log("policy: message discarded");
         SmtpReplies.Append(_out, 250, "2.0.0", Encoding.ASCII.GetBytes($"ok {clock()} qp {pid}"), Enhanced);
         return SessionStep.Command;
+    }
+
+    /// <summary>Whether a service of control/policy is asked at this stage.</summary>
+    private bool PolicyAt(PolicyStages stage)
+    {
+        if (settings.Compat) return false;
+        foreach (var c in settings.PolicyClients) if ((c.Service.Stages & stage) != 0) return true;
+        return false;
     }
 
     /// <summary>The headers services asked for, at the top of the message.</summary>

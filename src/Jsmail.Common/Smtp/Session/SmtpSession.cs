@@ -48,14 +48,17 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     /// <summary>Replies not yet sent. The driver sends and clears them.</summary>
     public List<byte> Output => _out;
 
-    /// <summary>The 220, unless a [connection] plugin said otherwise. May ask for an effect first.</summary>
-    public SessionStep Greet() => SppConnect((_, _) =>
+    /// <summary>
+    /// The 220, unless a [connection] plugin or a milter's connect stage said
+    /// otherwise (their refusal is then the greeting). May ask for effects first.
+    /// </summary>
+    public SessionStep Greet() => SppConnect((_, _) => MilterConnect(() =>
     {
         _out.AddRange("220 "u8);
         _out.AddRange(settings.Greeting);
         _out.AddRange(" ESMTP\r\n"u8);
         return SessionStep.Command;
-    });
+    }));
 
     public SessionStep LineTooLong() => _authStep != null ? AuthLineTooLong() : Reply(SmtpReplyId.LineTooLong);
 
