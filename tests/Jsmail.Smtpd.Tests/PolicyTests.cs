@@ -211,6 +211,27 @@ public sealed class PolicyTests
     }
 
     [Theory, ForEachDriver]
+    public void A_service_asked_at_connect_can_refuse_the_client_in_the_greeting(SmtpdDriver driver)
+    {
+        using var h = new SmtpdHome();
+        using var policy = new ScriptedPolicyServer(q => q["protocol_state"] == "CONNECT"
+            ? ScriptedPolicyServer.Answer("REJECT not from here") : ScriptedPolicyServer.Answer("DUNNO"));
+        h.Home.WriteControl("policy", policy.Endpoint + " stages=connect,rcpt\n");
+        var r = h.Talk(driver, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\nNOOP\r\nQUIT\r\n");
+        const string refusal = "554 5.7.1 <unknown[127.0.0.1]>: Client host rejected: not from here\r\n";
+        r.Out.Should().Be(refusal + refusal + refusal + "250 2.0.0 ok\r\n221 2.0.0 mx.example\r\n");
+        var asked = policy.Requests.Should().ContainSingle("nothing is asked after the client was refused").Subject;
+        asked["protocol_state"].Should().Be("CONNECT");
+        asked["client_address"].Should().Be("127.0.0.1");
+        asked["helo_name"].Should().Be("");
+
+        using var accepting = new ScriptedPolicyServer(_ => ScriptedPolicyServer.Answer("DUNNO"));
+        h.Home.WriteControl("policy", accepting.Endpoint + " stages=connect\n");
+        h.Talk(driver, "QUIT\r\n").Out.Should().Be(Greeting + "221 2.0.0 mx.example\r\n");
+        accepting.Requests.Should().ContainSingle().Which["protocol_state"].Should().Be("CONNECT");
+    }
+
+    [Theory, ForEachDriver]
     public void Under_qmail_compat_no_service_is_asked(SmtpdDriver driver)
     {
         using var h = new SmtpdHome();

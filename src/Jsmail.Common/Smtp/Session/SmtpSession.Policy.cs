@@ -29,6 +29,8 @@ public sealed partial class SmtpSession
     private static readonly HookVerdict PolicyUnavailable = new(HookDecision.Defer, 451, "4.3.5", "Server configuration problem"u8.ToArray());
 
     private PolicyRound? _policyRound;
+    /// <summary>The reply a CONNECT refusal greeted the client with, given again to its commands.</summary>
+    private byte[]? _clientRefusal;
     private string? _instancePrefix;
     private Transaction? _instanceOf;
     private int _instanceCount;
@@ -88,9 +90,9 @@ public sealed partial class SmtpSession
     /// <summary>Side effects, whatever the decision they came with; those that do not apply are logged.</summary>
     private void Note(PolicyRound round, HookVerdict verdict, string name)
     {
-        if (round.Stage == PolicyStages.Helo && (verdict.PrependHeader != null || verdict.Discard || verdict.Hold))
+        if (round.Stage is PolicyStages.Helo or PolicyStages.Connect && (verdict.PrependHeader != null || verdict.Discard || verdict.Hold))
         {
-            _log($"policy {name}: PREPEND, DISCARD and HOLD apply to a message, not at HELO: ignored");
+            _log($"policy {name}: PREPEND, DISCARD and HOLD apply to a message, not at {(round.Stage == PolicyStages.Helo ? "HELO" : "CONNECT")}: ignored");
             return;
         }
         if (verdict.Hold) round.Edits.Hold ??= verdict.Text ?? [];
@@ -119,6 +121,7 @@ public sealed partial class SmtpSession
         _policyRound = null;
         var (what, refused) = round.Stage switch
         {
+            PolicyStages.Connect => (ClientNameAndAddress(), "Client host rejected"),
             PolicyStages.Helo => (_helo ?? [], "Helo command rejected"),
             PolicyStages.Mail => (round.Target.Sender, "Sender address rejected"),
             PolicyStages.Rcpt => (round.Recipient ?? [], "Recipient address rejected"),
@@ -133,9 +136,14 @@ public sealed partial class SmtpSession
         text.AddRange(Encoding.ASCII.GetBytes(refused));
         text.AddRange(": "u8);
         text.AddRange(verdict.Text);
+        var start = _out.Count;
         SmtpReplies.Append(_out, verdict.Code, verdict.Enhanced, text.ToArray(), Enhanced);
+        if (round.Stage == PolicyStages.Connect) _clientRefusal = _out.GetRange(start, _out.Count - start).ToArray();
         return SessionStep.Command;
     }
+
+    /// <summary>Postfix's name[address] of the client.</summary>
+    private byte[] ClientNameAndAddress() => [.. client.RemoteHost, (byte)'[', .. client.RemoteIp, (byte)']'];
 
     /// <summary>
     /// The end of DATA once the services had their say: queue the message,
@@ -198,6 +206,7 @@ public sealed partial class SmtpSession
         var tlsWords = _inTls && _tlsDescription != null ? _tlsDescription.Split(' ') : [];
         return new PolicyFacts(round.Stage switch
         {
+            PolicyStages.Connect => "CONNECT",
             PolicyStages.Helo => _ehlo ? "EHLO" : "HELO",
             PolicyStages.Mail => "MAIL",
             PolicyStages.Rcpt => "RCPT",
