@@ -89,11 +89,14 @@ public sealed class RspamdMilter : MilterPeer
 public sealed class OpenDkimMilter : MilterPeer
 {
     public string PublicKey { get; }
+    /// <summary>A key OpenDKIM does not sign with: a DNS server publishing it must make verification fail.</summary>
+    public string OtherKey { get; }
     public const string Record = "test._domainkey.example.com";
 
     public OpenDkimMilter() : base("jsmail-opendkim")
     {
         PublicKey = DkimVerifier.MakeKey(Dir["key.pem"], traditional: true);
+        OtherKey = DkimVerifier.MakeKey(Dir["other.pem"]);
         File.SetUnixFileMode(Dir["key.pem"], UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.WriteAllText(Dir["opendkim.conf"], $"""
             Mode s

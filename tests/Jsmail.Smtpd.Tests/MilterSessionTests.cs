@@ -65,12 +65,13 @@ public sealed class MilterSessionTests : IDisposable
     public void Each_stage_waits_for_the_milters_and_their_refusal_is_the_reply()
     {
         var s = Session();
-        s.Greet();
-        Take(s);
-        var connect = Asked(s, Say(s, "HELO c.example"), MilterStage.Connect);
+        var connect = Asked(s, s.Greet(), MilterStage.Connect);
+        Take(s).Should().BeEmpty("the greeting waits for the connect stage");
         Encoding.ASCII.GetString(connect.Argument).Should().Be("client.example");
         connect.ClientAddress.Should().Equal("192.0.2.1"u8.ToArray());
-        Asked(s, s.MilterDone(MilterOutcome.Continue), MilterStage.Helo);
+        s.MilterDone(MilterOutcome.Continue).Should().Be(SessionStep.Command);
+        Take(s).Should().Be("220 mx.example ESMTP\r\n");
+        Asked(s, Say(s, "HELO c.example"), MilterStage.Helo);
         Take(s).Should().BeEmpty("nothing is answered before the milters are");
         s.MilterDone(MilterOutcome.Continue).Should().Be(SessionStep.Command);
         Take(s).Should().Be("250 mx.example\r\n");
@@ -125,8 +126,8 @@ public sealed class MilterSessionTests : IDisposable
     {
         var s = Session();
         s.Greet();
-        Say(s, "HELO c");
         s.MilterDone(MilterOutcome.Continue);
+        Say(s, "HELO c");
         s.MilterDone(MilterOutcome.Continue);
         MessageToItsEnd(s);
         s.MilterDone(MilterOutcome.Tempfail).Should().Be(SessionStep.Command);

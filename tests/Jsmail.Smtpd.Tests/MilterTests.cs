@@ -118,21 +118,29 @@ public sealed class MilterTests
         milter.AtEnd.AddRange([Packet(P.Quarantine, "looks like phishing"), new MilterPacket(P.Continue, [])]);
         using var h = Home(milter);
         h.Home.WriteControl("quarantine", "held@mx.example\n");
-        var r = h.Talk(driver, Envelope + Message);
+        var r = h.Talk(driver, "EHLO client.example\r\nMAIL FROM:<s@x> ENVID=q1\r\nRCPT TO:<a@example.com>\r\n" +
+                               "RCPT TO:<b@example.com> NOTIFY=FAILURE ORCPT=rfc822;b@example.com\r\n" + Message);
         Replies(r)[4].Should().StartWith("250 2.0.0 ok ");
         var (todo, message) = h.Queued().Single();
         SmtpdHome.S(todo).Should().EndWith("\0Fs@x\0Theld@mx.example\0");
-        SmtpdHome.S(message).Should().Contain("\nX-Jsmail-Quarantine: looks like phishing\nX-Jsmail-Quarantine-Sender: <s@x>\n" +
-            "X-Jsmail-Quarantine-Recipient: <a@example.com>\nX-Jsmail-Quarantine-Recipient: <b@example.com>\nReceived: from ");
+        SmtpdHome.S(message).Should().Contain("\nX-Jsmail-Quarantine: looks like phishing\nX-Jsmail-Quarantine-Sender: <s@x> ENVID=q1\n" +
+            "X-Jsmail-Quarantine-Recipient: <a@example.com>\nX-Jsmail-Quarantine-Recipient: <b@example.com> NOTIFY=FAILURE ORCPT=rfc822;b@example.com\n" +
+            "Received: from ");
 
-        // The operator releases it from the quarantine mailbox: queued again for its real envelope, without the fields.
+        // The operator releases the quarantine mailbox's copy: queued again for its real envelope, ESMTP parameters
+        // included, without the fields (nor the lines the queue and the mailbox delivery put above them).
         using var dir = new TempDir();
-        var text = SmtpdHome.S(message);
-        File.WriteAllText(dir["held"], "Return-Path: <s@x>\nDelivered-To: held@mx.example\n" + text[(text.IndexOf('\n') + 1)..]);
+        File.WriteAllBytes(dir["held"], [.. "Return-Path: <s@x>\nDelivered-To: held@mx.example\n"u8, .. message]);
         var release = Run.Process(h.Home.Bin("jsmail-release"), [dir["held"]]);
         release.ExitCode.Should().Be(0, release.Err);
         var released = h.Queued().Single(q => SmtpdHome.S(q.Todo).EndsWith("\0Fs@x\0Ta@example.com\0Tb@example.com\0"));
         SmtpdHome.Body(released.Message).Should().Be("Subject: hello\nX-Old: 1\nX-Old: 2\n\nthe body\n");
+        var id = h.Home.Entries("todo").Select(t => Path.GetFileName(t))
+            .Single(i => SmtpdHome.S(h.Home.ReadQueueFile(Path.Combine("todo", i))).EndsWith("\0Tb@example.com\0"));
+        var ext = Jsmail.Common.Envelope.EnvelopeExtensionCodec.Decode(h.Home.ReadQueueFile(Path.Combine("ext", (long.Parse(id) % 23).ToString(), id)), 2);
+        ext.Sender.Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("ENVID=q1");
+        ext.ParametersOf(0).Should().BeEmpty();
+        ext.ParametersOf(1).Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("NOTIFY=FAILURE", "ORCPT=rfc822;b@example.com");
         Run.Process(h.Home.Bin("jsmail-release"), [dir["held"] + ".missing"]).ExitCode.Should().Be(111);
         File.WriteAllText(dir["plain"], "Subject: not held\n\nbody\n");
         Run.Process(h.Home.Bin("jsmail-release"), [dir["plain"]]).ExitCode.Should().Be(100);
@@ -208,12 +216,57 @@ public sealed class MilterTests
     }
 
     [Theory, ForEachDriver]
-    public void A_connect_stage_refusal_answers_every_later_command(SmtpdDriver driver)
+    public void The_connect_stage_is_asked_at_connect_and_its_refusal_is_the_greeting(SmtpdDriver driver)
     {
         using var milter = new ScriptedMilter();
-        milter.Answer[P.Connect] = [Packet(P.ReplyCode, "554 5.7.1 go away")];
+        using (var h = Home(milter))
+        {
+            h.Talk(driver, "QUIT\r\n").Out.Should().Be(Greeting + "221 2.0.0 mx.example\r\n");
+            Wait.Until(() => milter.Commands == "OCQ", seconds: 10).Should().BeTrue("a client that only says QUIT was still shown to the milter: " + milter.Commands);
+        }
+
+        using var refusing = new ScriptedMilter();
+        refusing.Answer[P.Connect] = [Packet(P.ReplyCode, "554 5.7.1 go away")];
+        using (var h = Home(refusing))
+        {
+            var r = h.Talk(driver, "EHLO c\r\nMAIL FROM:<s@x>\r\nQUIT\r\n");
+            r.Out.Should().Be("554 5.7.1 go away\r\n554 5.7.1 go away\r\n554 5.7.1 go away\r\n221 2.0.0 mx.example\r\n");
+            Wait.Until(() => refusing.Commands == "OCQ", seconds: 10).Should().BeTrue("nothing past the connect stage is asked: " + refusing.Commands);
+        }
+
+        using var closing = new ScriptedMilter();
+        closing.Answer[P.Connect] = [new MilterPacket(P.Shutdown, [])];
+        using (var h = Home(closing))
+            h.Talk(driver, "EHLO c\r\nQUIT\r\n").Out.Should().Be("421 4.7.0 Service unavailable - closing connection\r\n");
+
+        using (var h = Home("unix:/nonexistent/milter.sock"))
+            h.Talk(driver, "EHLO c\r\nQUIT\r\n").Out.Should()
+                .Be("451 4.7.1 Service unavailable - try again later\r\n451 4.7.1 Service unavailable - try again later\r\n221 2.0.0 mx.example\r\n");
+    }
+
+    [Theory, ForEachDriver]
+    public void Esmtp_arguments_of_change_sender_and_add_recipient_reach_the_envelope_where_it_carries_them(SmtpdDriver driver)
+    {
+        using var milter = new ScriptedMilter();
+        milter.AtEnd.Clear();
+        milter.AtEnd.AddRange([
+            Packet(P.ChangeFrom, "<new@sender.example>", "RET=FULL ENVID=m1 SIZE=5"),
+            Packet(P.AddRcptPar, "<c@elsewhere.example>", "NOTIFY=NEVER BOGUS=1"),
+            Packet(P.AddRcptPar, "<d@elsewhere.example>", ""),
+            new MilterPacket(P.Continue, []),
+        ]);
         using var h = Home(milter);
-        var r = h.Talk(driver, "EHLO c\r\nMAIL FROM:<s@x>\r\nQUIT\r\n");
-        r.Out.Should().Be(Greeting + "554 5.7.1 go away\r\n554 5.7.1 go away\r\n221 2.0.0 mx.example\r\n");
+        var r = h.Talk(driver, "EHLO client.example\r\nMAIL FROM:<s@x> RET=HDRS SIZE=100\r\nRCPT TO:<a@example.com> NOTIFY=DELAY\r\n" + Message);
+        Replies(r)[3].Should().StartWith("250 2.0.0 ok ");
+        r.Err.Should().Contain("milter: change-from ESMTP argument SIZE not kept").And.Contain("milter: add-rcpt ESMTP argument BOGUS not kept");
+        var id = h.Home.Entries("todo").Select(t => Path.GetFileName(t)).Single();
+        SmtpdHome.S(h.Home.ReadQueueFile(Path.Combine("todo", id)))
+            .Should().EndWith("\0Fnew@sender.example\0Ta@example.com\0Tc@elsewhere.example\0Td@elsewhere.example\0");
+        var ext = Jsmail.Common.Envelope.EnvelopeExtensionCodec.Decode(
+            h.Home.ReadQueueFile(Path.Combine("ext", (long.Parse(id) % 23).ToString(), id)), 3);
+        ext.Sender.Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("SIZE=100", "RET=FULL", "ENVID=m1");
+        ext.ParametersOf(0).Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("NOTIFY=DELAY");
+        ext.ParametersOf(1).Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("NOTIFY=NEVER");
+        ext.ParametersOf(2).Should().BeEmpty();
     }
 }

@@ -120,6 +120,38 @@ public sealed class MilterUnitTests
     }
 
     [Fact]
+    public void Quarantine_fields_carry_esmtp_parameters_even_behind_odd_addresses()
+    {
+        var ext = new Jsmail.Common.Envelope.EnvelopeExtension();
+        ext.Sender.Add(Jsmail.Common.Envelope.EsmtpParameter.Of("ENVID", "e>1"));
+        ext.ForRecipient(1).Add(Jsmail.Common.Envelope.EsmtpParameter.Of("NOTIFY", "NEVER"));
+        var real = new Jsmail.Common.Envelope.QueueEnvelope(B("s@x"), [B("odd> name@b"), B("c@d")], ext);
+        var (held, note) = Jsmail.Common.Smtp.Session.MessageQuarantine.Divert(real, B("why"), B("q@mx"));
+        held.Extension!.Sender.Select(p => p.Keyword).Should().Equal("ENVID");
+        held.Extension.Recipients.Should().BeEmpty();
+        S(note.Header).Should().Contain("Sender: <s@x> ENVID=e>1\n").And.Contain("Recipient: <odd> name@b>\n").And.Contain("Recipient: <c@d> NOTIFY=NEVER\n");
+        var back = Jsmail.Common.Smtp.Session.MessageQuarantine.Release(B("Received: (qmail 1 invoked by uid 0); now\n" + S(note.Header) + "\nbody\n"))!.Value;
+        back.Envelope.Recipients.Select(S).Should().Equal("odd> name@b", "c@d");
+        back.Envelope.Extension!.Sender.Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("ENVID=e>1");
+        back.Envelope.Extension.ParametersOf(0).Should().BeEmpty();
+        back.Envelope.Extension.ParametersOf(1).Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("NOTIFY=NEVER");
+        S(back.Message).Should().Be("\nbody\n");
+    }
+
+    [Fact]
+    public void Esmtp_arguments_of_filters_keep_only_what_the_envelope_carries()
+    {
+        var dropped = new List<string>();
+        MilterEsmtpArguments.ForSender(B("ret=full ENVID=x+2B1 SIZE=5 BODY=8BITMIME"), dropped).Select(p => p.Keyword + "=" + p.ValueText)
+            .Should().Equal("RET=full", "ENVID=x+2B1");
+        MilterEsmtpArguments.ForRecipient(B("NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a@b NOTIFY2=1"), dropped).Select(p => p.Keyword)
+            .Should().Equal("NOTIFY", "ORCPT");
+        MilterEsmtpArguments.ForRecipient(B("NOTIFY=SOMETIMES"), dropped).Should().BeEmpty();
+        MilterEsmtpArguments.ForSender(B("RET=FULL\r\nX"), dropped).Should().BeEmpty();
+        dropped.Should().HaveCount(5);
+    }
+
+    [Fact]
     public void Macros_go_by_the_stages_set_or_the_filters_own_list()
     {
         var values = new Dictionary<string, byte[]> { ["j"] = B("mx"), ["{client_addr}"] = B("1.2.3.4"), ["i"] = B("Q1") };

@@ -87,10 +87,31 @@ public sealed class PolicySessionTests : IDisposable
         Asked(s, Say(s, "RCPT TO:<a@example.com>"));
         s.PolicyDone(Answer("PREPEND X-Two: 2"));
         Say(s, "DATA").Should().Be(SessionStep.Data);
-        Encoding.Latin1.GetString(_sinks[0].Bytes.ToArray()).Should().StartWith("X-Two: 2\nReceived: ");
         var eom = Asked(s, s.Data("hi\r\n.\r\n"u8, out _));
         Encoding.ASCII.GetString(eom.Request).Should().Contain("protocol_state=END-OF-MESSAGE\n").And.Contain("size=3\n");
+        _sinks[0].Bytes.Should().BeEmpty("with a service asked at END-OF-MESSAGE the message is held until it answered");
         s.Hangup();
         _sinks[0].Aborted[0].Should().BeTrue();
+    }
+
+    [Fact]
+    public void Hold_at_end_of_message_queues_the_held_message_for_the_quarantine_with_its_envelope_on_top()
+    {
+        var s = Session("inet:127.0.0.1:1 stages=rcpt,end-of-message\n");
+        Say(s, "EHLO c.example");
+        Say(s, "MAIL FROM:<s@x.example> RET=HDRS");
+        Asked(s, Say(s, "RCPT TO:<a@example.com> NOTIFY=NEVER"));
+        s.PolicyDone(Answer("PREPEND X-Two: 2"));
+        Say(s, "DATA");
+        Asked(s, s.Data("hi\r\n.\r\n"u8, out _));
+        s.PolicyDone(Answer("HOLD check it")).Should().Be(SessionStep.Effect);
+        var commit = s.PendingEffect.Should().BeOfType<CommitMessageEffect>().Subject;
+        commit.Envelope.Recipients.Select(r => Encoding.ASCII.GetString(r)).Should()
+            .Equal(["postmaster@mx.example"], "without control/quarantine a held message goes to postmaster at control/me");
+        commit.Envelope.Extension!.Sender.Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("RET=HDRS");
+        commit.Envelope.Extension.Recipients.Should().BeEmpty("the recipients' parameters stay in the fields");
+        Encoding.Latin1.GetString(_sinks[0].Bytes.ToArray()).Should().StartWith("X-Jsmail-Quarantine: check it\n" +
+            "X-Jsmail-Quarantine-Sender: <s@x.example> RET=HDRS\nX-Jsmail-Quarantine-Recipient: <a@example.com> NOTIFY=NEVER\n" +
+            "X-Two: 2\nReceived: ").And.EndWith("\nhi\n");
     }
 }

@@ -38,7 +38,7 @@ public sealed class PolicyTests
         using var h = new SmtpdHome();
         using var policy = new ScriptedPolicyServer(ByRecipient);
         h.Home.WriteControl("policy", policy.Endpoint + "\n");
-        var rcpts = new[] { "ok", "dunno", "reject", "defer", "grey", "ifreject", "code", "warn", "hold", "bogus", "prepend" };
+        var rcpts = new[] { "ok", "dunno", "reject", "defer", "grey", "ifreject", "code", "warn", "bogus", "prepend" };
         var r = h.Talk(driver, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\n" +
                                string.Concat(rcpts.Select(a => $"RCPT TO:<{a}@example.com>\r\n")) +
                                "DATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n");
@@ -49,22 +49,93 @@ public sealed class PolicyTests
             "450 4.7.1 <grey@example.com>: Recipient address rejected: Greylisted\r\n" +
             "250 2.1.5 ok\r\n" +
             "550 5.1.1 <code@example.com>: Recipient address rejected: no such user\r\n" +
-            "250 2.1.5 ok\r\n250 2.1.5 ok\r\n" +
+            "250 2.1.5 ok\r\n" +
             "451 4.3.5 <bogus@example.com>: Recipient address rejected: Server configuration error\r\n" +
             "250 2.1.5 ok\r\n354 go ahead\r\n") + @"250 2\.0\.0 ok \d+ qp \d+\r\n221 2\.0\.0 mx\.example\r\n$");
         r.Err.Should().Contain($"policy {policy.Endpoint}: WARN odd recipient")
-            .And.Contain($"policy {policy.Endpoint}: HOLD look at it")
-            .And.Contain("HOLD is not supported")
             .And.Contain($"policy {policy.Endpoint}: unknown action FROBNICATE");
         policy.Requests.Select(q => q["recipient"].Split('@')[0]).Should().Equal(rcpts);
         policy.Connections.Should().Be(1, "one connection serves every request");
 
         var queued = h.Queued().Should().ContainSingle().Subject;
         SmtpdHome.S(queued.Todo).Should().EndWith("\0Fs@x.example\0Tok@example.com\0Tdunno@example.com\0Tifreject@example.com\0" +
-                                                  "Twarn@example.com\0Thold@example.com\0Tprepend@example.com\0");
+                                                  "Twarn@example.com\0Tprepend@example.com\0");
         var lines = SmtpdHome.S(queued.Message).Split('\n');
         lines[1].Should().Be("X-Policy: seen", "a prepended header goes above smtpd's Received line");
         lines[2].Should().StartWith("Received: from ");
+    }
+
+    [Theory, ForEachDriver]
+    public void Hold_accepts_and_keeps_the_message_for_the_quarantine_until_released_with_its_parameters(SmtpdDriver driver)
+    {
+        using var h = new SmtpdHome();
+        using var policy = new ScriptedPolicyServer(q => (q["protocol_state"], q["recipient"], q["sender"]) switch
+        {
+            ("RCPT", "hold@example.com", _) => ScriptedPolicyServer.Answer("HOLD looks odd"),
+            ("END-OF-MESSAGE", _, "late@x.example") => ScriptedPolicyServer.Answer("HOLD"),
+            _ => ScriptedPolicyServer.Answer("DUNNO"),
+        });
+        h.Home.WriteControl("quarantine", "held@mx.example\n");
+
+        // HOLD at RCPT: the fields go on top as the message streams to the queue.
+        h.Home.WriteControl("policy", policy.Endpoint + "\n");
+        var r = h.Talk(driver, "EHLO c.example\r\nMAIL FROM:<s@x.example> RET=HDRS ENVID=e1\r\n" +
+                               "RCPT TO:<a@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@example.com\r\nRCPT TO:<hold@example.com>\r\n" +
+                               "DATA\r\nSubject: held\r\n\r\nbody\r\n.\r\nQUIT\r\n");
+        r.Out.Should().MatchRegex(@"250 2\.1\.5 ok\r\n250 2\.1\.5 ok\r\n354 go ahead\r\n250 2\.0\.0 ok \d+ qp \d+\r\n221 2\.0\.0 mx\.example\r\n$");
+        r.Err.Should().Contain("policy: HOLD: the message is held for held@mx.example: looks odd");
+        var held = h.Queued().Should().ContainSingle().Subject;
+        SmtpdHome.S(held.Todo).Should().EndWith("\0Fs@x.example\0Theld@mx.example\0", "nothing reaches the recipients");
+        SmtpdHome.S(held.Message).Should().Contain("\nX-Jsmail-Quarantine: looks odd\nX-Jsmail-Quarantine-Sender: <s@x.example> RET=HDRS ENVID=e1\n" +
+            "X-Jsmail-Quarantine-Recipient: <a@example.com> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;a@example.com\n" +
+            "X-Jsmail-Quarantine-Recipient: <hold@example.com>\nReceived: from ");
+
+        // The quarantine mailbox's copy, released: queued for its real envelope, parameters and all.
+        using var dir = new TempDir();
+        File.WriteAllBytes(dir["held"], [.. "Return-Path: <s@x.example>\nDelivered-To: held@mx.example\n"u8, .. held.Message]);
+        var release = Run.Process(h.Home.Bin("jsmail-release"), [dir["held"]]);
+        release.ExitCode.Should().Be(0, release.Err);
+        var released = h.Home.Entries("todo").Select(t => Path.GetFileName(t))
+            .Single(id => SmtpdHome.S(h.Home.ReadQueueFile(Path.Combine("todo", id))).EndsWith("\0Fs@x.example\0Ta@example.com\0Thold@example.com\0"));
+        var ext = Jsmail.Common.Envelope.EnvelopeExtensionCodec.Decode(
+            h.Home.ReadQueueFile(Path.Combine("ext", (long.Parse(released) % 23).ToString(), released)), 2);
+        ext.Sender.Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("RET=HDRS", "ENVID=e1");
+        ext.ParametersOf(0).Select(p => p.Keyword + "=" + p.ValueText).Should().Equal("NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;a@example.com");
+        ext.ParametersOf(1).Should().BeEmpty();
+        SmtpdHome.Body(h.Home.ReadQueueFile(Path.Combine("mess", (long.Parse(released) % 23).ToString(), released)))
+            .Should().Be("Subject: held\n\nbody\n");
+
+        // HOLD at END-OF-MESSAGE: the message was held whole, so the fields still go on top.
+        using var h2 = new SmtpdHome();
+        h2.Home.WriteControl("quarantine", "held@mx.example\n");
+        h2.Home.WriteControl("policy", policy.Endpoint + " stages=rcpt,end-of-message\n");
+        r = h2.Talk(driver, "EHLO c.example\r\nMAIL FROM:<late@x.example>\r\nRCPT TO:<b@example.com>\r\n" +
+                            "DATA\r\nSubject: late\r\n\r\nlater\r\n.\r\nQUIT\r\n");
+        r.Out.Should().MatchRegex(@"354 go ahead\r\n250 2\.0\.0 ok \d+ qp \d+\r\n221 2\.0\.0 mx\.example\r\n$");
+        var late = h2.Queued().Should().ContainSingle().Subject;
+        SmtpdHome.S(late.Todo).Should().EndWith("\0Flate@x.example\0Theld@mx.example\0");
+        SmtpdHome.S(late.Message).Should().Contain("\nX-Jsmail-Quarantine: triggers HOLD action\n" +
+            "X-Jsmail-Quarantine-Sender: <late@x.example>\nX-Jsmail-Quarantine-Recipient: <b@example.com>\nReceived: from ")
+            .And.EndWith("\n\nlater\n");
+    }
+
+    [Theory, ForEachDriver]
+    public void A_service_that_never_accepts_the_connection_takes_its_default_after_the_timeout(SmtpdDriver driver)
+    {
+        using var h = new SmtpdHome();
+        using var full = new FullListener();
+        using var dunno = new ScriptedPolicyServer(_ => ScriptedPolicyServer.Answer("DUNNO"));
+        h.Home.WriteControl("policy", $"inet:127.0.0.1:{full.Port} timeout=1\n");
+        var r = h.Talk(driver, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<a@example.com>\r\nQUIT\r\n");
+        r.Out.Should().EndWith("250 2.1.0 ok\r\n451 4.3.5 <a@example.com>: Recipient address rejected: Server configuration problem\r\n" +
+                               "221 2.0.0 mx.example\r\n");
+        r.Err.Should().Contain($"policy inet:127.0.0.1:{full.Port}: cannot connect within 1 seconds: default action tempfail");
+
+        h.Home.WriteControl("policy", $"inet:127.0.0.1:{full.Port} timeout=1 default=dunno\n{dunno.Endpoint}\n");
+        r = h.Talk(driver, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<a@example.com>\r\nQUIT\r\n");
+        r.Out.Should().EndWith("250 2.1.0 ok\r\n250 2.1.5 ok\r\n221 2.0.0 mx.example\r\n");
+        r.Err.Should().Contain($"policy inet:127.0.0.1:{full.Port}: cannot connect within 1 seconds: default action dunno");
+        dunno.Requests.Should().ContainSingle("the next service is asked once the first's default let the round go on");
     }
 
     [Theory, ForEachDriver]
@@ -137,6 +208,27 @@ public sealed class PolicyTests
         closing.Requests.Should().HaveCount(2, "asked for a and b: the service closed after a, so b went on a new connection");
         closing.Connections.Should().Be(2);
         hung.Connections.Should().Be(2, "the hung connection was given up");
+    }
+
+    [Theory, ForEachDriver]
+    public void A_service_asked_at_connect_can_refuse_the_client_in_the_greeting(SmtpdDriver driver)
+    {
+        using var h = new SmtpdHome();
+        using var policy = new ScriptedPolicyServer(q => q["protocol_state"] == "CONNECT"
+            ? ScriptedPolicyServer.Answer("REJECT not from here") : ScriptedPolicyServer.Answer("DUNNO"));
+        h.Home.WriteControl("policy", policy.Endpoint + " stages=connect,rcpt\n");
+        var r = h.Talk(driver, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\nNOOP\r\nQUIT\r\n");
+        const string refusal = "554 5.7.1 <unknown[127.0.0.1]>: Client host rejected: not from here\r\n";
+        r.Out.Should().Be(refusal + refusal + refusal + "250 2.0.0 ok\r\n221 2.0.0 mx.example\r\n");
+        var asked = policy.Requests.Should().ContainSingle("nothing is asked after the client was refused").Subject;
+        asked["protocol_state"].Should().Be("CONNECT");
+        asked["client_address"].Should().Be("127.0.0.1");
+        asked["helo_name"].Should().Be("");
+
+        using var accepting = new ScriptedPolicyServer(_ => ScriptedPolicyServer.Answer("DUNNO"));
+        h.Home.WriteControl("policy", accepting.Endpoint + " stages=connect\n");
+        h.Talk(driver, "QUIT\r\n").Out.Should().Be(Greeting + "221 2.0.0 mx.example\r\n");
+        accepting.Requests.Should().ContainSingle().Which["protocol_state"].Should().Be("CONNECT");
     }
 
     [Theory, ForEachDriver]

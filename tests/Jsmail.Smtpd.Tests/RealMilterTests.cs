@@ -48,7 +48,11 @@ public sealed class RspamdMilterTests(RspamdMilter rspamd) : IClassFixture<Rspam
     }
 }
 
-/// <summary>OpenDKIM signing as a milter: the queued message's signature verifies with python3-dkim against the test key.</summary>
+/// <summary>
+/// OpenDKIM signing as a milter: the queued message's signature verifies with
+/// python3-dkim against the test key, which it looks up through dnspython in
+/// a test DNS server (dnsmasq) publishing it.
+/// </summary>
 public sealed class OpenDkimMilterTests(OpenDkimMilter opendkim) : IClassFixture<OpenDkimMilter>
 {
     [Theory, ForEachDriver]
@@ -60,7 +64,10 @@ public sealed class OpenDkimMilterTests(OpenDkimMilter opendkim) : IClassFixture
         FilterMessages.DotReply(r).Should().StartWith("250 2.0.0 ok ", opendkim.Output);
         var message = h.Queued().Single().Message;
         SmtpdHome.S(message).Should().Contain("\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/simple; d=example.com;");
-        DkimVerifier.Verify(message, new Dictionary<string, string> { [OpenDkimMilter.Record] = opendkim.PublicKey })
-            .Should().Be("pass " + OpenDkimMilter.Record);
+        using (var dns = new DnsServer(DkimVerifier.TxtRecord(OpenDkimMilter.Record, opendkim.PublicKey)))
+            DkimVerifier.VerifyThroughDns(message, dns.Port).Should().Be("pass " + OpenDkimMilter.Record);
+        // The key really is the one DNS publishes: a server publishing another makes the same message fail.
+        using (var other = new DnsServer(DkimVerifier.TxtRecord(OpenDkimMilter.Record, opendkim.OtherKey)))
+            DkimVerifier.VerifyThroughDns(message, other.Port).Should().StartWith("fail ");
     }
 }

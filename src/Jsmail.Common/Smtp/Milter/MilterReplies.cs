@@ -69,10 +69,16 @@ public static class MilterReplies
                 case P.ReplaceBody when Allowed(allowed, P.Actions.ChangeBody):
                     (body ??= new List<byte>()).AddRange(e.Data); break;
                 case P.ChangeFrom when Allowed(allowed, P.Actions.ChangeFrom) && s.Count >= 1:
-                    t.Sender = Unbracket(s[0]); break;
+                    t.Sender = Unbracket(s[0]);
+                    if (s.Count >= 2 && s[1].Length > 0) t.SenderParameters = MilterEsmtpArguments.ForSender(s[1], t.Dropped);
+                    break;
                 case P.AddRcpt when Allowed(allowed, P.Actions.AddRcpt) && s.Count >= 1:
                 case P.AddRcptPar when Allowed(allowed, P.Actions.AddRcptPar) && s.Count >= 1:
-                    t.Recipients.Add(Unbracket(s[0])); break;
+                    var added = Unbracket(s[0]);
+                    t.Recipients.Add(added);
+                    if (e.Code == P.AddRcptPar && s.Count >= 2 && s[1].Length > 0)
+                        t.AddedParameters[MilterTransaction.Key(added)] = MilterEsmtpArguments.ForRecipient(s[1], t.Dropped);
+                    break;
                 case P.DelRcpt when Allowed(allowed, P.Actions.DelRcpt) && s.Count >= 1:
                     var gone = Unbracket(s[0]);
                     t.Recipients.RemoveAll(r => AsciiCase.EqualsIgnoringCase(r, gone));

@@ -43,23 +43,42 @@ public sealed class MilterTransaction(MilterMessage message, byte[] sender, List
 {
     public MilterMessage Message { get; private set; } = message;
     public byte[] Sender { get; set; } = sender;
+    /// <summary>
+    /// The DSN parameters (RET, ENVID) of SMFIR_CHGFROM's ESMTP arguments, in
+    /// place of the client's; null when no filter gave any.
+    /// </summary>
+    public List<Envelope.EsmtpParameter>? SenderParameters { get; set; }
     /// <summary>The recipients in order; deleted ones are removed, added ones appended.</summary>
     public List<byte[]> Recipients { get; } = recipients;
+    /// <summary>The DSN parameters (NOTIFY, ORCPT) SMFIR_ADDRCPT_PAR gave an added recipient, by its address.</summary>
+    public Dictionary<string, List<Envelope.EsmtpParameter>> AddedParameters { get; private set; } = new(StringComparer.Ordinal);
+    /// <summary>ESMTP arguments a filter gave that the envelope does not carry: dropped, each a line for the log.</summary>
+    public List<string> Dropped { get; private set; } = new();
     /// <summary>SMFIR_QUARANTINE's reason: the message is kept out of delivery.</summary>
     public byte[]? Quarantine { get; set; }
     /// <summary>A filter changed the message or the envelope.</summary>
     public bool Edited { get; set; }
 
+    /// <summary>The key of <see cref="AddedParameters"/>: the address's bytes as they are.</summary>
+    public static string Key(byte[] address) => System.Text.Encoding.Latin1.GetString(address);
+
     /// <summary>A copy one filter's edits go into, kept only when all of them applied.</summary>
     public MilterTransaction Copy() =>
-        new(MilterMessage.Parse(Message.Serialize()), Sender, new List<byte[]>(Recipients)) { Quarantine = Quarantine, Edited = Edited };
+        new(MilterMessage.Parse(Message.Serialize()), Sender, new List<byte[]>(Recipients))
+        {
+            Quarantine = Quarantine, Edited = Edited, SenderParameters = SenderParameters?.ToList(),
+            AddedParameters = new(AddedParameters, StringComparer.Ordinal), Dropped = Dropped.ToList(),
+        };
 
     public void Adopt(MilterTransaction edited)
     {
         Message = edited.Message;
         Sender = edited.Sender;
+        SenderParameters = edited.SenderParameters;
         Recipients.Clear();
         Recipients.AddRange(edited.Recipients);
+        AddedParameters = edited.AddedParameters;
+        Dropped = edited.Dropped;
         Quarantine = edited.Quarantine;
         Edited = edited.Edited;
     }

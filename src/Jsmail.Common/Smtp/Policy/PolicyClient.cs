@@ -24,17 +24,28 @@ public sealed class PolicyClient(PolicyService service)
     {
         var deadline = NowMs + (long)service.Timeout.TotalMilliseconds;
         if (TakeIdle() is { } kept && Exchange(kept, request, deadline, out var answer)) return answer;
-        PolicyConnection fresh;
-        try
+        var (socket, address) = service.Endpoint.NewSocket();
+        var fresh = new PolicyConnection(socket, NowMs);
+        // The connect counts against the timeout too: a service whose listen queue is full never completes it.
+        using (var connectDeadline = new CancellationTokenSource(Remaining(deadline)))
         {
-            var (socket, address) = service.Endpoint.NewSocket();
-            fresh = new PolicyConnection(socket, NowMs);
-            socket.Connect(address);
+            try { socket.ConnectAsync(address, connectDeadline.Token).AsTask().GetAwaiter().GetResult(); }
+            catch (OperationCanceledException)
+            {
+                fresh.Dispose();
+                return PolicyAnswer.Failed(NotConnected);
+            }
+            catch (SocketException e)
+            {
+                fresh.Dispose();
+                return PolicyAnswer.Failed("cannot connect: " + e.Message);
+            }
         }
-        catch (SocketException e) { return PolicyAnswer.Failed("cannot connect: " + e.Message); }
         Exchange(fresh, request, deadline, out answer);
         return answer;
     }
+
+    private string NotConnected => $"cannot connect within {service.Timeout.TotalSeconds} seconds";
 
     /// <summary>Asks without blocking a thread. <paramref name="cancel"/> is the session's own deadline, and throws.</summary>
     public async ValueTask<PolicyAnswer> AskAsync(byte[] request, CancellationToken cancel)
@@ -51,9 +62,15 @@ public sealed class PolicyClient(PolicyService service)
             var (socket, address) = service.Endpoint.NewSocket();
             var fresh = new PolicyConnection(socket, NowMs);
             try { await socket.ConnectAsync(address, deadline.Token); }
-            catch (SocketException e)
+            catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
                 fresh.Dispose();
+                return PolicyAnswer.Failed(NotConnected);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            {
+                fresh.Dispose();
+                if (e is OperationCanceledException) throw;
                 return PolicyAnswer.Failed("cannot connect: " + e.Message);
             }
             return (await ExchangeAsync(fresh, request, deadline.Token)).Answer;

@@ -57,7 +57,8 @@ public static class PolicyReply
             "DEFER_IF_PERMIT" => Refusal(HookDecision.DeferIfPermit, 450, text),
             "DEFER_IF_REJECT" => Refusal(HookDecision.DeferIfReject, 450, text),
             "DISCARD" => new(HookDecision.Accept) { Discard = true, Log = Said("DISCARD", text) },
-            "HOLD" => new(HookDecision.Continue) { Hold = true, Log = Said("HOLD", text) },
+            "HOLD" => new(HookDecision.Continue, Text: Encoding.ASCII.GetBytes(text.Length == 0 ? "triggers HOLD action" : text))
+                { Hold = true, Log = Said("HOLD", text) },
             "PREPEND" => IsHeader(text)
                 ? new(HookDecision.Continue) { PrependHeader = Encoding.ASCII.GetBytes(text) }
                 : new(HookDecision.Continue) { Log = $"PREPEND {text}: not a header line, ignored" },

@@ -8,6 +8,8 @@ public enum PolicyStages
 {
     None = 0,
     Helo = 1, Mail = 2, Rcpt = 4, Data = 8, EndOfMessage = 16,
+    /// <summary>When the client connects, before the greeting (Postfix's smtpd_client_restrictions with smtpd_delay_reject=no).</summary>
+    Connect = 32,
 }
 
 /// <summary>What the session does when a service cannot be asked (unreachable, hung, or answering garbage).</summary>
@@ -92,6 +94,7 @@ public sealed record PolicyService(PolicyEndpoint Endpoint)
         {
             var stage = name.ToUpperInvariant() switch
             {
+                "CONNECT" => PolicyStages.Connect,
                 "HELO" or "EHLO" => PolicyStages.Helo,
                 "MAIL" => PolicyStages.Mail,
                 "RCPT" => PolicyStages.Rcpt,

@@ -33,7 +33,7 @@ public sealed partial class SmtpSession
     private SessionStep DataAccepted(Transaction t)
     {
         t.SeenMail = false;
-        t.Sink = HeldForMilters(openSink());
+        t.Sink = HeldForFilters(openSink());
         if (t.Sink == null)
         {
             _transaction = new Transaction();
@@ -42,6 +42,8 @@ public sealed partial class SmtpSession
         Reply(SmtpReplyId.GoAhead);
         t.Decoder = new SmtpDataDecoder(allowBareCr: !settings.Has(Standards.RefuseBareCr));
         t.Hops = new SmtpHopCounter();
+        if (t.Sink is not HeldMessageSink && t.Edits.Hold is { } hold)
+            t.Sink.Write(MessageQuarantine.Divert(t.Envelope(), hold, settings.Quarantine).Note.Header); // the envelope is complete now
         WritePrepended(t);
         t.Sink.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
             client.LocalHost, ReceivedProtocol(), clock()));
@@ -102,8 +104,15 @@ public sealed partial class SmtpSession
             return Reply(t.Hops.Hops >= MaxHops ? SmtpReplyId.Looping : SmtpReplyId.TooBig);
         }
         return AskPolicy(PolicyStages.EndOfMessage, t, null,
-            () => sink is MilterHeldSink held ? FilterMessage(t, held) : Commit(t, sink));
+            () => MiltersOn && sink is HeldMessageSink held ? FilterMessage(t, held) : Commit(t, sink));
     }
+
+    /// <summary>
+    /// With milters, or policy services asked at END-OF-MESSAGE (whose HOLD
+    /// comes once the message is in), a message is held whole until its end.
+    /// </summary>
+    private IMessageSink? HeldForFilters(IMessageSink? sink) =>
+        sink != null && (MiltersOn || PolicyAt(PolicyStages.EndOfMessage)) ? new HeldMessageSink(sink) : sink;
 
     /// <summary>The message of a <see cref="CommitMessageEffect"/> was committed, or not: the reply to the final dot.</summary>
     public SessionStep CommitDone(QueueResult result)

@@ -19,32 +19,43 @@ public sealed partial class SmtpSession
     private Func<MilterOutcome, SessionStep>? _afterMilter;
     private byte[] _milterQueueId = [];
     /// <summary>A message the milters are looking at: still the session's, dropped if the session ends meanwhile.</summary>
-    private MilterHeldSink? _milterHeld;
+    private HeldMessageSink? _milterHeld;
     private int _milterMessages;
 
     private bool MiltersOn => settings.Milters.Count > 0;
 
     /// <summary>
+    /// The connect stage, when the client connects, as Postfix sends it: a
+    /// refusal is the greeting (and answers every later command but QUIT);
+    /// a shutdown is a 421 that ends the connection.
+    /// </summary>
+    private SessionStep MilterConnect(Func<SessionStep> greet)
+    {
+        if (!MiltersOn || _milterConnected) return greet();
+        _milterConnected = true;
+        var connect = new MilterRequest(MilterStage.Connect, ClientName(), [], MilterMacroValues(MilterStage.Connect, null, null))
+            { ClientAddress = client.RemoteIp };
+        return AskMilters(connect, o =>
+        {
+            if (o.Verdict is MilterVerdict.Continue or MilterVerdict.Discard) return greet(); // no message to discard yet
+            _milterRefusal = o;
+            _log("milter refused the connection");
+            return MilterRefused(o);
+        });
+    }
+
+    /// <summary>
     /// The milters' say on a stage jsmail accepted: <paramref name="accepted"/>
     /// goes on when they all continue; otherwise their refusal is the reply.
-    /// The connect stage goes first, at the first stage a client reaches.
+    /// The connect stage went first, at the greeting; a session that began in
+    /// another process (jsmail-smtpd after STARTTLS's handover) sends it at its
+    /// first stage.
     /// </summary>
     private SessionStep Filtered(MilterStage stage, byte[] argument, IReadOnlyList<byte[]>? parameters, Func<SessionStep> accepted)
     {
         if (!MiltersOn) return accepted();
         if (_milterRefusal is { } refused) return MilterRefused(refused);
-        if (!_milterConnected)
-        {
-            _milterConnected = true;
-            var connect = new MilterRequest(MilterStage.Connect, ClientName(), [], MilterMacroValues(MilterStage.Connect, null, null))
-                { ClientAddress = client.RemoteIp };
-            return AskMilters(connect, o =>
-            {
-                if (o.Verdict == MilterVerdict.Continue) return Filtered(stage, argument, parameters, accepted);
-                _milterRefusal = o;
-                return MilterRefused(o);
-            });
-        }
+        if (!_milterConnected) return MilterConnect(() => Filtered(stage, argument, parameters, accepted));
         if (stage == MilterStage.Mail)
         {
             _milterDiscard = false;
@@ -94,11 +105,8 @@ public sealed partial class SmtpSession
         return SessionStep.Command;
     }
 
-    /// <summary>DATA opened a sink: with milters, the message is held until they have seen it.</summary>
-    private IMessageSink? HeldForMilters(IMessageSink? sink) => MiltersOn && sink != null ? new MilterHeldSink(sink) : sink;
-
     /// <summary>The final dot of a held message: the milters see it whole, then what they leave is committed.</summary>
-    private SessionStep FilterMessage(Transaction t, MilterHeldSink held)
+    private SessionStep FilterMessage(Transaction t, HeldMessageSink held)
     {
         var message = new MilterTransaction(MilterMessage.Parse(held.Held), t.Sender, new List<byte[]>(t.Recipients));
         var request = new MilterRequest(MilterStage.Message, [], [], MilterMacroValues(MilterStage.Message, null, t), message);
@@ -106,7 +114,7 @@ public sealed partial class SmtpSession
         return AskMilters(request, o => MessageFiltered(o, t, held, message));
     }
 
-    private SessionStep MessageFiltered(MilterOutcome o, Transaction t, MilterHeldSink held, MilterTransaction edited)
+    private SessionStep MessageFiltered(MilterOutcome o, Transaction t, HeldMessageSink held, MilterTransaction edited)
     {
         _milterHeld = null;
         if (o.Verdict is MilterVerdict.Reject or MilterVerdict.Tempfail or MilterVerdict.Shutdown)
@@ -121,13 +129,14 @@ public sealed partial class SmtpSession
             SmtpReplies.Append(_out, 250, "2.0.0", Encoding.ASCII.GetBytes($"ok {clock()} discarded"), Enhanced);
             return SessionStep.Command;
         }
+        foreach (var line in edited.Dropped) _log("milter: " + line);
         var envelope = t.Envelope();
         var bytes = edited.Edited ? edited.Message.Serialize() : held.Held.ToArray();
         if (edited.Edited) envelope = MilterEnvelope(envelope, edited);
-        if (edited.Quarantine is { } reason)
+        if ((edited.Quarantine ?? t.Edits.Hold) is { } reason)
         {
             (envelope, var note) = MessageQuarantine.Divert(envelope, reason, settings.Quarantine);
-            _log($"milter quarantined the message: {Encoding.ASCII.GetString(note.Reason)}");
+            _log($"{(edited.Quarantine != null ? "milter quarantined" : "policy: HOLD:")} the message: {Encoding.ASCII.GetString(note.Reason)}");
             held.Inner.Write(note.Header);
         }
         held.Inner.Write(bytes);
@@ -138,25 +147,28 @@ public sealed partial class SmtpSession
     /// <summary>
     /// The envelope as the milters changed it: their sender, and their
     /// recipients; a recipient that was given keeps its ESMTP parameters, an
-    /// added one has none.
+    /// added one has those SMFIR_ADDRCPT_PAR gave it. SMFIR_CHGFROM's RET and
+    /// ENVID replace the client's; its other MAIL parameters stay.
     /// </summary>
     private static QueueEnvelope MilterEnvelope(QueueEnvelope given, MilterTransaction edited)
     {
         var extension = new EnvelopeExtension();
-        if (given.Extension is { } old)
+        var old = given.Extension ?? new EnvelopeExtension();
+        foreach (var p in old.Sender)
+            if (edited.SenderParameters == null || p.Keyword is not ("RET" or "ENVID")) extension.Sender.Add(p);
+        if (edited.SenderParameters != null) extension.Sender.AddRange(edited.SenderParameters);
+        var taken = new bool[given.Recipients.Count];
+        for (var i = 0; i < edited.Recipients.Count; i++)
         {
-            extension.Sender.AddRange(old.Sender);
-            var taken = new bool[given.Recipients.Count];
-            for (var i = 0; i < edited.Recipients.Count; i++)
+            var found = false;
+            for (var j = 0; j < given.Recipients.Count && !found; j++)
             {
-                for (var j = 0; j < given.Recipients.Count; j++)
-                {
-                    if (taken[j] || !given.Recipients[j].AsSpan().SequenceEqual(edited.Recipients[i])) continue;
-                    taken[j] = true;
-                    if (old.ParametersOf(j).Count > 0) extension.ForRecipient(i).AddRange(old.ParametersOf(j));
-                    break;
-                }
+                if (taken[j] || !given.Recipients[j].AsSpan().SequenceEqual(edited.Recipients[i])) continue;
+                taken[j] = found = true;
+                if (old.ParametersOf(j).Count > 0) extension.ForRecipient(i).AddRange(old.ParametersOf(j));
             }
+            if (!found && edited.AddedParameters.TryGetValue(MilterTransaction.Key(edited.Recipients[i]), out var added) && added.Count > 0)
+                extension.ForRecipient(i).AddRange(added);
         }
         return new QueueEnvelope(edited.Sender, edited.Recipients, extension.IsEmpty ? null : extension);
     }

@@ -29,6 +29,8 @@ public sealed partial class SmtpSession
     private static readonly HookVerdict PolicyUnavailable = new(HookDecision.Defer, 451, "4.3.5", "Server configuration problem"u8.ToArray());
 
     private PolicyRound? _policyRound;
+    /// <summary>The reply a CONNECT refusal greeted the client with, given again to its commands.</summary>
+    private byte[]? _clientRefusal;
     private string? _instancePrefix;
     private Transaction? _instanceOf;
     private int _instanceCount;
@@ -88,12 +90,12 @@ public sealed partial class SmtpSession
     /// <summary>Side effects, whatever the decision they came with; those that do not apply are logged.</summary>
     private void Note(PolicyRound round, HookVerdict verdict, string name)
     {
-        if (verdict.Hold) _log($"policy {name}: HOLD is not supported (the queue has no hold): taken as DUNNO");
-        if (round.Stage == PolicyStages.Helo && (verdict.PrependHeader != null || verdict.Discard))
+        if (round.Stage is PolicyStages.Helo or PolicyStages.Connect && (verdict.PrependHeader != null || verdict.Discard || verdict.Hold))
         {
-            _log($"policy {name}: PREPEND and DISCARD apply to a message, not at HELO: ignored");
+            _log($"policy {name}: PREPEND, DISCARD and HOLD apply to a message, not at {(round.Stage == PolicyStages.Helo ? "HELO" : "CONNECT")}: ignored");
             return;
         }
+        if (verdict.Hold) round.Edits.Hold ??= verdict.Text ?? [];
         if (verdict.PrependHeader is { } header)
         {
             if (round.Stage == PolicyStages.EndOfMessage) _log($"policy {name}: PREPEND is not allowed at END-OF-MESSAGE: ignored");
@@ -109,6 +111,7 @@ public sealed partial class SmtpSession
         _policyRound = null;
         round.Target.Edits.Prepend.AddRange(round.Edits.Prepend);
         if (round.Edits.Discard) round.Target.Edits.Discard = true;
+        if (round.Edits.Hold != null) round.Target.Edits.Hold ??= round.Edits.Hold;
         return round.Then();
     }
 
@@ -118,6 +121,7 @@ public sealed partial class SmtpSession
         _policyRound = null;
         var (what, refused) = round.Stage switch
         {
+            PolicyStages.Connect => (ClientNameAndAddress(), "Client host rejected"),
             PolicyStages.Helo => (_helo ?? [], "Helo command rejected"),
             PolicyStages.Mail => (round.Target.Sender, "Sender address rejected"),
             PolicyStages.Rcpt => (round.Recipient ?? [], "Recipient address rejected"),
@@ -132,17 +136,40 @@ public sealed partial class SmtpSession
         text.AddRange(Encoding.ASCII.GetBytes(refused));
         text.AddRange(": "u8);
         text.AddRange(verdict.Text);
+        var start = _out.Count;
         SmtpReplies.Append(_out, verdict.Code, verdict.Enhanced, text.ToArray(), Enhanced);
+        if (round.Stage == PolicyStages.Connect) _clientRefusal = _out.GetRange(start, _out.Count - start).ToArray();
         return SessionStep.Command;
     }
 
-    /// <summary>The end of DATA once the services had their say: queue the message, or drop it when one said DISCARD.</summary>
+    /// <summary>Postfix's name[address] of the client.</summary>
+    private byte[] ClientNameAndAddress() => [.. client.RemoteHost, (byte)'[', .. client.RemoteIp, (byte)']'];
+
+    /// <summary>
+    /// The end of DATA once the services had their say: queue the message,
+    /// drop it when one said DISCARD, or queue it for the quarantine address
+    /// when one said HOLD (the fields on top were written at DATA, or go on
+    /// top of the held message now).
+    /// </summary>
     private SessionStep Commit(Transaction t, IMessageSink sink)
     {
         _transaction = new Transaction();
         if (!t.Edits.Discard)
         {
-            PendingEffect = new CommitMessageEffect(t.Envelope(), sink);
+            var envelope = t.Envelope();
+            var note = t.Edits.Hold is { } reason ? MessageQuarantine.Divert(envelope, reason, settings.Quarantine) : default;
+            if (sink is HeldMessageSink held)
+            {
+                if (note.Note.Header != null) held.Inner.Write(note.Note.Header);
+                held.Inner.Write(held.Held);
+                sink = held.Inner;
+            }
+            if (note.Envelope != null)
+            {
+                envelope = note.Envelope;
+                _log($"policy: HOLD: the message is held for {Encoding.ASCII.GetString(settings.Quarantine)}: {Encoding.ASCII.GetString(note.Note.Reason)}");
+            }
+            PendingEffect = new CommitMessageEffect(envelope, sink);
             return SessionStep.Effect;
         }
         // The client cannot tell: the reply is the one a queued message gets, with this process
@@ -152,6 +179,14 @@ public sealed partial class SmtpSession
         _log("policy: message discarded");
         SmtpReplies.Append(_out, 250, "2.0.0", Encoding.ASCII.GetBytes($"ok {clock()} qp {pid}"), Enhanced);
         return SessionStep.Command;
+    }
+
+    /// <summary>Whether a service of control/policy is asked at this stage.</summary>
+    private bool PolicyAt(PolicyStages stage)
+    {
+        if (settings.Compat) return false;
+        foreach (var c in settings.PolicyClients) if ((c.Service.Stages & stage) != 0) return true;
+        return false;
     }
 
     /// <summary>The headers services asked for, at the top of the message.</summary>
@@ -171,6 +206,7 @@ public sealed partial class SmtpSession
         var tlsWords = _inTls && _tlsDescription != null ? _tlsDescription.Split(' ') : [];
         return new PolicyFacts(round.Stage switch
         {
+            PolicyStages.Connect => "CONNECT",
             PolicyStages.Helo => _ehlo ? "EHLO" : "HELO",
             PolicyStages.Mail => "MAIL",
             PolicyStages.Rcpt => "RCPT",

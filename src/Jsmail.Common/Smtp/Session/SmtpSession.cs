@@ -48,14 +48,18 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     /// <summary>Replies not yet sent. The driver sends and clears them.</summary>
     public List<byte> Output => _out;
 
-    /// <summary>The 220, unless a [connection] plugin said otherwise. May ask for an effect first.</summary>
-    public SessionStep Greet() => SppConnect((_, _) =>
+    /// <summary>
+    /// The 220, unless a [connection] plugin, a policy service asked at CONNECT
+    /// or a milter's connect stage said otherwise (their refusal is then the
+    /// greeting). May ask for effects first.
+    /// </summary>
+    public SessionStep Greet() => SppConnect((_, _) => AskPolicy(PolicyStages.Connect, _transaction, null, () => MilterConnect(() =>
     {
         _out.AddRange("220 "u8);
         _out.AddRange(settings.Greeting);
         _out.AddRange(" ESMTP\r\n"u8);
         return SessionStep.Command;
-    });
+    })));
 
     public SessionStep LineTooLong() => _authStep != null ? AuthLineTooLong() : Reply(SmtpReplyId.LineTooLong);
 
@@ -77,6 +81,12 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             case SmtpLineFault.BareCr: return Reply(SmtpReplyId.CrInCommand);
         }
         var cmd = SmtpCommand.Parse(line);
+        // A policy service refused the client at CONNECT: every command but these gets its reply again.
+        if (_clientRefusal is { } refusal && cmd.Kind is not (SmtpVerb.Quit or SmtpVerb.Noop or SmtpVerb.Rset or SmtpVerb.Help))
+        {
+            _out.AddRange(refusal);
+            return SessionStep.Command;
+        }
         try
         {
             return cmd.Kind switch

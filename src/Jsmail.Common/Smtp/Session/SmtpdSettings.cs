@@ -47,7 +47,7 @@ public sealed class SmtpdSettings
 
     /// <summary>control/milters, in order; none under JSMAIL_COMPAT=qmail.</summary>
     public IReadOnlyList<Milter.MilterSpec> Milters { get; init; } = [];
-    /// <summary>Where a message a milter quarantines goes instead of its recipients (<see cref="MessageQuarantine"/>).</summary>
+    /// <summary>Where a message a milter quarantines or a policy service holds goes instead of its recipients (<see cref="MessageQuarantine"/>).</summary>
     public byte[] Quarantine { get; init; } = "postmaster"u8.ToArray();
 
     /// <summary>JSMAIL_COMPAT=qmail: qmail-smtpd's dialogue, nothing more.</summary>
@@ -101,6 +101,7 @@ public sealed class SmtpdSettings
         }
         var cert = Path.Combine(home, "control", CertificateFile);
         List<Milter.MilterSpec> milters = compat ? [] : Milter.MilterSpec.Read(controls);
+        IReadOnlyList<PolicyClient> policy = compat ? [] : PolicyServices.Read(controls, home);
         return new SmtpdSettings
         {
             Greeting = greeting,
@@ -117,9 +118,10 @@ public sealed class SmtpdSettings
             // Only whether the file is there: it is read when a client asks for STARTTLS.
             TlsCertificate = (standards & Standards.StartTls) != 0 && File.Exists(cert) ? cert : null,
             AuthRequiresTls = compat || controls.ReadInt(AuthTlsFile, 1) != 0,
-            PolicyClients = compat ? [] : PolicyServices.Read(controls, home),
+            PolicyClients = policy,
             Milters = milters,
-            Quarantine = milters.Count > 0 ? MessageQuarantine.Address(controls) : [],
+            // where a milter's quarantine and a policy service's HOLD send a message
+            Quarantine = milters.Count > 0 || policy.Count > 0 ? MessageQuarantine.Address(controls) : [],
         };
     }
 
