@@ -2,7 +2,7 @@ using System.Text;
 using Jsmail.Common.Envelope;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// The envelope extension's parameters for this delivery (docs/envelope.md),
@@ -11,7 +11,7 @@ namespace Jsmail.Remote;
 /// i-th recipient argument). Only what a peer can be given is used:
 /// SMTPUTF8, RET and ENVID on MAIL; NOTIFY and ORCPT on RCPT.
 /// </summary>
-internal sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IReadOnlyList<IReadOnlyList<EsmtpParameter>> Rcpt)
+public sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IReadOnlyList<IReadOnlyList<EsmtpParameter>> Rcpt)
 {
     // Plain loops, not Enumerable.Range(..).Select(..): in this AOT program, a
     // LINQ chain over a value type makes the runtime resolve generic virtual
