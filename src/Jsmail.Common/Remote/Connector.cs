@@ -14,16 +14,16 @@ public static class Connector
 
     /// <summary>The connection and the peer's address as reports print it; (null, "") when no candidate answered.</summary>
     public static (SmtpConnection?, string) Connect(List<MailHost> candidates, int port, RemoteSettings settings,
-        Func<MailHost, PeerSecurity> security)
+        Func<MailHost, PeerSecurity> security, string tcptoFile = TcptoFile)
     {
-        var table = Tcpto.Load(TcptoFile);
+        var table = Tcpto.Load(tcptoFile);
         var pid = Jsmail.Common.Os.Libc.Getpid();
         foreach (var candidate in candidates)
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             if (Tcpto.IsDown(table, candidate.Address, now, pid)) continue;
             var fd = SmtpConnection.Connect(candidate.Address, port, settings.OutgoingIpFor(candidate.Address), settings.TimeoutConnect, out var timedOut);
-            Tcpto.Update(TcptoFile, candidate.Address, timedOut && fd < 0, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            Tcpto.Update(tcptoFile, candidate.Address, timedOut && fd < 0, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
             if (fd >= 0)
                 return (new SmtpConnection(fd, settings.TimeoutRemote) { Security = security(candidate) }, Format(candidate.Address));
         }

@@ -24,6 +24,21 @@ public sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IRea
         return new(Parse(Libc.GetenvText(ParameterWords.MailVariable)), rcpt);
     }
 
+    /// <summary>The same from environment entries (NAME=value) made for this delivery, as jsmail-rspawn's pool has them.</summary>
+    public static DeliveryParameters FromEntries(IEnumerable<byte[]>? entries, int recipients)
+    {
+        var values = new Dictionary<string, string>();
+        foreach (var e in entries ?? [])
+        {
+            var eq = Array.IndexOf(e, (byte)'=');
+            if (eq > 0) values.TryAdd(Encoding.UTF8.GetString(e, 0, eq), Encoding.UTF8.GetString(e, eq + 1, e.Length - eq - 1));
+        }
+        var rcpt = new List<IReadOnlyList<EsmtpParameter>>(recipients);
+        for (var i = 0; i < recipients; i++)
+            rcpt.Add(Parse(values.GetValueOrDefault(ParameterWords.RcptVariablePrefix + i)));
+        return new(Parse(values.GetValueOrDefault(ParameterWords.MailVariable)), rcpt);
+    }
+
     public static DeliveryParameters Empty(int recipients)
     {
         var rcpt = new List<IReadOnlyList<EsmtpParameter>>(recipients);
