@@ -26,7 +26,7 @@ var compat = Compat.IsQmail;
 var parameters = compat ? null : new DeliveryEnvironment(Libc.EnvironmentEntries().ToArray());
 var perProcess = new RemoteChannel(program, parameters);
 ISpawnChannel channel = perProcess;
-// Pooled delivery (docs/jsmail-rspawn.md) unless compat, QMAILREMOTE, a qmail-remote that is not
+// Pooled delivery (docs/jsmail-send.md, "Pooled remote delivery") unless compat, QMAILREMOTE, a qmail-remote that is not
 // jsmail's, or control/remotepool 0: then one remote program per delivery, as qmail-rspawn.
 if (!compat && !explicitProgram && parameters != null && PoolSwitch.IsOn(home, program))
     channel = new PooledChannel(perProcess, parameters, home, new SessionPool(PoolLimits.Read(new ControlReader(home))));
