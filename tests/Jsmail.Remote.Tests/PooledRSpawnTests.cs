@@ -106,7 +106,8 @@ public class PooledRSpawnTests : IDisposable
         _home.WriteControl("smtproutes", $"y.test:127.0.0.1:{peer.Port}\n");
         _home.WriteControl("remotesessions", "1\n");
         var output = RSpawn([.. Command(0, Message("400"), "s@x", "a@y.test"), .. Command(1, Message("401", "Subject: two\n\nb\n"), "s@x", "b@y.test")]);
-        output.Should().StartWith("x").And.Contain("\u0000" + Accepted).And.Contain("\u0001" + Accepted).And.HaveLength(1 + 2 * (1 + Accepted.Length));
+        // slot 0 shows as '|' (NULs are); the session serves the two in either order
+        output.Should().BeOneOf(Announcement + "|" + Accepted + "\u0001" + Accepted, Announcement + "\u0001" + Accepted + "|" + Accepted);
         var transcript = peer.Transcript;
         Count(transcript, "C: DATA").Should().Be(2, "no message is sent twice");
         Count(transcript, "C: RCPT TO:<a@y.test>").Should().Be(1);
