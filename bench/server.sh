@@ -17,7 +17,8 @@
 #   bench/server.sh [N]            (default 2000)
 # Run as root (the private Postfix needs it). BENCH_NO_PUBLISH=1 installs
 # artifacts/publish as it is; BENCH_SERVER_ARGS adds options to the server;
-# BENCH_SYNCS_ONLY=1 runs only the pass that counts syncs.
+# BENCH_SYNCS_ONLY=1 runs only the pass that counts syncs; BENCH_COMMIT_WAIT=N
+# writes N to the server's control/queuedcommitwait (jsmail-queued's hold, µs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000}
@@ -36,6 +37,7 @@ for home in "$work/home" "$work/home-server"; do
   echo mx.example >"$home/control/me"
   echo bench.test >"$home/control/rcpthosts"
 done
+[ -z "${BENCH_COMMIT_WAIT:-}" ] || echo "$BENCH_COMMIT_WAIT" >"$work/home-server/control/queuedcommitwait"
 cc -O2 -pthread -o "$work/smtp-latency" bench/smtp-latency.c
 
 has_server=0
