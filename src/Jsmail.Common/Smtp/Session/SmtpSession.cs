@@ -1,8 +1,8 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Envelope;
+using Jsmail.Common.Smtp.Hooks;
 using Jsmail.Common.Smtp.Policy;
-using Jsmail.Common.Smtp.Plugins;
 
 namespace Jsmail.Common.Smtp.Session;
 
