@@ -123,4 +123,26 @@ public sealed class NativePluginTests : IDisposable
         }
         finally { tcpserver.Kill(entireProcessTree: true); }
     }
+
+    /// <summary>The C# template published as an operator would (slow: a Native AOT build), in a copy outside the tree.</summary>
+    private static readonly Lazy<string> CSharpPlugin = new(() =>
+    {
+        var source = Path.Combine(Repo.Root, "examples", "plugins", "csharp");
+        var copy = Built["csharp"];
+        Directory.CreateDirectory(copy);
+        foreach (var f in Directory.GetFiles(source)) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
+        var r = Run.Process("dotnet", ["publish", Path.Combine(copy, "JsmailPluginTemplate.csproj"), "-c", "Release", "-r", "linux-x64",
+            "-p:NativeLib=Shared", "-o", Path.Combine(copy, "out")], timeoutMs: 900_000);
+        r.ExitCode.Should().Be(0, r.Out + r.Err);
+        return Path.Combine(copy, "out", "JsmailPluginTemplate.so");
+    });
+
+    [Theory, ForEachDriver]
+    public void The_csharp_template_built_as_a_native_library_adds_its_keyword_and_refuses_a_helo(SmtpdDriver driver)
+    {
+        _h.Home.WriteControl("plugins", $"{CSharpPlugin.Value} FROM CSHARP\n");
+        var r = _h.Talk(driver, "EHLO c.example\r\nHELO forbidden.example\r\nQUIT\r\n");
+        r.Out.Should().Be(Ehlo.Replace("250 X-EXAMPLE ALPHA BETA", "250 X-CSHARP FROM CSHARP") +
+                          "550 5.7.1 the C# template refuses that name\r\n221 2.0.0 mx.example\r\n");
+    }
 }
