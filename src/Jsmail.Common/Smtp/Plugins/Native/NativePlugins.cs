@@ -136,12 +136,13 @@ public sealed unsafe class NativePlugins(IReadOnlyList<NativePlugin> plugins, in
 /// <summary>One piece of work for plugins, done off the caller's thread with the deadline.</summary>
 public sealed class NativeCall(NativePlugins plugins, NativeSessionFacts facts, Func<NativeSessionFacts, HookVerdict> work)
 {
-    private Task<HookVerdict> Start() => Task.Run(() =>
+    /// <summary>A thread of its own (LongRunning): hung plugins must not starve the pool the next call needs.</summary>
+    private Task<HookVerdict> Start() => Task.Factory.StartNew(() =>
     {
         var verdict = work(facts);
         facts.Free();
         return verdict;
-    });
+    }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Blocking, for the per-connection program.</summary>
     public HookVerdict Run()
