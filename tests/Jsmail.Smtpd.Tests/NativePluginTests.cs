@@ -47,7 +47,7 @@ public sealed class NativePluginTests : IDisposable
         var r = _h.Talk(driver, "EHLO c.example\r\nXHELLO there\r\nMAIL FROM:<s@x.example> X-TAG=bad!\r\n" +
                                 "MAIL FROM:<s@x.example> X-OTHER=1\r\nMAIL FROM:<s@x.example> X-TAG=blue\r\n" +
                                 "RCPT TO:<blocked@example.com>\r\nRCPT TO:<a@example.com>\r\nDATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n");
-        r.Out.Should().MatchRegex("^" + Ehlo.Replace("\r\n", "\\r\\n") + "250 hello 127.0.0.1\r\n" +
+        r.Out.Should().MatchRegex("^" + Ehlo.Replace("\r\n", "\\r\\n") + "250 2.0.0 hello 127.0.0.1\r\n" +
                                   "501 5.5.4 X-TAG wants letters and digits\r\n" +
                                   "555 5.5.4 .*\r\n" +
                                   "250 2.1.0 ok\r\n" +
@@ -99,7 +99,7 @@ public sealed class NativePluginTests : IDisposable
             Load(broken);
             var r = _h.Talk(driver, "EHLO c.example\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nXHELLO\r\nQUIT\r\n");
             r.Out.Should().Be(Ehlo + "250 2.1.0 ok\r\n451 4.3.0 temporary plugin failure\r\n451 4.3.0 temporary plugin failure\r\n" +
-                              "250 hello 127.0.0.1\r\n221 2.0.0 mx.example\r\n", broken);
+                              "250 2.0.0 hello 127.0.0.1\r\n221 2.0.0 mx.example\r\n", broken);
             r.Err.Should().Contain(log);
         }
     }

@@ -47,13 +47,11 @@ public sealed unsafe class NativePlugins(IReadOnlyList<NativePlugin> plugins, in
             {
                 if (!(mail ? p.MailParameters : p.RcptParameters).TryGetValue(keyword, out var fn)) continue;
                 f.Parameter = value;
-                var k = Encoding.ASCII.GetBytes(keyword + "\0");
-                var val = value == null ? null : (byte[])[.. value, 0];
+                var kp = (nint)f.Native(Encoding.ASCII.GetBytes(keyword), null);
+                var vp = value == null ? 0 : (nint)f.Native(value, null);
                 var v = Call(p, f, (data, session, reply) =>
-                {
-                    fixed (byte* kp = k) fixed (byte* vp = val)
-                        return ((delegate* unmanaged<nint, nint, byte*, byte*, NativeAbi.Reply*, int>)fn)(data, session, kp, vp, reply);
-                }, refusal: (501, "5.5.4", $"invalid {keyword} parameter"));
+                    ((delegate* unmanaged<nint, nint, byte*, byte*, NativeAbi.Reply*, int>)fn)(data, session, (byte*)kp, (byte*)vp, reply),
+                    refusal: (501, "5.5.4", $"invalid {keyword} parameter"));
                 if (v.Decision is not (HookDecision.Continue or HookDecision.Accept)) return v;
             }
         return HookVerdict.Continue;
@@ -65,13 +63,13 @@ public sealed unsafe class NativePlugins(IReadOnlyList<NativePlugin> plugins, in
         var name = Encoding.ASCII.GetString(verb);
         var p = plugins.First(p => p.Verbs.ContainsKey(name));
         var fn = p.Verbs[name];
-        byte[] arg = [.. argument, 0];
         return new(this, facts, f =>
         {
             var reply = default(NativeAbi.Reply);
             int d;
+            var a = f.Native(argument, null);
             var handle = GCHandle.Alloc(f);
-            try { fixed (byte* a = arg) d = ((delegate* unmanaged<nint, nint, byte*, NativeAbi.Reply*, int>)fn)(p.Data, GCHandle.ToIntPtr(handle), a, &reply); }
+            try { d = ((delegate* unmanaged<nint, nint, byte*, NativeAbi.Reply*, int>)fn)(p.Data, GCHandle.ToIntPtr(handle), a, &reply); }
             finally { handle.Free(); }
             if (d is not ((int)HookDecision.Continue or 4) || reply.Code is < 200 or > 599)
                 return Broken(p, $"verb {name} returned decision {d} with reply code {reply.Code}");

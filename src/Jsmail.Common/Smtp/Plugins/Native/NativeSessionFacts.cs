@@ -35,7 +35,7 @@ public sealed unsafe class NativeSessionFacts
         }
     }
 
-    private byte* Native(byte[] value, nuint* length)
+    internal byte* Native(byte[] value, nuint* length)
     {
         var p = (byte*)NativeMemory.Alloc((nuint)value.Length + 1);
         value.CopyTo(new Span<byte>(p, value.Length));
