@@ -139,9 +139,15 @@ public sealed class NativePluginTests : IDisposable
         return Path.Combine(copy, "out", "JsmailPluginTemplate.so");
     });
 
-    [Theory, ForEachDriver]
-    public void The_csharp_template_built_as_a_native_library_adds_its_keyword_and_refuses_a_helo(SmtpdDriver driver)
+    /// <summary>
+    /// Server mode only: the per-connection jsmail-smtpd is linked statically,
+    /// and a second Native AOT runtime dlopen'ed into a static program crashes
+    /// on its thread-local storage (docs/plugins.md).
+    /// </summary>
+    [Fact]
+    public void The_csharp_template_built_as_a_native_library_adds_its_keyword_and_refuses_a_helo()
     {
+        var driver = SmtpdDriver.Server;
         _h.Home.WriteControl("plugins", $"{CSharpPlugin.Value} FROM CSHARP\n");
         var r = _h.Talk(driver, "EHLO c.example\r\nHELO forbidden.example\r\nQUIT\r\n");
         r.Out.Should().Be(Ehlo.Replace("250 X-EXAMPLE ALPHA BETA", "250 X-CSHARP FROM CSHARP") +
