@@ -13,7 +13,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <ctype.h>
 #include <unistd.h>
 #include "jsmail/plugin.h"
 
@@ -62,7 +61,9 @@ static int check_tag(void *data, const jsmail_session *s, const char *keyword, c
     (void)data; (void)s; (void)keyword;
     if (value != NULL && *value != '\0') {
         const char *p = value;
-        while (isalnum((unsigned char)*p)) p++;
+        /* not isalnum(): ctype reads libc's thread-local locale, which a statically
+           linked jsmail-smtpd cannot give a dlopen'ed library (docs/plugins.md) */
+        while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')) p++;
         if (*p == '\0') return JSMAIL_CONTINUE;
     }
     reply->code = 501;
