@@ -23,5 +23,6 @@ public static class Harness
         ["tcprules"] = TcpRulesHarness.Run,
         ["milter"] = MilterHarness.Run,
         ["policy"] = PolicyHarness.Run,
+        ["inject"] = InjectHarness.Run,
     };
 }
