@@ -44,6 +44,21 @@ public static class SmtpCommandHarness
             Path(cmd.Argument[at..].ToArray(), cmd.Argument.ToArray());
         }
         Path(cmd.Argument.ToArray(), cmd.Argument.ToArray());
+        Auth(cmd.Argument);
+    }
+
+    /// <summary>AUTH's responses: strict base64 round-trips, PLAIN splits within the message.</summary>
+    private static void Auth(ReadOnlySpan<byte> argument)
+    {
+        var word = argument.IndexOf((byte)' ') is var sp and >= 0 ? argument[(sp + 1)..] : argument;
+        var fault = SmtpAuthCodec.DecodeResponse(word, initial: true, out var decoded);
+        if (fault != SmtpAuthFault.None || word.SequenceEqual("="u8)) return;
+        Same(SmtpAuthCodec.EncodeBase64(decoded), word, "accepted base64 is canonical: it re-encodes to itself");
+        if (SmtpAuthCodec.SplitPlain(decoded, out var user, out var password) != SmtpAuthFault.None) return;
+        That(user.Length + password.Length + 2 <= decoded.Length, "PLAIN's parts come from the message");
+        if (SmtpAuthCodec.Acceptable(user, password, "<1.2@x>"u8))
+            That(SmtpAuthCodec.CheckpasswordInput(user, password, "<1.2@x>"u8).Length <= SmtpAuthCodec.MaxCheckpasswordInput,
+                "acceptable credentials fit checkpassword's input");
     }
 
     private static void Path(byte[] afterKeyword, byte[] argument)
@@ -56,6 +71,10 @@ public static class SmtpCommandHarness
         That(SmtpPath.Domain(path.Address).Length <= path.Address.Length, "the domain is part of the address");
 
         var rest = argument.AsSpan(path.ParametersStart);
+        var authFault = SmtpAuthCodec.TakeMailAuth(rest, out var withoutAuth, out var authValue);
+        That(withoutAuth.Length <= rest.Length, "taking AUTH= only removes bytes");
+        if (authFault == EsmtpParameterFault.None && authValue != null)
+            That(authValue.AsSpan().SequenceEqual("<>"u8) || EsmtpParameters.IsXtext(authValue), "an AUTH= value is <> or xtext");
         var all = (EsmtpFeatures)~0;
         var mailFault = EsmtpParameters.ParseMail(rest, all, out var mail);
         That((mailFault == EsmtpParameterFault.None) == (mail != null), "MAIL parameters come with no fault only");
