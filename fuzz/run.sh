@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh HARNESS|all SECONDS: fuzzes each harness of fuzz/Jsmail.Fuzz with afl-fuzz
+# run.sh HARNESS[,HARNESS...]|all SECONDS: fuzzes each harness of fuzz/Jsmail.Fuzz with afl-fuzz
 # (Debian's afl++) for SECONDS, one harness at a time, under nice -n 19.
 #
 # Builds fuzz/Jsmail.Fuzz, instruments Jsmail.Common.dll, jsmail-dkimsign.dll and jsmail-inject.dll
@@ -13,7 +13,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=${JSMAIL_FUZZ_DIR:-/tmp/jsmail-fuzz}
-[ $# = 2 ] || { echo "usage: fuzz/run.sh HARNESS|all SECONDS" >&2; exit 100; }
+[ $# = 2 ] || { echo "usage: fuzz/run.sh HARNESS[,HARNESS...]|all SECONDS" >&2; exit 100; }
 which=$1 seconds=$2
 command -v afl-fuzz >/dev/null || { echo "run.sh: afl-fuzz not found (apt-get install afl++)" >&2; exit 111; }
 
@@ -32,8 +32,10 @@ harnesses=()
 if [ "$which" = all ]; then
   for d in "$repo"/fuzz/corpus/*/; do harnesses+=("$(basename "$d")"); done
 else
-  [ -d "$repo/fuzz/corpus/$which" ] || { echo "run.sh: no corpus fuzz/corpus/$which" >&2; exit 100; }
-  harnesses=("$which")
+  IFS=, read -r -a harnesses <<<"$which"
+  for h in "${harnesses[@]}"; do
+    [ -d "$repo/fuzz/corpus/$h" ] || { echo "run.sh: no corpus fuzz/corpus/$h" >&2; exit 100; }
+  done
 fi
 
 stat() { sed -n "s/^$1 *: *//p" "$2"; }
