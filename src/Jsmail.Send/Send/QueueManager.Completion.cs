@@ -54,6 +54,7 @@ public sealed partial class QueueManager
             ActivityLog.Line($"warning: unable to unlink {path}; will try again later");
             goto fail;
         }
+        HoldMark.Remove(id); // a mark a real qmail-send left, or one of a message completed while held
         Foop(id);
         return;
     stat:
