@@ -46,7 +46,7 @@ public sealed partial class QueueManager
                 break;
             default: // delete, bounce
                 if (!HoldMark.Remove(id)) return $"error unable to remove hold/{id}: {ErrorText.Describe(Libc.Errno)}";
-                _scheduler.Remove(command);
+                _scheduler.Remove(command, preprocessed: Libc.StatPath(QueueLayout.Todo(id), out _) != 0);
                 reply = command.Verb == QueueVerb.Delete ? $"ok message {id} will be deleted" : $"ok message {id} will be bounced";
                 break;
         }

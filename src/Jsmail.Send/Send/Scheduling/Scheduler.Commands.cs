@@ -69,13 +69,17 @@ public sealed partial class Scheduler
     /// <summary>Flush: every scheduled message is due now (ALRM).</summary>
     public void Flush(long now) => Alarm(now);
 
-    /// <summary>Delete or bounce: parked now, ended as soon as nothing of it is under way.</summary>
-    public void Remove(QueueCommand command)
+    /// <summary>
+    /// Delete or bounce: parked now, ended as soon as nothing of it is under
+    /// way; a message jsmail-todo has not reported yet (<paramref name="preprocessed"/>
+    /// false) is ended when it does.
+    /// </summary>
+    public void Remove(QueueCommand command, bool preprocessed = true)
     {
         _removals[command.Id] = command;
         _held.Remove(command.Id); // the driver removed its mark: an ended message must complete
         Unschedule(command.Id);
-        if (!Active(command.Id)) Actions.Add(new EndMessage(command));
+        if (preprocessed && !Active(command.Id)) Actions.Add(new EndMessage(command));
     }
 
     /// <summary>The driver ended the message's records (or could not, logged): schedule it again, or retry the end later.</summary>
