@@ -17,7 +17,8 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = CommandTree.Build(Run);
-        var parsed = root.Parse(args);
+        // no response files: an argument such as "@example.com" is a domain, not a file of arguments
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             parsed.Invoke();

@@ -159,4 +159,30 @@ public class OperatorCommandFlowTests
         r.ExitCode.Should().Be(111);
         r.Err.Should().Contain("without a command channel");
     }
+
+    [Fact]
+    public void In_a_privileged_install_root_talks_to_jsmail_send_as_qmails_and_files_root_writes_are_qmailss()
+    {
+        using var h = new SendHarness(privileged: true);
+        h.Queue(SendHarness.Envelope("s@x.test", "defer@r.test"));
+        var id = IdOf(h, "defer@");
+        Ok(h, "queue", "hold", id);
+        new FileInfo(h.Home.Queue("hold/" + id)).Exists.Should().BeTrue();
+        Run.Process("stat", ["-c", "%U", h.Home.Queue("hold/" + id)]).Out.Trim().Should().Be("qmails");
+
+        h.Start();
+        Sync(h, "privileged");
+        h.CountLog("to remote defer@r.test").Should().Be(0, "held before the start");
+        Ok(h, "queue", "release", id);
+        h.WaitForLog("deferral");
+        h.Log.Should().Contain($"operator: release msg {id} by uid 0");
+        h.Stop();
+
+        Ok(h, "queue", "bounce", id); // stopped: root appends bounce/<id>, which qmails's jsmail-send must read and remove
+        Run.Process("stat", ["-c", "%U", h.Home.Queue("bounce/" + id)]).Out.Trim().Should().Be("qmails");
+        h.Start();
+        SendHarness.WaitUntil(() => Deliveries(h, "s@x.test") == 1).Should().BeTrue(h.Log);
+        h.WaitForLog("end msg " + id);
+        QueueChecks(h);
+    }
 }
