@@ -58,6 +58,8 @@ public static class CommandTree
         {
             using var changer = new QueueChanger(home);
             Console.WriteLine(changer.Apply(new QueueCommand(QueueVerb.Flush, 0)));
+            // a progress bar for a person watching; never in a pipe or a file
+            if (!Console.IsOutputRedirected) FlushProgress.Show(Console.Out, changer);
             return 0;
         }));
         queue.Subcommands.Add(flush);

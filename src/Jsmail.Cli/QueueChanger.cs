@@ -42,6 +42,14 @@ public sealed class QueueChanger : IDisposable
         return SendRuns ? Ask(command) : Direct(command);
     }
 
+    /// <summary>Asks jsmail-send how many deliveries are due now or under way; null when it does not run (or cannot say).</summary>
+    public int? Pending()
+    {
+        if (!SendRuns) return null;
+        try { return int.TryParse(Ask(new QueueCommand(QueueVerb.Pending, 0)), out var n) ? n : null; }
+        catch (CliException) { return null; }
+    }
+
     private static string Ask(QueueCommand command)
     {
         if (Libc.StatPath(QueueLayout.CommandSocket, out _) != 0)

@@ -66,7 +66,9 @@ public class OperatorCommandFlowTests
         string d1 = IdOf(h, "defer1@"), d2 = IdOf(h, "defer2@"), d3 = IdOf(h, "defer3@");
 
         // flush: every deferred message tried again at once (the next retry would be 400 s away)
-        Ok(h, "queue", "flush").Out.Should().Contain("due now");
+        var piped = Ok(h, "queue", "flush").Out;
+        piped.Should().Contain("due now");
+        piped.Should().NotContain("flushing", "the progress bar is for a terminal only");
         h.WaitForLog("deferral", 6);
 
         // requeue one
@@ -97,6 +99,13 @@ public class OperatorCommandFlowTests
         File.Exists(h.Home.Queue($"mess/{ulong.Parse(d1) % 23}/{d1}")).Should().BeFalse();
         h.Log.Should().NotContain("bounce msg " + d1);
         Listed(h, "defer").Select(m => m.Id).Should().Equal(d2);
+
+        // on a terminal (script gives the command a pty) a flush shows its progress until the queue has drained
+        var before2 = h.CountLog("to remote defer2@r.test");
+        var tty = Run.Process("script", ["-qec", h.Home.Bin("jsmail") + " queue flush", "/dev/null"], timeoutMs: 120_000);
+        tty.ExitCode.Should().Be(0, tty.Out);
+        tty.Out.Should().Contain("due now").And.Contain("flushing [");
+        h.CountLog("to remote defer2@r.test").Should().Be(before2 + 1, "the bar ends once the flushed delivery is done");
 
         // a request about no message is refused; check passes on the queue left
         Jsmail(h, "queue", "hold", "999999999").ExitCode.Should().Be(111);

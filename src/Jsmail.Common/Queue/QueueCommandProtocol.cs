@@ -3,9 +3,13 @@ using System.Text;
 namespace Jsmail.Common.Queue;
 
 /// <summary>What the operator asks of the queue (docs/jsmail.md).</summary>
-public enum QueueVerb { Hold, Release, Requeue, Flush, Delete, Bounce }
+public enum QueueVerb { Hold, Release, Requeue, Flush, Delete, Bounce, Pending }
 
-/// <summary>One request on jsmail-send's command socket: a verb, a message id (not for flush) and, for bounce, a reason.</summary>
+/// <summary>
+/// One request on jsmail-send's command socket: a verb, a message id (not for
+/// flush and pending) and, for bounce, a reason. <c>pending</c> changes
+/// nothing: the reply is <c>ok N</c>, the deliveries due now or under way.
+/// </summary>
 public sealed record QueueCommand(QueueVerb Verb, ulong Id, string Reason = "")
 {
     public const int MaxRequest = 1024;
@@ -19,7 +23,7 @@ public sealed record QueueCommand(QueueVerb Verb, ulong Id, string Reason = "")
         var verb = Verb.ToString().ToLowerInvariant();
         var line = Verb switch
         {
-            QueueVerb.Flush => verb,
+            QueueVerb.Flush or QueueVerb.Pending => verb,
             QueueVerb.Bounce => $"{verb} {Id} {Clean(Reason)}",
             _ => $"{verb} {Id}",
         };
@@ -34,7 +38,7 @@ public sealed record QueueCommand(QueueVerb Verb, ulong Id, string Reason = "")
         var text = Encoding.UTF8.GetString(line);
         var words = text.Split(' ', 3);
         if (!Enum.TryParse<QueueVerb>(words[0], ignoreCase: true, out var verb) || words[0] != words[0].ToLowerInvariant()) return null;
-        if (verb == QueueVerb.Flush) return words.Length == 1 ? new QueueCommand(verb, 0) : null;
+        if (verb is QueueVerb.Flush or QueueVerb.Pending) return words.Length == 1 ? new QueueCommand(verb, 0) : null;
         if (words.Length < 2 || !ulong.TryParse(words[1], System.Globalization.NumberStyles.None, null, out var id)) return null;
         if (verb == QueueVerb.Bounce) return new QueueCommand(verb, id, words.Length == 3 ? words[2] : "");
         return words.Length == 2 ? new QueueCommand(verb, id) : null;

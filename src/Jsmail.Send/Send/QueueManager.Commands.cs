@@ -20,6 +20,7 @@ public sealed partial class QueueManager
     private string Command(QueueCommand command, uint uid)
     {
         var id = command.Id;
+        if (command.Verb == QueueVerb.Pending) return $"ok {_scheduler.PendingNow(Now())}"; // a question: not logged
         var verb = command.Verb.ToString().ToLowerInvariant();
         if (command.Verb != QueueVerb.Flush && Libc.StatPath(QueueLayout.Mess(id), out _) != 0)
             return $"error no message {id} in the queue";

@@ -66,6 +66,20 @@ public sealed partial class Scheduler
         return found;
     }
 
+    /// <summary>What a flush still has to do: passes due now or under way and deliveries in the slots.</summary>
+    public int PendingNow(long now)
+    {
+        var n = 0;
+        foreach (var c in _channels)
+        {
+            foreach (var (_, due) in c.Due.UnorderedItems)
+                if (due <= now) n++;
+            if (c.InPass) n++;
+            n += c.Used;
+        }
+        return n;
+    }
+
     /// <summary>Flush: every scheduled message is due now (ALRM).</summary>
     public void Flush(long now) => Alarm(now);
 
