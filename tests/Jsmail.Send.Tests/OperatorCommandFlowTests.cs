@@ -194,4 +194,39 @@ public class OperatorCommandFlowTests
         h.WaitForLog("end msg " + id);
         QueueChecks(h);
     }
+
+    [Fact]
+    public void Show_gives_the_envelope_parameters_recipient_states_and_message_list_filters_and_status_counts()
+    {
+        using var h = new SendHarness();
+        var envelope = SendHarness.Envelope("s@x.test", "done@r.test", "defer@r.test")
+            .Concat(System.Text.Encoding.Latin1.GetBytes("X1\0MRET=HDRS\0R1\0PNOTIFY=NEVER\0\0")).ToArray();
+        h.Queue(envelope, "Subject: shown\n\nthe body\n");
+        h.Queue(SendHarness.Envelope("other@y.test", "z@other.test"));
+        h.Start();
+        h.WaitForLog("deferral");
+        Sync(h, "show");
+        h.Stop();
+
+        var id = IdOf(h, "defer@r.test");
+        var show = Ok(h, "queue", "show", id).Out;
+        show.Should().Contain($"Message: {id}\nState: deferred");
+        show.Should().Contain("Sender: <s@x.test> RET=HDRS");
+        show.Should().Contain("Recipient: <done@r.test> remote done").And.Contain("Recipient: <defer@r.test> remote pending");
+        show.Should().Contain("Recipient 1 parameters: NOTIFY=NEVER");
+        show.Should().EndWith("Subject: shown\n\nthe body\n");
+
+        Listed(h, "@").Select(m => m.Id).Should().Equal(id); // z@other.test was delivered
+        using (var doc = System.Text.Json.JsonDocument.Parse(Ok(h, "queue", "list", "--json", "--domain", "R.TEST", "--state", "deferred", "--sender", "s@x").Out))
+            doc.RootElement.GetArrayLength().Should().Be(1);
+        Ok(h, "queue", "list", "--json", "--older-than", "1d").Out.Trim().Should().Be("[]");
+        Ok(h, "queue", "list", "--state", "held").Out.Should().Contain("0 message(s)");
+        Jsmail(h, "queue", "list", "--older-than", "soon").ExitCode.Should().Be(100);
+        Jsmail(h, "queue", "show", "12345678").ExitCode.Should().Be(111);
+
+        var status = Ok(h, "status").Out;
+        status.Should().Contain("qmail-send: stopped").And.Contain("messages: 1").And.Contain("deferred: 1").And.Contain("< 5m: 1");
+        h.Start();
+        SendHarness.WaitUntil(() => Ok(h, "status").Out.Contains("qmail-send: running (command channel open)")).Should().BeTrue();
+    }
 }
