@@ -54,8 +54,10 @@ public sealed partial class QueueManager
             ActivityLog.Line($"warning: unable to unlink {path}; will try again later");
             goto fail;
         }
-        HoldMark.Remove(id); // a mark a real qmail-send left, or one of a message completed while held
         Foop(id);
+        // after the message's files: a mark a real qmail-send left, or one of a
+        // message completed while held (one a crash leaves is stale: removed at start)
+        HoldMark.Remove(id);
         return;
     stat:
         ActivityLog.Line($"warning: unable to stat {path}; will try again later");
