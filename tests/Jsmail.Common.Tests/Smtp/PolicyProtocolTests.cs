@@ -80,7 +80,7 @@ public sealed class PolicyProtocolTests
         { "521 go", HookDecision.Disconnect, 521, "5.7.1", "go" },
         { "WARN odd client", HookDecision.Continue, 0, null, null },
         { "INFO noted", HookDecision.Continue, 0, null, null },
-        { "HOLD suspicious", HookDecision.Continue, 0, null, null },
+        { "HOLD suspicious", HookDecision.Continue, 0, null, "suspicious" },
         { "DISCARD spam", HookDecision.Accept, 0, null, null },
         { "PREPEND X-Greylist: delayed 3 seconds", HookDecision.Continue, 0, null, null },
         { "PREPEND not a header", HookDecision.Continue, 0, null, null },
