@@ -199,9 +199,11 @@ install_bin() {
 }
 
 # qmailname NAME: the name qmail gives that program: qmail-NAME, except for the
-# tools qmail installs without the prefix (interfaces §14.2).
+# tools qmail installs without the prefix (interfaces §14.2); jsmail-cli is
+# linked as jsmail.
 qmailname() {
   case $1 in
+    cli) echo jsmail ;; # the operator's command (docs/jsmail.md): qmail has no twin
     sendmail|maildirmake|maildir2mbox|maildirwatch|preline|forward|condredirect|bouncesaying|except|predate|datemail|mailsubj|tcp-env|qreceipt|qbiff|splogger) echo "$1" ;;
     *) echo "qmail-$1" ;;
   esac
@@ -282,6 +284,7 @@ tree() {
   split qmailq qmail 0750 "$q/ext"
   split qmails qmail 0750 "$q/rparam"
   dir qmailq qmail 0750 "$q/lock"
+  operator_dirs
   lock_files
   service_dir
 }
@@ -293,6 +296,12 @@ service_dir() {
   dir qmailq nofiles 0750 "$prefix/queued"
 }
 
+# operator_dirs: jsmail's hold marks and jsmail-send's command socket
+# (docs/jsmail.md): qmails's alone, like queue/bounce.
+operator_dirs() {
+  dir qmails qmail 0700 "$prefix/queue/hold" "$prefix/queue/command"
+}
+
 # --binaries-only: a home made by qmail (or an older jsmail) lacks jsmail's own
 # queue directories: queue/ext (envelope extensions, owned like queue/mess) and
 # queue/rparam (remote delivery parameters, owned like queue/remote but
@@ -301,6 +310,15 @@ service_dir() {
 jsmail_stores() {
   missing_split "$prefix/queue/ext" "$prefix/queue/mess"
   missing_split "$prefix/queue/rparam" "$prefix/queue/remote"
+  local d
+  for d in hold command; do
+    [ -d "$prefix/queue/$d" ] && continue
+    mkdir "$prefix/queue/$d" || fatal "cannot create $prefix/queue/$d"
+    if [ "$single_user" = 0 ]; then
+      chown --reference="$prefix/queue/bounce" "$prefix/queue/$d" || fatal "cannot chown $prefix/queue/$d"
+    fi
+    chmod 00700 "$prefix/queue/$d" || fatal "cannot chmod $prefix/queue/$d"
+  done
 }
 # missing_split PATH REFERENCE: PATH's split directories that are missing, owned like REFERENCE, mode 0750.
 missing_split() {

@@ -9,6 +9,7 @@
 # The executables (not their .dbg symbol files) land in OUTDIR, default
 # <repo>/artifacts/publish. The jsmail-* files already in OUTDIR are replaced
 # by this build's, so a program that no longer exists does not linger there.
+# OUTDIR/jsmail is a link to jsmail-cli, the operator's command (docs/jsmail.md).
 # Any failure stops the script with a non-zero exit and a message on stderr.
 set -euo pipefail
 
@@ -58,4 +59,9 @@ for exe in "$stage"/all/*; do
   cp "$exe" "$out/.$base.tmp" && mv -f "$out/.$base.tmp" "$out/$base" ||
     fatal "cannot copy $base into $out"
 done
+# the operator's command is called jsmail: a link beside its executable
+if [ -e "$out/jsmail-cli" ]; then
+  ln -sfn jsmail-cli "$out/.jsmail.tmp" && mv -Tf "$out/.jsmail.tmp" "$out/jsmail" ||
+    fatal "cannot link $out/jsmail to jsmail-cli"
+fi
 echo "publish.sh: ${#projects[@]} program(s) in $out"

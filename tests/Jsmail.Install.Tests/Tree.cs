@@ -79,6 +79,7 @@ public static class Expected
         "sendmail" or "maildirmake" or "maildir2mbox" or "maildirwatch" or "preline" or "forward" or "condredirect"
             or "bouncesaying" or "except" or "predate" or "datemail" or "mailsubj" or "tcp-env"
             or "qreceipt" or "qbiff" or "splogger" => name,
+        "cli" => "jsmail", // the operator's command
         _ => "qmail-" + name,
     };
 
@@ -128,6 +129,8 @@ public static class Expected
             for (var i = 0; i < Split; i++) Add($"queue/{d}/{i}", owner, mode, 'd');
         }
         Add("queue/lock", "qmailq", "0750", 'd');
+        Add("queue/hold", "qmails", "0700", 'd'); // the jsmail command's hold marks (docs/jsmail.md)
+        Add("queue/command", "qmails", "0700", 'd'); // jsmail-send's command socket
         Add("queue/lock/tcpto", "qmailr", "0644", 'f');
         Add("queue/lock/sendmutex", "qmails", "0600", 'f');
         Add("queue/lock/trigger", "qmails", "0622", 'p');

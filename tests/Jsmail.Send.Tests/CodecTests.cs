@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Control;
+using Jsmail.Common.Queue;
 using Jsmail.Common.Spawn;
 using Jsmail.Send.Clean;
 using Jsmail.Send.Send;

@@ -42,6 +42,12 @@ public static unsafe partial class Libc
     [LibraryImport(L, EntryPoint = "stat", SetLastError = true)]
     private static partial int StatRaw(byte* path, out Stat st);
 
+    [LibraryImport(L, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Lchown(string path, uint uid, uint gid);
+
+    [LibraryImport(L, EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Lstat(string path, out Stat st);
+
     [LibraryImport(L, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Link(string from, string to);
 

@@ -20,6 +20,12 @@ public static class QueueLayout
     /// <summary>jsmail's envelope-extension store (docs/envelope.md); qmail's programs never look here.</summary>
     public static string Ext(ulong id) => $"ext/{id % Split}/{id}";
 
+    /// <summary>jsmail's hold mark (docs/jsmail.md): a held message is not delivered by jsmail-send until released.</summary>
+    public static string Hold(ulong id) => $"hold/{id}";
+
+    /// <summary>jsmail-send's command socket (docs/jsmail.md), in a directory only its owner enters.</summary>
+    public const string CommandSocket = "command/send";
+
     public const string Trigger = "lock/trigger";
     public const string SendMutex = "lock/sendmutex";
     public const string Tcpto = "lock/tcpto";

@@ -55,6 +55,9 @@ public sealed partial class QueueManager
             goto fail;
         }
         Foop(id);
+        // after the message's files: a mark a real qmail-send left, or one of a
+        // message completed while held (one a crash leaves is stale: removed at start)
+        HoldMark.Remove(id);
         return;
     stat:
         ActivityLog.Line($"warning: unable to stat {path}; will try again later");

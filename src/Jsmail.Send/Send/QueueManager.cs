@@ -25,6 +25,7 @@ public sealed partial class QueueManager
     private readonly Signals _signals;
     private readonly OssifiedCleanup _cleanup;
     private readonly byte[][] _early;
+    private readonly CommandChannel? _commands;
 
     /// <param name="groupLimit">recipients per delivery on each channel (1: qmail's one)</param>
     /// <param name="early">bytes each spawner wrote with its slot byte that were no announcement, read as results</param>
@@ -38,6 +39,8 @@ public sealed partial class QueueManager
         _spawners = [new SpawnerLink(1, 2), new SpawnerLink(3, 4)];
         _todo = new TodoLink(7, 8);
         _cleanup = new OssifiedCleanup(Foop);
+        // qmail-send has no command channel and never looks at hold/
+        _commands = Common.Control.Compat.IsQmail ? null : CommandChannel.Open();
     }
 
     private static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -47,13 +50,14 @@ public sealed partial class QueueManager
         foreach (var c in Channels.Both)
             if (!_spawners[(int)c].MakeNonBlocking()) _scheduler.SpawnerLost(c);
         foreach (var c in Channels.Both) Results(c, _early[(int)c]);
+        if (_commands != null) LoadHolds();
         foreach (var id in QueueScan.Ids("info")) ScanMessage(id);
         _scheduler.Status();
         Apply();
         _cleanup.Start(Now());
         _todo.Start();
 
-        Span<Libc.PollFd> fds = stackalloc Libc.PollFd[7];
+        Span<Libc.PollFd> fds = stackalloc Libc.PollFd[7 + CommandChannel.PollSlots];
         while (!_scheduler.ExitAsap || !_scheduler.CanExit || _todo.Alive)
         {
             var recent = Now();
@@ -74,6 +78,8 @@ public sealed partial class QueueManager
             fds[4] = new Libc.PollFd { Fd = _todo.Alive ? _todo.FdIn : -1, Events = Libc.POLLIN };
             fds[5] = new Libc.PollFd { Fd = _todo.Alive && _todo.HasOutput ? _todo.FdOut : -1, Events = Libc.POLLOUT };
             fds[6] = new Libc.PollFd { Fd = _signals.WakeFd, Events = Libc.POLLIN };
+            if (_commands != null) _commands.Fill(fds[7..]);
+            else fds[7..].Fill(new Libc.PollFd { Fd = -1 });
             var seconds = wakeup <= recent ? 0 : Math.Min(wakeup - recent + SleepFuzz, Scheduler.SleepForever + SleepFuzz);
             if (Libc.Poll(fds, (int)(seconds * 1000)) < 0)
             {
@@ -88,6 +94,7 @@ public sealed partial class QueueManager
                 if ((fds[2 + (int)c].Revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) != 0) ReadResults(c);
             if ((fds[5].Revents & (Libc.POLLOUT | Libc.POLLERR | Libc.POLLHUP)) != 0) _todo.Flush();
             if ((fds[4].Revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) != 0) TodoDo();
+            _commands?.Step(fds[7..], recent, Command);
             Apply();
             _scheduler.Tick(recent);
             Apply();
@@ -95,6 +102,7 @@ public sealed partial class QueueManager
         }
         _scheduler.Finish();
         Apply();
+        _commands?.Dispose();
         ActivityLog.Line("status: exiting");
         return 0;
     }
@@ -130,6 +138,7 @@ public sealed partial class QueueManager
             case CompleteMessage m: CompleteMessage(m.MessageId); break;
             case ScanMessage s: ScanMessage(s.MessageId); break;
             case RereadControls: Reread(); break;
+            case EndMessage e: EndMessage(e.Command); break;
             case SetNextAttempt n:
                 var path = Channels.PathOf(n.Channel, n.MessageId);
                 if (Libc.Utime(path, n.Due) != 0)

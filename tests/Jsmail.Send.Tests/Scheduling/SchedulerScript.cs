@@ -91,6 +91,18 @@ public sealed class SchedulerScript
                 Files.Remove((r.Channel, r.MessageId));
                 Scheduler.ChannelFileRemoved(r.MessageId, Files.ContainsKey((Channels.Other(r.Channel), r.MessageId)), Now);
                 break;
+            case EndMessage e: // the operator's delete or bounce: every pending record done
+                foreach (var c in Channels.Both)
+                    if (Files.TryGetValue((c, e.Command.Id), out var records))
+                        for (var i = 0; i < records.Length; i++)
+                            if (records[i] == 'T' && (i == 0 || records[i - 1] == 0)) records[i] = (byte)'D';
+                Scheduler.MessageEnded(e.Command.Id, true, Now);
+                break;
+            case ScanMessage m:
+                Scheduler.MessageScanned(m.MessageId, new ScannedMessage(true, false,
+                    Files.ContainsKey((Channel.Local, m.MessageId)) ? Now : null,
+                    Files.ContainsKey((Channel.Remote, m.MessageId)) ? Now : null), Now);
+                break;
         }
     }
 

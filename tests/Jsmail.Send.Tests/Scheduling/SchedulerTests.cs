@@ -1,3 +1,4 @@
+using Jsmail.Common.Queue;
 using Jsmail.Common.Spawn;
 using Jsmail.Send.Send;
 using Jsmail.Send.Send.Scheduling;

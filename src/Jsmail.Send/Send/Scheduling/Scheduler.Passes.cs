@@ -28,7 +28,7 @@ public sealed partial class Scheduler
         EndOpening(c);
         _openJobs--;
         Log($"warning: trouble opening {Channels.PathOf(channel, id)}; will try again later");
-        c.Due.Enqueue(id, now + SleepSysfail);
+        Schedule(c, id, now + SleepSysfail);
     }
 
     /// <summary>The pass's files are read: plan its deliveries and start the first.</summary>
@@ -69,9 +69,10 @@ public sealed partial class Scheduler
         if (!c.Available) return;
         var job = c.PassJob!;
         var plan = c.PassPlan!;
-        if (c.PassNext == plan.Deliveries.Count)
+        if (c.PassNext == plan.Deliveries.Count || Parked(job.Id)) // a parked message starts no further delivery
         {
-            if (plan.UnknownRecord) Log($"warning: unknown record type in {Channels.PathOf(c.Channel, c.PassId)}!");
+            if (c.PassNext < plan.Deliveries.Count) { }
+            else if (plan.UnknownRecord) Log($"warning: unknown record type in {Channels.PathOf(c.Channel, c.PassId)}!");
             else job.HitEof = true;
             c.InPass = false;
             c.PassId = 0;
@@ -115,7 +116,30 @@ public sealed partial class Scheduler
     {
         if (--job.Refs > 0) return;
         _openJobs--;
-        if (job.HitEof && job.NumTodo == 0) Actions.Add(new RemoveChannelFile(job.Channel, job.Id));
-        else this[job.Channel].Due.Enqueue(job.Id, job.Retry);
+        if (job.HitEof && job.NumTodo == 0)
+        {
+            Actions.Add(new RemoveChannelFile(job.Channel, job.Id));
+            Settle(job.Id);
+        }
+        else Schedule(this[job.Channel], job.Id, job.Retry);
+    }
+
+    /// <summary>Puts the message back on the channel's schedule, unless the operator parked it or asked for a rescan.</summary>
+    private void Schedule(ChannelSchedule c, ulong id, long due)
+    {
+        if (!Settle(id)) c.Due.Enqueue(id, due);
+    }
+
+    /// <summary>For a parked message or one waiting for a rescan, what follows once nothing of it runs; true if it was one.</summary>
+    private bool Settle(ulong id)
+    {
+        if (Parked(id)) { ParkedJobClosed(id); return true; }
+        if (!_rescan.Contains(id)) return false;
+        if (!Active(id))
+        {
+            _rescan.Remove(id);
+            Actions.Add(new ScanMessage(id));
+        }
+        return true;
     }
 }

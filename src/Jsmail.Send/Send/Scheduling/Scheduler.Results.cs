@@ -1,3 +1,4 @@
+using Jsmail.Common.Queue;
 using Jsmail.Common.Spawn;
 
 namespace Jsmail.Send.Send.Scheduling;

@@ -90,6 +90,8 @@ public sealed partial class Scheduler
     public void MessageScanned(ulong id, ScannedMessage m, long now)
     {
         if (!m.HasInfo || m.HasTodo) return; // no message, or jsmail-todo will redo it
+        _rescan.Remove(id);
+        if (KeepParked(id)) return;
         if (m.LocalMtime is { } l) _channels[0].Due.Enqueue(id, l);
         if (m.RemoteMtime is { } r) _channels[1].Due.Enqueue(id, r);
         if (m.LocalMtime == null && m.RemoteMtime == null) _done.Enqueue(id, now);
@@ -102,6 +104,7 @@ public sealed partial class Scheduler
     public void TodoDone(byte code, ulong id, long now)
     {
         if (ExitAsap) return;
+        if (KeepParked(id)) return;
         if (code is (byte)'L' or (byte)'B') _channels[0].Due.Enqueue(id, now);
         if (code is (byte)'R' or (byte)'B') _channels[1].Due.Enqueue(id, now);
         if (code == (byte)'X') _done.Enqueue(id, now);
@@ -172,5 +175,5 @@ public sealed partial class Scheduler
     }
 
     /// <summary>The channel file could not be removed (logged): a pass over it again later.</summary>
-    public void ChannelFileKept(Channel c, ulong id, long now) => this[c].Due.Enqueue(id, now + SleepSysfail);
+    public void ChannelFileKept(Channel c, ulong id, long now) => Schedule(this[c], id, now + SleepSysfail);
 }

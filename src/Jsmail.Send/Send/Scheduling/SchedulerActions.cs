@@ -60,3 +60,6 @@ public sealed record RereadControls : SchedulerAction;
 
 /// <summary>At exit: the channel file's next attempt becomes its atime and mtime.</summary>
 public sealed record SetNextAttempt(Channel Channel, ulong MessageId, long Due) : SchedulerAction;
+
+/// <summary>The operator's delete or bounce: end every pending record of the message (docs/jsmail.md); answer <see cref="Scheduler.MessageEnded"/>.</summary>
+public sealed record EndMessage(QueueCommand Command) : SchedulerAction;

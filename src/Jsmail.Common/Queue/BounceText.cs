@@ -2,7 +2,7 @@ using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Message;
 
-namespace Jsmail.Send.Send;
+namespace Jsmail.Common.Queue;
 
 /// <summary>qmail's bounce texts (interfaces §2.10), byte for byte. Pure.</summary>
 public static class BounceText
