@@ -168,12 +168,14 @@ bench_sink_settle() {
 }
 
 # bench_tcpserver_smtpd HOME PORT [WRAPPER...]: jsmail-smtpd of HOME under
-# tcpserver on 127.0.0.1:PORT (up to 100 sessions), in the background, under
-# WRAPPER (a tracer) if given; sets bench_tcpserver_pid, stopped on exit.
+# tcpserver on 127.0.0.1:PORT (up to 100 sessions, a listen backlog of 128:
+# with tcpserver's default of 20, 50 clients connecting at once lose SYNs and
+# wait out TCP's retransmission), in the background, under WRAPPER (a tracer)
+# if given; sets bench_tcpserver_pid, stopped on exit.
 bench_tcpserver_smtpd() {
   local home=$1 port=$2
   shift 2
-  env -u JSMAIL_COMPAT "$@" tcpserver -R -H -l mx.example -c 100 127.0.0.1 "$port" "$home/bin/qmail-smtpd" 2>/dev/null &
+  env -u JSMAIL_COMPAT "$@" tcpserver -R -H -l mx.example -c 100 -b 128 127.0.0.1 "$port" "$home/bin/qmail-smtpd" 2>/dev/null &
   bench_tcpserver_pid=$!
   bench_on_exit "bench_stop_traced $bench_tcpserver_pid"
   bench_wait_port "$port"

@@ -16,7 +16,9 @@
 # sync_file_range).
 #   bench/server.sh [N]            (default 2000)
 # Run as root (the private Postfix needs it). BENCH_NO_PUBLISH=1 installs
-# artifacts/publish as it is; BENCH_SERVER_ARGS adds options to the server.
+# artifacts/publish as it is; BENCH_SERVER_ARGS adds options to the server;
+# BENCH_SYNCS_ONLY=1 runs only the pass that counts syncs; BENCH_COMMIT_WAIT=N
+# writes N to the server's control/queuedcommitwait (jsmail-queued's hold, µs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-2000}
@@ -35,6 +37,7 @@ for home in "$work/home" "$work/home-server"; do
   echo mx.example >"$home/control/me"
   echo bench.test >"$home/control/rcpthosts"
 done
+[ -z "${BENCH_COMMIT_WAIT:-}" ] || echo "$BENCH_COMMIT_WAIT" >"$work/home-server/control/queuedcommitwait"
 cc -O2 -pthread -o "$work/smtp-latency" bench/smtp-latency.c
 
 has_server=0
@@ -75,7 +78,8 @@ measure() {
 
 ratio() { [ "$1" = - ] && echo - || printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 
-uptime
+# accept_and_latency: the accept rates at each S, then the latency at s=10
+accept_and_latency() {
 start_all
 echo "== accept rate: smtp-source -m $count -l 2048 -r 1, one run of each per concurrency"
 for s in 1 10 50; do
@@ -100,13 +104,17 @@ latency() { printf '%-28s ' "$1"; "$work/smtp-latency" 127.0.0.1 "$2" 10 "$count
 if [ "$has_server" = 1 ]; then latency "jsmail server mode:" "$srv_port"; else printf '%-28s %s\n' "jsmail server mode:" "$skipped"; fi
 latency "jsmail under tcpserver:" "$tcp_port"
 latency "Postfix 3.7 (private):" "$pf_port"
+bench_stop_traced "$bench_tcpserver_pid"
+[ "$has_server" = 0 ] || bench_stop_traced "$bench_server_pid"
+pf_stop
+}
+
+uptime
+[ "${BENCH_SYNCS_ONLY:-0}" = 1 ] || accept_and_latency
 
 # Syncs: each system alone, started again under strace -f -c (only the sync
 # calls stop the tracees: --seccomp-bpf), smtp-source -s 50, then stopped so
 # that strace writes its summary.
-bench_stop_traced "$bench_tcpserver_pid"
-[ "$has_server" = 0 ] || bench_stop_traced "$bench_server_pid"
-pf_stop
 syncs=(strace -f -c --seccomp-bpf -e trace=fsync,fdatasync,syncfs,sync_file_range -o)
 sync_calls() { awk '$NF ~ /^(fsync|fdatasync|syncfs|sync_file_range)$/ { s += $4 } END { print s + 0 }' "$1"; }
 # report LABEL STRACE-FILE QUEUED

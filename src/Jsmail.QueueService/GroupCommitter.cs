@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Jsmail.Common.Os;
 using Jsmail.Common.Queue;
 
@@ -10,13 +11,16 @@ namespace Jsmail.QueueService;
 /// batch and does what the core asks (one syncfs for all their files, the
 /// todo links, one fsync of todo/, one trigger), then wakes each connection
 /// with its answer. While it syncs, the next batch gathers: the more messages
-/// in flight, the fewer syncs per message.
+/// in flight, the fewer syncs per message; and when messages come closer
+/// together than a commit takes, the core may hold a sync for more of them
+/// (<see cref="GroupCommitPace"/>), which this thread waits out on its lock.
 /// </summary>
 public sealed class GroupCommitter
 {
     private sealed class Pending(QueueCommit commit)
     {
         public QueueCommit Commit { get; } = commit;
+        public readonly long ArrivedAt = Now();
         public int Exit;
         public readonly ManualResetEventSlim Done = new();
     }
@@ -28,9 +32,11 @@ public sealed class GroupCommitter
     private readonly Thread _thread;
 
     // the committer thread's own
-    private readonly GroupCommitCore _core = new();
+    private readonly GroupCommitCore _core;
     private readonly Dictionary<long, Pending> _inFlight = [];
     private long _nextTicket;
+    /// <summary>When the core's hold runs out (µs, <see cref="Now"/>); -1 when it holds nothing.</summary>
+    private long _holdUntil = -1;
 
     /// <summary>Filesystem syncs made (syncfs and fsync), for the log.</summary>
     public long Syncs => Interlocked.Read(ref _syncs);
@@ -38,8 +44,10 @@ public sealed class GroupCommitter
 
     /// <param name="queueDirFd">queue/, whose filesystem syncfs makes durable</param>
     /// <param name="todoDirFd">queue/todo, fsynced after the links</param>
-    public GroupCommitter(int queueDirFd, int todoDirFd)
+    /// <param name="maxHold">the longest a sync is held for more messages, in µs (control/queuedcommitwait); 0: never</param>
+    public GroupCommitter(int queueDirFd, int todoDirFd, long maxHold)
     {
+        _core = new GroupCommitCore(new GroupCommitPace(maxHold), Now);
         _queueDirFd = queueDirFd;
         _todoDirFd = todoDirFd;
         _thread = new Thread(Loop) { Name = "group commit", IsBackground = true };
@@ -72,26 +80,42 @@ public sealed class GroupCommitter
 
     private void Loop()
     {
-        while (TakeArrived(wait: true) is { } arrived) Execute(Prepared(arrived));
+        while (true)
+        {
+            if (TakeArrived(wait: true) is { } arrived) Execute(Prepared(arrived));
+            else if (_holdUntil >= 0) // the hold ran out (or the service stops): the held sync goes now
+            {
+                _holdUntil = -1;
+                Execute(_core.HoldOver());
+            }
+            else return;
+        }
     }
+
+    private static long Now() => (long)(Stopwatch.GetTimestamp() * (1_000_000.0 / Stopwatch.Frequency));
 
     /// <summary>Gives the core the messages that arrived; it starts a batch with them or keeps them for the next.</summary>
     private List<GroupCommitAction> Prepared(List<Pending> arrived)
     {
-        var tickets = new List<long>(arrived.Count);
+        var actions = new List<GroupCommitAction>();
         foreach (var p in arrived)
         {
             _inFlight[++_nextTicket] = p;
-            tickets.Add(_nextTicket);
+            actions.AddRange(_core.Prepared([_nextTicket], p.ArrivedAt));
         }
-        return _core.Prepared(tickets);
+        return actions;
     }
 
     private List<Pending>? TakeArrived(bool wait)
     {
         lock (_lock)
         {
-            while (wait && _arrived.Count == 0 && !_stopping) Monitor.Wait(_lock);
+            while (wait && _arrived.Count == 0 && !_stopping)
+            {
+                if (_holdUntil < 0) Monitor.Wait(_lock);
+                else if (_holdUntil - Now() is var left && left > 0) Monitor.Wait(_lock, (int)((left + 999) / 1000));
+                else break;
+            }
             if (_arrived.Count == 0) return null;
             var arrived = _arrived;
             _arrived = [];
@@ -119,6 +143,9 @@ public sealed class GroupCommitter
     {
         switch (action.Step)
         {
+            case GroupCommitStep.Hold:
+                _holdUntil = Now() + action.Duration;
+                return [];
             case GroupCommitStep.SyncFiles:
                 return _core.FilesSynced(Sync(() => Libc.Syncfs(_queueDirFd)));
             case GroupCommitStep.Link:
@@ -143,7 +170,11 @@ public sealed class GroupCommitter
 
     private bool Sync(Func<int> call)
     {
+        _holdUntil = -1; // a sync ends any hold
         Interlocked.Increment(ref _syncs);
-        return call() == 0;
+        var start = Now();
+        var ok = call() == 0;
+        _core.SyncTook(Now() - start);
+        return ok;
     }
 }

@@ -13,6 +13,9 @@ namespace Jsmail.QueueService;
 /// </summary>
 public static class Program
 {
+    /// <summary>control/queuedcommitwait's default: 1 ms, a small part of a message's SMTP round trip.</summary>
+    public const uint DefaultCommitWait = 1000;
+
     public static int Main(string[] args)
     {
         if (args.Length != 0) return Fail("usage: jsmail-queued (no arguments)");
@@ -32,7 +35,11 @@ public static class Program
         if (listener < 0) return Fail(problem);
         using var listening = new OwnedFd(listener);
 
-        var committer = new GroupCommitter(queueDir.Fd, todoDir.Fd);
+        // The longest a sync is held for more messages, in µs (docs/jsmail-queued.md, "Pace"); 0 never holds.
+        uint maxHold;
+        try { maxHold = new ControlReader(home).ReadInt("queuedcommitwait", DefaultCommitWait); }
+        catch (ControlReadException) { return Fail("cannot read control/queuedcommitwait"); }
+        var committer = new GroupCommitter(queueDir.Fd, todoDir.Fd, maxHold);
         var server = new QueueServer(listener, ServiceIdentity.AllowedClients(), new MessageIntake(home, committer, Libc.Getpid()));
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {

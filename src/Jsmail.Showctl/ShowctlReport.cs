@@ -30,8 +30,10 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     /// <summary>jsmail's own control files (docs/differences.md), described outside compat mode.</summary>
     public static readonly string[] JsmailFiles =
     [
-        "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "maxrcpt", "outgoingip", "queuescanners", "smtpcheck", "smtpdisable",
-        "timeoutlocal", "timeoutqueuescan", "validrcptto.cdb",
+        "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "localinprocess", "maxrcpt", "milters", "outgoingip", "policy",
+        "quarantine", "queuedcommitwait", "queuescanners", "remoteauth", "remoteprocessors", "remoterecipients", "smtpauthtls",
+        "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "tlsdestinations",
+        "validrcptto.cdb",
     ];
 
     /// <summary>
@@ -102,13 +104,26 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         Cdb("badhelo.cdb", "No HELO name is refused.", "HELO names listed in this cdb are refused (jsmail-smtpd).");
         Cdb("badmailfrom.cdb", "No envelope sender is refused at MAIL.", "Envelope senders listed in this cdb are refused at MAIL (jsmail-smtpd).");
         List("dnsresolvers", "DNS servers from /etc/resolv.conf.", "DNS server: ", ".");
+        Int("localinprocess", "1", "jsmail-lspawn delivers to Maildir and mbox in-process (0: through jsmail-local) is ", "");
         Int("maxrcpt", "100", "SMTP recipients per message limit (0: none) is ", "");
+        List("milters", "No milters are asked.", "Milter asked by jsmail-smtpd: ", "");
         List("outgoingip", "jsmail-remote connects from the address the kernel chooses.", "jsmail-remote connects from ", " when the peer has its address family.");
+        List("policy", "No policy services are asked.", "Policy service asked by jsmail-smtpd: ", "");
+        Str("quarantine", false, "", "Quarantined messages go to ", "Quarantined messages are held in the queue for jsmail-release.");
+        Int("queuedcommitwait", "1000", "jsmail-queued holds a sync for more messages (0: never) at most ", " microseconds");
         List("queuescanners", "No content scanners.", "Content scanner run by jsmail-queue: ", "");
+        // Credentials: never printed.
+        Cdb("remoteauth", "jsmail-remote does not authenticate to relays.", "jsmail-remote authenticates to the relays listed there (credentials not shown).");
+        List("remoteprocessors", "No remote message processors.", "Remote message processor: ", "");
+        Int("remoterecipients", "50", "Remote recipients at one domain per delivery limit is ", "");
+        Int("smtpauthtls", "1", "SMTP AUTH offered only under TLS (0: also without) is ", "");
         Str("smtpcheck", false, "", "SMTP check program: ", "No SMTP check program.");
         List("smtpdisable", "Every SMTP extension jsmail-smtpd knows is on.", "SMTP extension switched off: ", ".");
+        List("smtpplugins", "No qmail-spp plugins.", "qmail-spp plugins: ", "");
         Int("timeoutlocal", "86400", "Program delivery timeout is ", " seconds");
         Int("timeoutqueuescan", "300", "Content scanner timeout is ", " seconds");
+        Int("timeoutsmtpplugin", "60", "qmail-spp plugin timeout is ", " seconds");
+        List("tlsdestinations", "STARTTLS to every peer that offers it, unverified.", "TLS destination: ", "");
         Cdb("validrcptto.cdb", "Recipients are not checked against a list.", "Recipients in the domains this cdb covers must be listed in it (jsmail-smtpd).");
     }
 

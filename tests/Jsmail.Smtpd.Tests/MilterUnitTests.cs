@@ -95,6 +95,26 @@ public sealed class MilterUnitTests
         S(t.Message.Serialize()).Should().Be(original);
     }
 
+    // Found by fuzzing (fuzz/corpus/milter/crashes-fixed/header-name-lf): a name with LF ended the
+    // header section early and put the rest of the name into the message as a line of its own.
+    [Theory]
+    [InlineData("X\n\nInjected")]
+    [InlineData("X\nInjected")]
+    [InlineData("Two words")]
+    [InlineData("Colon:")]
+    [InlineData("Tab\t")]
+    [InlineData("")]
+    public void A_header_name_that_is_not_a_field_name_is_a_protocol_error(string name)
+    {
+        foreach (var edit in new[] { ScriptedMilter.Packet(P.AddHeader, name, "v"), ScriptedMilter.Indexed(P.InsertHeader, 0, name, "v"),
+                     ScriptedMilter.Indexed(P.ChangeHeader, 1, name, "v") })
+        {
+            var t = new MilterTransaction(MilterMessage.Parse(B("Subject: hi\n\nbody\n")), B("s@x"), [B("a@b")]);
+            FluentActions.Invoking(() => MilterReplies.Apply([edit], t, P.Actions.All, leadingSpace: false))
+                .Should().Throw<MilterProtocolException>();
+        }
+    }
+
     [Fact]
     public void A_message_without_a_blank_line_or_with_a_body_line_first_is_read_whole()
     {

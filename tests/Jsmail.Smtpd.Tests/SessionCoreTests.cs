@@ -300,4 +300,82 @@ public sealed class SessionCoreTests : IDisposable
         Say(s, "STARTTLS").Should().Be(SessionStep.Command);
         Take(s).Should().Be("454 4.7.0 TLS not available due to temporary reason (#4.7.0)\r\n");
     }
+
+    [Fact]
+    public void A_timeout_while_a_check_runs_drops_the_effect_and_its_late_result_cannot_resume_the_session()
+    {
+        var s = Session(Settings(("smtpcheck", "/usr/local/bin/check\n")));
+        Say(s, "HELO c.example");
+        s.CheckProgramDone(Exited(((CheckProgramEffect)s.PendingEffect!).Request, 0));
+        var mail = Pending<CheckProgramEffect>(s, Say(s, "MAIL FROM:<s@x.example>"));
+        Take(s);
+        s.Timeout().Should().Be(SessionStep.Close);
+        s.PendingEffect.Should().BeNull();
+        s.ExitCode.Should().Be(1);
+        Take(s).Should().Be("451 4.4.2 timeout (#4.4.2)\r\n");
+        var late = () => s.CheckProgramDone(Exited(mail.Request, 0));
+        late.Should().Throw<InvalidOperationException>("the check was forgotten: its result has nothing to resume");
+        Take(s).Should().BeEmpty("no 250 for a MAIL whose session timed out");
+    }
+
+    [Fact]
+    public void A_timeout_while_the_message_commits_leaves_the_sink_to_the_driver()
+    {
+        var s = InData(Session(Settings()));
+        var commit = Pending<CommitMessageEffect>(s, s.Data("x\r\n.\r\n"u8, out _));
+        s.Timeout().Should().Be(SessionStep.Close);
+        s.PendingEffect.Should().BeNull();
+        _sinks.Single().Aborted.Should().BeFalse("the commit under way is the driver's: the session must not abort it");
+        var late = () => s.CommitDone(QueueResult.Ok);
+        late.Should().Throw<InvalidOperationException>();
+        Take(s).Should().NotContain("250 2.0.0");
+        commit.Sink.Should().BeSameAs(_sinks.Single());
+    }
+
+    [Fact]
+    public void A_timeout_while_checkpassword_runs_clears_the_password()
+    {
+        var s = Session(Settings((SmtpdSettings.AuthTlsFile, "0\n")), auth: new Checkpassword("mx.example", ["/bin/checkpassword", "/bin/true"]));
+        Say(s, "EHLO c.example");
+        var plain = Convert.ToBase64String("\0alice\0open sesame"u8.ToArray());
+        var auth = Pending<AuthenticateEffect>(s, Say(s, "AUTH PLAIN " + plain));
+        s.Timeout().Should().Be(SessionStep.Close);
+        Fed(auth.Request, 3).Should().OnlyContain(b => b == 0, "the password is not kept for a run whose result will never come");
+        s.Authenticated.Should().BeFalse();
+        var late = () => s.AuthenticateDone(Exited(auth.Request, 0));
+        late.Should().Throw<InvalidOperationException>();
+        s.Authenticated.Should().BeFalse();
+    }
+
+    [Fact]
+    public void Data_and_an_overlong_line_while_an_effect_is_pending_are_refused_and_change_nothing()
+    {
+        var s = InData(Session(Settings()));
+        var commit = Pending<CommitMessageEffect>(s, s.Data("x\r\n.\r\n"u8, out _));
+        Take(s);
+        var data = () => s.Data("more\r\n.\r\n"u8, out _);
+        data.Should().Throw<InvalidOperationException>();
+        var tooLong = () => s.LineTooLong();
+        tooLong.Should().Throw<InvalidOperationException>();
+        var command = () => Say(s, "RSET");
+        command.Should().Throw<InvalidOperationException>();
+        s.PendingEffect.Should().BeSameAs(commit, "the effect is still the one pending");
+        Take(s).Should().BeEmpty();
+        s.CommitDone(QueueResult.Ok).Should().Be(SessionStep.Command);
+        Take(s).Should().Be($"250 2.0.0 ok {Now} qp 4242\r\n", "the refused events left no trace");
+        Encoding.Latin1.GetString(_sinks.Single().Bytes.ToArray()).Should().EndWith("\nx\n", "the refused data never reached the sink");
+    }
+
+    [Fact]
+    public void Data_outside_DATA_is_refused_and_a_hangup_while_a_check_runs_forgets_it()
+    {
+        var s = Session(Settings(("smtpcheck", "/usr/local/bin/check\n")));
+        var data = () => s.Data("x\r\n"u8, out _);
+        data.Should().Throw<InvalidOperationException>("no DATA command was answered 354");
+        var helo = Pending<CheckProgramEffect>(s, Say(s, "HELO c.example"));
+        s.Hangup();
+        s.PendingEffect.Should().BeNull();
+        var late = () => s.CheckProgramDone(Exited(helo.Request, 0));
+        late.Should().Throw<InvalidOperationException>();
+    }
 }

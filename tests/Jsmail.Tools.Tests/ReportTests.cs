@@ -153,6 +153,32 @@ public class ShowctlReportTests
     }
 
     [Fact]
+    public void Outside_compat_the_newer_files_are_described_with_their_defaults_and_under_compat_they_are_unknown()
+    {
+        var files = new Dictionary<string, string?>
+        {
+            ["me"] = "m\n", ["remoterecipients"] = "20\n", ["policy"] = "inet:127.0.0.1:10023\n",
+            ["remoteauth"] = "relay.example:alice:secret\n", ["quarantine"] = "held@m\n",
+        };
+        var text = Build(files, compat: false);
+        text.Should().Contain("\nremoterecipients: Remote recipients at one domain per delivery limit is 20.\n");
+        text.Should().Contain("\npolicy: \nPolicy service asked by jsmail-smtpd: inet:127.0.0.1:10023\n");
+        text.Should().Contain("\nquarantine: Quarantined messages go to held@m.\n");
+        text.Should().Contain("\nremoteauth: jsmail-remote authenticates to the relays listed there (credentials not shown).\n");
+        text.Should().NotContain("secret");
+        text.Should().Contain("\nlocalinprocess: (Default.) jsmail-lspawn delivers to Maildir and mbox in-process (0: through jsmail-local) is 1.\n");
+        text.Should().Contain("\nqueuedcommitwait: (Default.) jsmail-queued holds a sync for more messages (0: never) at most 1000 microseconds.\n");
+        text.Should().Contain("\nmilters: (Default.) No milters are asked.\n");
+        text.Should().Contain("\nsmtpplugins: (Default.) No qmail-spp plugins.\n");
+        text.Should().NotContain("I have no idea");
+
+        var qmail = Build(files, compat: true);
+        qmail.Should().NotContain("localinprocess").And.NotContain("secret");
+        qmail.Should().EndWith("\nremoterecipients: I have no idea what this file does.\n\npolicy: I have no idea what this file does.\n" +
+            "\nremoteauth: I have no idea what this file does.\n\nquarantine: I have no idea what this file does.\n");
+    }
+
+    [Fact]
     public void Outside_compat_jsmail_files_are_described_and_rcpthosts_tells_the_truth()
     {
         var text = Build(new() { ["me"] = "m\n", ["maxrcpt"] = "5\n", ["zz"] = "", ["outgoingip"] = "192.0.2.7\n" }, compat: false);

@@ -60,7 +60,7 @@ public static class MilterReplies
             var s = e.Strings();
             switch (e.Code)
             {
-                case P.AddHeader when Allowed(allowed, P.Actions.AddHeaders) && s.Count >= 2:
+                case P.AddHeader when Allowed(allowed, P.Actions.AddHeaders) && s.Count >= 2 && IsFieldName(s[0]):
                     t.Message.Add(s[0], s[1], leadingSpace); break;
                 case P.InsertHeader when Allowed(allowed, P.Actions.AddHeaders) && e.LeadingNumber is { } at && Two(e, out var n, out var v):
                     t.Message.Insert(at, n, v, leadingSpace); break;
@@ -100,8 +100,16 @@ public static class MilterReplies
         var s = e.Strings(4);
         name = s.Count > 0 ? s[0] : [];
         value = s.Count > 1 ? s[1] : [];
-        return s.Count >= 1 && name.Length > 0;
+        return s.Count >= 1 && IsFieldName(name);
     }
+
+    /// <summary>
+    /// RFC 5322's field name: printable ASCII but ':'. Anything else (a LF above
+    /// all) would end the field early, or the header section, and put the rest
+    /// of the name into the message as a line of its own.
+    /// </summary>
+    private static bool IsFieldName(byte[] name) =>
+        name.Length > 0 && Array.TrueForAll(name, b => b is > 32 and < 127 and not (byte)':');
 
     /// <summary>An address as a filter gives it, with or without its angle brackets.</summary>
     public static byte[] Unbracket(byte[] a) =>

@@ -14,9 +14,10 @@ public sealed partial class SmtpSession
     /// </summary>
     private byte[]? _decoded;
 
-    /// <summary>The client went away: a message in progress is not queued.</summary>
+    /// <summary>The client went away: a message in progress is not queued, a pending effect is forgotten (as by Timeout).</summary>
     public void Hangup()
     {
+        DropPendingEffect();
         AbortMessage();
         CloseMilters();
     }
@@ -54,8 +55,10 @@ public sealed partial class SmtpSession
     /// <summary>Message data as it arrives. consumed says how much of it belonged to the message.</summary>
     public SessionStep Data(ReadOnlySpan<byte> chunk, out int consumed)
     {
+        RefuseWhilePending("message data");
         consumed = 0;
         var t = _transaction;
+        if (t.Decoder == null || t.Sink == null) throw new InvalidOperationException("message data outside DATA");
         var decoded = _decoded ??= GC.AllocateUninitializedArray<byte>(SmtpDataDecoder.MaxOutput(16384));
         while (consumed < chunk.Length)
         {

@@ -61,10 +61,21 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         return SessionStep.Command;
     })));
 
-    public SessionStep LineTooLong() => _authStep != null ? AuthLineTooLong() : Reply(SmtpReplyId.LineTooLong);
+    public SessionStep LineTooLong()
+    {
+        RefuseWhilePending("a line too long");
+        return _authStep != null ? AuthLineTooLong() : Reply(SmtpReplyId.LineTooLong);
+    }
 
+    /// <summary>
+    /// The client was silent too long. Allowed at any time, an effect pending
+    /// included (a server's whole-session deadline): the effect is forgotten,
+    /// and its result must not be fed back; a message being committed is the
+    /// driver's and stays as it is.
+    /// </summary>
     public SessionStep Timeout()
     {
+        DropPendingEffect();
         AbortMessage();
         Reply(SmtpReplyId.Timeout);
         return CloseWith(1);
@@ -73,7 +84,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     /// <param name="line">one command line without its LF</param>
     public SessionStep Command(ReadOnlySpan<byte> line)
     {
-        if (PendingEffect != null) throw new InvalidOperationException("a command while an effect is pending");
+        RefuseWhilePending("a command");
         if (_authStep != null) return AuthResponse(line);
         switch (SmtpCommand.Check(line, allowEightBit: true))
         {
@@ -286,6 +297,25 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     {
         SmtpReplies.Append(_out, code, enhanced, Encoding.ASCII.GetBytes(text), Enhanced);
         return SessionStep.Command;
+    }
+
+    /// <summary>Input while an effect is pending would run ahead of the effect's result: a driver's bug, never the client's.</summary>
+    private void RefuseWhilePending(string what)
+    {
+        if (PendingEffect != null) throw new InvalidOperationException($"{what} while an effect is pending");
+    }
+
+    /// <summary>Forgets the pending effect and what was to follow it, so that no late result can resume the session.</summary>
+    private void DropPendingEffect()
+    {
+        PendingEffect = null;
+        _afterCheck = null;
+        _afterMilter = null;
+        _afterHook = null;
+        _policyRound = null;
+        _pendingUser = null;
+        if (_authInput != null) Array.Clear(_authInput);
+        _authInput = null;
     }
 
     private SessionStep CloseWith(int code)
