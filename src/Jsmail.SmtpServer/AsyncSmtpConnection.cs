@@ -105,6 +105,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
                 AuthenticateEffect auth => session.AuthenticateDone(await ChildRunner.RunAsync(InSessionEnvironment(auth.Request), timer.Token)),
                 SppPluginEffect plugin => session.SppPluginDone(await ChildRunner.RunAsync(InSessionEnvironment(plugin.Request), timer.Token)),
                 CommitMessageEffect commit => session.CommitDone(await CommitAsync(commit)),
+                NativePluginEffect native => session.NativePluginDone(await native.Call.RunAsync(timer.Token)),
                 PolicyEffect policy => session.PolicyDone(await policy.Client.AskAsync(policy.Request, timer.Token)),
                 MilterEffect milter => session.MilterDone(await milter.Chain.RunAsync(milter.Request, timer.Token)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),

@@ -99,6 +99,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             () => new MemfdMessageSink(state.Queue, SessionEnvironment.GetText(env, "QMAILQUEUE"u8), compat, env),
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), settings.TlsCertificate != null ? controls : null, state.Auth, SessionLog)
         {
+            Native = compat ? null : state.Native,
             Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(env), settings.Has(Standards.EnhancedStatusCodes), compat,
                 captureStderr: true),
         };

@@ -31,6 +31,11 @@ public static class Program
         if (Privileges.Drop(options.User, options.Group, options.SingleUser) is { } problem) return Fatal(log, problem);
 
         var state = new ServerState(home, options);
+        try { state.Native = Jsmail.Common.Smtp.Plugins.Native.NativePluginLoader.Load(home, Compat.IsQmail); }
+        catch (Exception e) when (e is Jsmail.Common.Smtp.Plugins.Native.NativePluginException or ControlReadException or IOException)
+        {
+            return Fatal(log, e.Message);
+        }
         if (state.Controls.Problem is { } unreadable) log.Server($"warning: {unreadable}: connections get 421 or are dropped until SIGHUP reads it");
         log.Server($"started as uid {Libc.Getuid()}, up to {options.MaxConnections} sessions, {files} descriptors");
         return new SmtpServer(options, state, listeners, log).RunAsync().GetAwaiter().GetResult();

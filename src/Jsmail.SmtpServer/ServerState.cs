@@ -22,6 +22,8 @@ public sealed class ServerState
     public Checkpassword? Auth { get; }
     public QueueRoute Queue { get; }
     public ServerControls Controls => _controls;
+    /// <summary>control/plugins, loaded once at start (a library is never reloaded); null when absent.</summary>
+    public Jsmail.Common.Smtp.Plugins.Native.NativePlugins? Native { get; set; }
 
     public ServerState(string home, ServerOptions options)
     {

@@ -23,7 +23,9 @@ public sealed record MailParameters(List<EsmtpParameter> List, ulong? Size, bool
 /// </summary>
 public static class EsmtpParameters
 {
-    public static EsmtpParameterFault ParseMail(ReadOnlySpan<byte> text, EsmtpFeatures features, out MailParameters? result)
+    /// <param name="registered">keywords a native plugin registered: kept for it to check, not refused as unknown</param>
+    public static EsmtpParameterFault ParseMail(ReadOnlySpan<byte> text, EsmtpFeatures features, out MailParameters? result,
+        Func<string, bool>? registered = null)
     {
         result = null;
         var fault = Split(text, out var list);
@@ -55,6 +57,7 @@ public static class EsmtpParameters
                     if (v == null || v.Length is 0 or > 100 || !IsXtext(v)) return EsmtpParameterFault.BadValue;
                     break;
                 default:
+                    if (registered?.Invoke(p.Keyword) == true) break;
                     return EsmtpParameterFault.Unknown;
             }
         }
@@ -62,7 +65,8 @@ public static class EsmtpParameters
         return EsmtpParameterFault.None;
     }
 
-    public static EsmtpParameterFault ParseRcpt(ReadOnlySpan<byte> text, EsmtpFeatures features, bool utf8, out List<EsmtpParameter> list)
+    public static EsmtpParameterFault ParseRcpt(ReadOnlySpan<byte> text, EsmtpFeatures features, bool utf8, out List<EsmtpParameter> list,
+        Func<string, bool>? registered = null)
     {
         var fault = Split(text, out list);
         if (fault != EsmtpParameterFault.None) return fault;
@@ -78,6 +82,7 @@ public static class EsmtpParameters
                     if (v == null || v.Length > 500 || !IsOrcpt(v, utf8)) return EsmtpParameterFault.BadValue;
                     break;
                 default:
+                    if (registered?.Invoke(p.Keyword) == true) break;
                     return EsmtpParameterFault.Unknown;
             }
         }

@@ -3,8 +3,8 @@ namespace Jsmail.Common.Smtp.Hooks;
 /// <summary>
 /// What an outside filter decided at one stage of the SMTP dialogue, in the
 /// vocabulary every hook protocol maps into (plugin-protocols.md §9.3): the
-/// Postfix policy client, qmail-spp and milter adapters each translate their
-/// answers to this, and the session acts on it alone.
+/// Postfix policy client, qmail-spp, milter and native plugin adapters each
+/// translate their answers to this, and the session acts on it alone.
 /// </summary>
 public enum HookDecision
 {
@@ -27,11 +27,16 @@ public enum HookDecision
 /// <summary>
 /// One filter's verdict: a decision, the reply it carries (code, enhanced
 /// status code, text: null where the session's default applies), and the
-/// side effects on the message that go with any decision.
+/// side effects on the message that go with any decision. A refusal with
+/// <see cref="Code"/> 0 means the adapter already wrote its own reply lines
+/// into the session's output, as qmail-spp plugins do.
 /// </summary>
 public sealed record HookVerdict(HookDecision Decision, int Code = 0, string? Enhanced = null, byte[]? Text = null)
 {
     public static readonly HookVerdict Continue = new(HookDecision.Continue);
+
+    /// <summary>Also skip the check qmail would make next (badmailfrom at MAIL, rcpthosts at RCPT): qmail-spp's <c>O</c>.</summary>
+    public bool SkipBuiltinChecks { get; init; }
 
     /// <summary>A header line ("Name: value", no line end) to put at the top of the queued message.</summary>
     public byte[]? PrependHeader { get; init; }

@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.Common.Os;
+using Jsmail.Common.Smtp.Hooks;
 
 namespace Jsmail.Common.Smtp.Plugins;
 
@@ -128,7 +129,7 @@ public sealed class SppSession(SppConfig config, SppEnvironment environment, boo
         {
             case (byte)'E': verdict = new HookVerdict(HookDecision.Reject); return null;
             case (byte)'A' or (byte)'N': verdict = new HookVerdict(HookDecision.Accept); return null;
-            case (byte)'O': verdict = new HookVerdict(HookDecision.Accept, SkipBuiltinChecks: true); return null;
+            case (byte)'O': verdict = new HookVerdict(HookDecision.Accept) { SkipBuiltinChecks = true }; return null;
             case (byte)'R' or (byte)'D': verdict = new HookVerdict(HookDecision.Disconnect); return null;
         }
         return Next(out verdict);

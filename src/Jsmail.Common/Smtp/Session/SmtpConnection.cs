@@ -112,6 +112,7 @@ public sealed class SmtpConnection(SmtpSession session, FdTransport plain, ITlsU
                 AuthenticateEffect authenticate => session.AuthenticateDone(ChildRunner.Run(authenticate.Request)),
                 SppPluginEffect plugin => session.SppPluginDone(ChildRunner.Run(plugin.Request)),
                 CommitMessageEffect commit => session.CommitDone(Commit(commit)),
+                NativePluginEffect native => session.NativePluginDone(native.Call.Run()),
                 PolicyEffect policy => session.PolicyDone(policy.Client.Ask(policy.Request)),
                 MilterEffect milter => session.MilterDone(milter.Chain.Run(milter.Request)),
                 var other => throw new InvalidOperationException($"no way to do {other}"),

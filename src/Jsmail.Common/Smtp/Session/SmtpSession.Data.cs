@@ -28,7 +28,8 @@ public sealed partial class SmtpSession
         if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
         if (t.Recipients.Count == 0) return Reply(SmtpReplyId.RcptFirst);
         return SppData((_, _) => AskPolicy(PolicyStages.Data, t, null,
-            () => Filtered(Milter.MilterStage.Data, [], null, () => DataAccepted(t))));
+            () => Filtered(Milter.MilterStage.Data, [], null,
+                () => NativeHook(Plugins.Native.NativeAbi.Event.Data, null, () => DataAccepted(t)))));
     }
 
     private SessionStep DataAccepted(Transaction t)
@@ -106,8 +107,8 @@ public sealed partial class SmtpSession
             sink.Abort();
             return Reply(t.Hops.Hops >= MaxHops ? SmtpReplyId.Looping : SmtpReplyId.TooBig);
         }
-        return AskPolicy(PolicyStages.EndOfMessage, t, null,
-            () => MiltersOn && sink is HeldMessageSink held ? FilterMessage(t, held) : Commit(t, sink));
+        return AskPolicy(PolicyStages.EndOfMessage, t, null, () => NativeHook(Plugins.Native.NativeAbi.Event.EndOfData, null,
+            () => MiltersOn && sink is HeldMessageSink held ? FilterMessage(t, held) : Commit(t, sink), onRefusal: AbortMessage));
     }
 
     /// <summary>

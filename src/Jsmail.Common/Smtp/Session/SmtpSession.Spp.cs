@@ -1,5 +1,6 @@
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
+using Jsmail.Common.Smtp.Hooks;
 using Jsmail.Common.Smtp.Plugins;
 
 namespace Jsmail.Common.Smtp.Session;
@@ -61,10 +62,9 @@ public sealed partial class SmtpSession
             return SessionStep.Effect;
         }
         _afterHook = null;
-        if (verdict.Reply is { } reply) _out.AddRange(reply);
         return verdict.Decision switch
         {
-            HookDecision.Reject => SessionStep.Command,
+            HookDecision.Reject or HookDecision.Defer => SessionStep.Command,
             HookDecision.Disconnect => CloseWith(0),
             _ => then(verdict, Spp?.Address ?? []),
         };

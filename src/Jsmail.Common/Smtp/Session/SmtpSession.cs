@@ -1,8 +1,8 @@
 using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Envelope;
+using Jsmail.Common.Smtp.Hooks;
 using Jsmail.Common.Smtp.Policy;
-using Jsmail.Common.Smtp.Plugins;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -49,17 +49,18 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     public List<byte> Output => _out;
 
     /// <summary>
-    /// The 220, unless a [connection] plugin, a policy service asked at CONNECT
-    /// or a milter's connect stage said otherwise (their refusal is then the
-    /// greeting). May ask for effects first.
+    /// The 220, unless a [connection] plugin, a policy service asked at CONNECT,
+    /// a native plugin's connect hook or a milter's connect stage said otherwise
+    /// (their refusal is then the greeting). May ask for effects first.
     /// </summary>
-    public SessionStep Greet() => SppConnect((_, _) => AskPolicy(PolicyStages.Connect, _transaction, null, () => MilterConnect(() =>
+    public SessionStep Greet() => SppConnect((_, _) => AskPolicy(PolicyStages.Connect, _transaction, null,
+        () => NativeHook(Plugins.Native.NativeAbi.Event.Connect, null, () => MilterConnect(() =>
     {
         _out.AddRange("220 "u8);
         _out.AddRange(settings.Greeting);
         _out.AddRange(" ESMTP\r\n"u8);
         return SessionStep.Command;
-    })));
+    }))));
 
     public SessionStep LineTooLong()
     {
@@ -114,7 +115,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
                 SmtpVerb.Quit => Quit(),
                 SmtpVerb.Starttls => StartTls(cmd.Argument),
                 SmtpVerb.Auth => Auth(cmd.Argument),
-                _ => Reply(SmtpReplyId.Unimplemented),
+                _ => NativeVerb(cmd.Verb, cmd.Argument) ?? Reply(SmtpReplyId.Unimplemented),
             };
         }
         catch (Exception e) when (e is ControlReadException or IOException)
@@ -146,7 +147,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         _heloRefused = check.Verdict != CheckVerdict.Accept;
         if (_heloRefused) return Refuse(check, SmtpReplyId.BadHelo);
         return AskPolicy(PolicyStages.Helo, _transaction, null,
-            () => Filtered(Milter.MilterStage.Helo, _helo!, null, HeloAccepted));
+            () => Filtered(Milter.MilterStage.Helo, _helo!, null, () => NativeHook(Plugins.Native.NativeAbi.Event.Helo, null, HeloAccepted)));
     }
 
     private SessionStep HeloAccepted()
@@ -162,6 +163,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (settings.Has(Standards.Dsn)) lines.Add("DSN");
             if (StartTlsOffered) lines.Add("STARTTLS");
             if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
+            if (Native is { } native) lines.AddRange(native.EhloLines);
         }
         _out.AddRange(lines.Count > 0 ? "250-"u8 : "250 "u8);
         _out.AddRange(settings.Greeting);
@@ -193,14 +195,15 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
                 if (af != EsmtpParameterFault.None) return ParameterFault(af);
                 rest = withoutAuth;
             }
-            var pf = EsmtpParameters.ParseMail(rest, settings.Features, out mp);
+            var pf = EsmtpParameters.ParseMail(rest, settings.Features, out mp, NativeKeywords(mail: true));
             if (pf != EsmtpParameterFault.None) return ParameterFault(pf);
             if (NonAscii(address, mp!.Utf8) is { } bad) return Reply(bad);
             if (mp.Size is { } size && settings.DataBytes > 0 && size > settings.DataBytes)
                 return Reply(SmtpReplyId.SizeExceedsLimit);
         }
         if (_heloRefused) return Reply(SmtpReplyId.BadHelo);
-        return SppMail(address, (hook, from) => Check(CheckStage.Mail, from, null, check => MailChecked(check, from, mp, hook)));
+        return NativeParameters(true, mp?.List,
+            () => SppMail(address, (hook, from) => Check(CheckStage.Mail, from, null, check => MailChecked(check, from, mp, hook))));
     }
 
     private SessionStep MailChecked(CheckResult check, byte[] address, MailParameters? mp, HookVerdict hook)
@@ -218,7 +221,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         if (mp != null)
             foreach (var p in mp.List) t.Extension.Sender.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
         _transaction = t;
-        return AskPolicy(PolicyStages.Mail, t, null, () => Reply(SmtpReplyId.MailOk));
+        return AskPolicy(PolicyStages.Mail, t, null, () => NativeHook(Plugins.Native.NativeAbi.Event.Mail, null,
+            () => Reply(SmtpReplyId.MailOk), onRefusal: () => _transaction = new Transaction()));
     }
 
     private SessionStep Rcpt(ReadOnlySpan<byte> arg)
@@ -230,7 +234,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         List<EsmtpParameter>? parameters = null;
         if (Strict)
         {
-            var pf = EsmtpParameters.ParseRcpt(rest, settings.Features, t.SenderUtf8, out parameters);
+            var pf = EsmtpParameters.ParseRcpt(rest, settings.Features, t.SenderUtf8, out parameters, NativeKeywords(mail: false));
             if (pf != EsmtpParameterFault.None) return ParameterFault(pf);
             if (NonAscii(address, t.SenderUtf8) is { } bad) return Reply(bad);
             if (address.Length == 0) return Reply(SmtpReplyId.RcptSyntax); // RFC 5321: a forward-path is never null
@@ -239,7 +243,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         if (settings.MaxRecipients > 0 && t.Recipients.Count >= settings.MaxRecipients)
             return Reply(SmtpReplyId.TooManyRecipients);
         var allowed = client.RelayClient != null || _authUser != null || RecipientAllowed(address);
-        return SppRcpt(address, allowed, (hook, given) => RcptHooked(hook, given, allowed, parameters));
+        return NativeParameters(false, parameters,
+            () => SppRcpt(address, allowed, (hook, given) => RcptHooked(hook, given, allowed, parameters)));
     }
 
     /// <param name="given">the address as the client (or a plugin's C) gave it, before RELAYCLIENT's suffix</param>
@@ -255,7 +260,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     {
         if (check.Verdict != CheckVerdict.Accept) return Refuse(check, SmtpReplyId.NoSuchUser);
         return AskPolicy(PolicyStages.Rcpt, _transaction, address,
-            () => Filtered(Milter.MilterStage.Rcpt, address, MilterParameters(parameters), () => RcptAccepted(address, parameters)));
+            () => Filtered(Milter.MilterStage.Rcpt, address, MilterParameters(parameters),
+                () => NativeHook(Plugins.Native.NativeAbi.Event.Rcpt, address, () => RcptAccepted(address, parameters))));
     }
 
     private SessionStep RcptAccepted(byte[] address, List<EsmtpParameter>? parameters)

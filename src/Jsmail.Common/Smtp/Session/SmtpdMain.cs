@@ -2,6 +2,7 @@ using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 using Jsmail.Common.Smtp.Plugins;
+using Jsmail.Common.Smtp.Plugins.Native;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -38,6 +39,13 @@ public static class SmtpdMain
             return Die(SmtpReplyId.ControlsUnreadable, handedOver != null);
         }
         var client = SmtpClientInfo.FromEnvironment();
+        NativePlugins? native;
+        try { native = NativePluginLoader.Load(home, compat); }
+        catch (Exception e) when (e is NativePluginException or ControlReadException or IOException)
+        {
+            Log(e.Message + ": refusing to start", client);
+            return Die(SmtpReplyId.ControlsUnreadable, handedOver != null);
+        }
         if (settings.RcptHosts == null && client.RelayClient == null && handedOver == null)
             Log("control/rcpthosts is missing: relaying for nobody (BCP 30), only local addresses without a domain are accepted; " +
                 "qmail-smtpd would have accepted every domain", client);
@@ -53,6 +61,7 @@ public static class SmtpdMain
         var session = new SmtpSession(settings, client, () => QueueSink.Open(home),
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), upgrade, auth, SessionLog)
         {
+            Native = native,
             Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(null), settings.Has(Standards.EnhancedStatusCodes), compat),
         };
         var connection = new SmtpConnection(session, new FdTransport(0, 1, settings.TimeoutSeconds), upgrade, SessionLog);

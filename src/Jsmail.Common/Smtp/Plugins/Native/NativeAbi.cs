@@ -1,0 +1,45 @@
+using System.Runtime.InteropServices;
+
+namespace Jsmail.Common.Smtp.Plugins.Native;
+
+/// <summary>The structs and constants of include/jsmail/plugin.h, laid out as C lays them out.</summary>
+public static unsafe class NativeAbi
+{
+    public const uint Version = 1;
+    public const int ReplyEnhanced = 16, ReplyText = 480;
+
+    public enum Event { Connect = 0, Helo = 1, Mail = 2, Rcpt = 3, Data = 4, EndOfData = 5 }
+
+    public enum Fact { RemoteIp = 0, Helo = 1, Sender = 2, Recipient = 3, Tls = 4, AuthUser = 5, RemoteHost = 6, Parameter = 7 }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Reply
+    {
+        public int Code;
+        public fixed byte Enhanced[ReplyEnhanced];
+        public fixed byte Text[ReplyText];
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Api
+    {
+        public uint AbiVersion;
+        public delegate* unmanaged<nint, int, nuint, nuint*, byte*> Fact;
+        public delegate* unmanaged<nint, nuint> RecipientCount;
+        public delegate* unmanaged<nint, byte*, void> Log;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Registrar
+    {
+        public uint AbiVersion;
+        public Api* Api;
+        public nint Host;
+        public delegate* unmanaged<nint, nint, void> SetData;
+        public delegate* unmanaged<nint, int, nint, int> Hook;
+        public delegate* unmanaged<nint, byte*, int> EhloKeyword;
+        public delegate* unmanaged<nint, byte*, nint, int> MailParameter;
+        public delegate* unmanaged<nint, byte*, nint, int> RcptParameter;
+        public delegate* unmanaged<nint, byte*, nint, int> Verb;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Jsmail.Common.Smtp.Plugins.Native;
+
+/// <summary>A plugin that cannot be used; the program refuses to start with this message.</summary>
+public sealed class NativePluginException(string message) : Exception(message);
+
+/// <summary>
+/// Loads control/plugins (one library path a line, arguments after the first
+/// space; '#' lines and empty lines ignored) once per process: a library is
+/// never unloaded, since its callbacks may still be running on an abandoned
+/// thread after a deadline.
+/// </summary>
+public static unsafe class NativePluginLoader
+{
+    public const string ControlFile = "plugins";
+    /// <summary>Seconds a callback may take before its session gets 451 4.3.0 (default 10).</summary>
+    public const string TimeoutFile = "plugintimeout";
+
+    private static NativePlugin? _registering;
+    private static readonly NativeAbi.Api* ApiTable = CreateApi();
+
+    /// <summary>The plugins of control/plugins; null when the file is absent or under JSMAIL_COMPAT=qmail.</summary>
+    /// <exception cref="NativePluginException">a library cannot be used: the program must not start</exception>
+    public static NativePlugins? Load(string home, bool compat)
+    {
+        if (compat) return null;
+        var file = System.IO.Path.Combine(home, "control", ControlFile);
+        if (!File.Exists(file)) return null;
+        var plugins = new List<NativePlugin>();
+        foreach (var raw in File.ReadAllLines(file))
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            var space = line.IndexOf(' ');
+            var path = space < 0 ? line : line[..space];
+            var args = space < 0 ? "" : line[(space + 1)..].Trim();
+            plugins.Add(LoadOne(path, args));
+        }
+        var timeout = (int)Math.Min(new Jsmail.Common.Control.ControlReader(home).ReadInt(TimeoutFile, 10), 3600);
+        return new NativePlugins(plugins, timeout);
+    }
+
+    private static NativePlugin LoadOne(string path, string args)
+    {
+        if (!NativeLibrary.TryLoad(path, out var library))
+            throw new NativePluginException($"plugin {path}: cannot be loaded (missing, or not a shared library for this system)");
+        var version = (delegate* unmanaged<uint>)Export(library, path, "jsmail_plugin_abi_version");
+        var init = (delegate* unmanaged<byte*, NativeAbi.Registrar*, int>)Export(library, path, "jsmail_plugin_init");
+        var got = version();
+        if (got != NativeAbi.Version)
+            throw new NativePluginException($"plugin {path}: ABI version {got}, this jsmail speaks version {NativeAbi.Version}");
+        var plugin = new NativePlugin(path);
+        var registrar = new NativeAbi.Registrar
+        {
+            AbiVersion = NativeAbi.Version, Api = ApiTable,
+            SetData = &SetData, Hook = &Hook, EhloKeyword = &EhloKeyword,
+            MailParameter = &MailParameter, RcptParameter = &RcptParameter, Verb = &Verb,
+        };
+        var argBytes = Encoding.UTF8.GetBytes(args + "\0");
+        int status;
+        lock (typeof(NativePluginLoader))
+        {
+            _registering = plugin;
+            try { fixed (byte* a = argBytes) status = init(a, &registrar); }
+            finally { _registering = null; }
+        }
+        if (status != 0) throw new NativePluginException($"plugin {path}: jsmail_plugin_init failed with {status}");
+        return plugin;
+    }
+
+    private static nint Export(nint library, string path, string name) =>
+        NativeLibrary.TryGetExport(library, name, out var fn) ? fn
+            : throw new NativePluginException($"plugin {path}: the symbol {name} is missing");
+
+    private static NativeAbi.Api* CreateApi()
+    {
+        var api = (NativeAbi.Api*)NativeMemory.AllocZeroed((nuint)sizeof(NativeAbi.Api));
+        api->AbiVersion = NativeAbi.Version;
+        api->Fact = &NativeSessionFacts.Fact;
+        api->RecipientCount = &NativeSessionFacts.RecipientCount;
+        api->Log = &NativeSessionFacts.LogLine;
+        return api;
+    }
+
+    private static string? Text(byte* s) => s == null ? null : Marshal.PtrToStringUTF8((nint)s);
+
+    [UnmanagedCallersOnly]
+    private static void SetData(nint host, nint data) { if (_registering is { } p) p.Data = data; }
+
+    [UnmanagedCallersOnly]
+    private static int Hook(nint host, int ev, nint fn)
+    {
+        if (_registering is not { } p || fn == 0 || ev is < 0 or > (int)NativeAbi.Event.EndOfData) return -1;
+        p.Hooks.Add(((NativeAbi.Event)ev, fn));
+        return 0;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int EhloKeyword(nint host, byte* line)
+    {
+        if (_registering is not { } p || Text(line) is not { Length: > 0 } text || !Keyword(text.Split(' ')[0])) return -1;
+        p.EhloLines.Add(text);
+        return 0;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int MailParameter(nint host, byte* keyword, nint fn) => Register(keyword, fn, p => p.MailParameters);
+
+    [UnmanagedCallersOnly]
+    private static int RcptParameter(nint host, byte* keyword, nint fn) => Register(keyword, fn, p => p.RcptParameters);
+
+    [UnmanagedCallersOnly]
+    private static int Verb(nint host, byte* verb, nint fn) => Register(verb, fn, p => p.Verbs);
+
+    private static int Register(byte* name, nint fn, Func<NativePlugin, Dictionary<string, nint>> table)
+    {
+        if (_registering is not { } p || fn == 0 || Text(name) is not { } text || !Keyword(text)) return -1;
+        table(p)[text] = fn;
+        return 0;
+    }
+
+    /// <summary>RFC 5321's esmtp-keyword: a letter or digit, then letters, digits and '-'.</summary>
+    private static bool Keyword(string s) =>
+        s.Length is > 0 and <= 64 && char.IsAsciiLetterOrDigit(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
+}
