@@ -22,14 +22,14 @@
 # Run as root (Postfix, and deliveries as nobody). BENCH_NO_PUBLISH=1 installs
 # artifacts/publish as it is.
 #
-# The pooled hook: jsmail-rspawn's pooled mode (issue 16 §3) is switched by a
-# control file. Until this script names it, BENCH_POOLED_CONTROL=FILE=VALUE
-# says which one (e.g. BENCH_POOLED_CONTROL=remotepool=1 writes control/
-# remotepool); unset, the pooled column prints "skipped".
+# The pooled hook: jsmail-rspawn's pooled mode (issue 16 §3) is switched by
+# control/remotepool (on by default): the per-process column writes
+# remotepool=0, the pooled one BENCH_POOLED_CONTROL=FILE=VALUE (default
+# remotepool=1; empty prints "skipped").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
-pooled_control=${BENCH_POOLED_CONTROL:-}
+pooled_control=${BENCH_POOLED_CONTROL-remotepool=1}
 [ "$(id -u)" = 0 ] || { echo "bench/delivery.sh: run as root (Postfix, and deliveries as nobody)" >&2; exit 111; }
 for tool in tcpserver /usr/sbin/smtp-source /usr/sbin/smtp-sink /usr/sbin/postfix; do
   command -v "$tool" >/dev/null || { echo "bench/delivery.sh: $tool is missing (ucspi-tcp, postfix)" >&2; exit 111; }
@@ -126,6 +126,7 @@ for r in 1 10; do
     echo "== remote drain: $n queued 2 KB messages, 10 recipients at one domain each, concurrency 20"
     rcpts=$ten
   fi
+  echo 0 >"$work/home/control/remotepool" # the per-process column: one jsmail-remote per delivery
   jsmail_drain "jsmail per-process:" "$work/home" "$rcpts"
   process_rate=$rate
   pooled "jsmail pooled:" "$rcpts"

@@ -20,8 +20,15 @@ if (QueueOwner.Of(home) is not { } queueOwner) return 111;
 using (var tcpto = OwnedFd.Open("../lock/tcpto", Libc.O_WRONLY | Libc.O_CLOEXEC, 0))
     if (tcpto.IsOpen) Libc.WriteAll(tcpto.Fd, new byte[1024]);
 
-var program = Libc.GetenvText("QMAILREMOTE") is { Length: > 0 } r ? r : "qmail-remote";
+var explicitProgram = Libc.GetenvText("QMAILREMOTE") is { Length: > 0 };
+var program = explicitProgram ? Libc.GetenvText("QMAILREMOTE")! : "qmail-remote";
 var compat = Compat.IsQmail;
 var parameters = compat ? null : new DeliveryEnvironment(Libc.EnvironmentEntries().ToArray());
+var perProcess = new RemoteChannel(program, parameters);
+ISpawnChannel channel = perProcess;
+// Pooled delivery (docs/jsmail-send.md, "Pooled remote delivery") unless compat, QMAILREMOTE, a qmail-remote that is not
+// jsmail's, or control/remotepool 0: then one remote program per delivery, as qmail-rspawn.
+if (!compat && !explicitProgram && parameters != null && PoolSwitch.IsOn(home, program))
+    channel = new PooledChannel(perProcess, parameters, home, new SessionPool(PoolLimits.Read(new ControlReader(home))));
 // grouped commands only when jsmail-start says our reader is jsmail-send (docs/spawn-protocol.md)
-return new Spawner(new RemoteChannel(program, parameters), queueOwner, offerGroups: !compat && GroupedDelivery.Offered()).Run();
+return new Spawner(channel, queueOwner, offerGroups: !compat && GroupedDelivery.Offered()).Run();

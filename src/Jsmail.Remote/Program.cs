@@ -1,7 +1,6 @@
-using System.Net;
-using System.Text;
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
+using Jsmail.Common.Remote;
 
 namespace Jsmail.Remote;
 
@@ -42,8 +41,8 @@ public static class Program
         if (hosts == null) return;
         if (!SendTimeProcessing.Apply(new ControlReader(home), settings.Compat, host, argv[1], argv[2..], report)) return;
 
-        var (connection, ip) = Connect(hosts.Value.Hosts, hosts.Value.Port, settings,
-            candidate => SecurityFor(settings, host, hosts.Value.Route, candidate));
+        var (connection, ip) = Connector.Connect(hosts.Value.Hosts, hosts.Value.Port, settings,
+            candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate));
         if (connection == null)
         {
             report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
@@ -54,35 +53,5 @@ public static class Program
             new Dialogue(connection, ip, report, settings.Compat)
                 .Run(settings.HeloHost, argv[1], argv[2..], new MessageSource());
         }
-    }
-
-    /// <summary>Tries each candidate in order, skipping those tcpto marks down; the first connect wins.</summary>
-    private static (SmtpConnection?, string) Connect(List<MailHost> candidates, int port, RemoteSettings settings,
-        Func<MailHost, PeerSecurity> security)
-    {
-        const string tcpto = "queue/lock/tcpto";
-        var table = Tcpto.Load(tcpto);
-        var pid = Libc.Getpid();
-        foreach (var candidate in candidates)
-        {
-            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-            if (Tcpto.IsDown(table, candidate.Address, now, pid)) continue;
-            var fd = SmtpConnection.Connect(candidate.Address, port, settings.OutgoingIpFor(candidate.Address), settings.TimeoutConnect, out var timedOut);
-            Tcpto.Update(tcpto, candidate.Address, timedOut && fd < 0, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-            if (fd >= 0)
-                return (new SmtpConnection(fd, settings.TimeoutRemote) { Security = security(candidate) }, Format(candidate.Address));
-        }
-        return (null, "");
-    }
-
-    private static string Format(IPAddress ip) => ip.ToString();
-
-    /// <summary>TLS by the destination domain (tlsdestinations), AUTH by the smtproutes relay (remoteauth).</summary>
-    private static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate)
-    {
-        if (settings.Compat) return PeerSecurity.None;
-        var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
-        return new PeerSecurity(TlsPolicy.For(settings.TlsDestinations, host), candidate.Name,
-            Encoding.Latin1.GetString(host), auth);
     }
 }

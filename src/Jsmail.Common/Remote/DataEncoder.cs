@@ -1,4 +1,4 @@
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// Turns a message into SMTP DATA as qmail-remote does (§6.6): a line starting
@@ -6,7 +6,7 @@ namespace Jsmail.Remote;
 /// becomes CRLF. Fed in chunks of any size; nothing it emits ever holds a bare
 /// CR or LF. A message whose last line has no LF cannot be sent.
 /// </summary>
-internal sealed class DataEncoder
+public sealed class DataEncoder
 {
     private bool _atLineStart = true;
     private bool _pendingCr;

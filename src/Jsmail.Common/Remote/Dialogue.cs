@@ -3,21 +3,46 @@ using Jsmail.Common.Message;
 using Jsmail.Common.Os;
 using Jsmail.Common.Smtp;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
+
+/// <summary>What became of a transaction on a session (<see cref="Dialogue.Transact"/>).</summary>
+public enum TransactionEnd
+{
+    /// <summary>Reported, and the session sent QUIT or died: it is done.</summary>
+    Closed,
+    /// <summary>Reported K, and the session is open for the next message (RSET first).</summary>
+    Reusable,
+    /// <summary>
+    /// A reused session turned out gone (EOF, or 421 at RSET or MAIL) before
+    /// the peer took anything: nothing reported, the message goes out again on a fresh session.
+    /// </summary>
+    Stale,
+}
 
 /// <summary>
-/// One SMTP transaction for several recipients, qmail-remote's dialogue (§6.6):
-/// greeting, HELO (or EHLO outside compat mode, HELO on refusal), MAIL, a RCPT
-/// per recipient with its own report, DATA, the message, the final reply.
+/// qmail-remote's dialogue (§6.6): greeting, HELO (or EHLO outside compat
+/// mode, HELO on refusal), then per transaction MAIL, a RCPT per recipient
+/// with its own report, DATA, the message, the final reply.
 /// Outside compat mode also STARTTLS and AUTH (Dialogue.Security.cs), MAIL and
 /// RCPT parameters, and MAIL with the RCPTs as one PIPELINING group.
 /// Every outcome of the dialogue sends QUIT without waiting; a dead connection
-/// does not.
+/// does not. jsmail-remote runs one transaction (<see cref="Run"/>);
+/// jsmail-rspawn's pool keeps the session open after a K and runs the next
+/// transaction on it after RSET.
 /// </summary>
-internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report report, bool compat)
+public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report report, bool compat)
 {
     /// <summary>RCPTs per pipelined write: bounded, so neither side's buffers fill while the other writes.</summary>
     private const int PipelineGroup = 100;
+
+    private Report report = report;
+    private Dictionary<string, string> _extensions = new();
+
+    /// <summary>The peer's address as reports name it.</summary>
+    public string Ip => ip;
+
+    /// <summary>Transactions started on this session.</summary>
+    public int Transactions { get; private set; }
 
     /// <summary>Quit with a message report (QUIT is sent first, its reply never awaited).</summary>
     private void Quit(char letter, string prefix, string suffix, byte[]? replyText)
@@ -33,22 +58,68 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
         report.Add(letter, text);
     }
 
+    /// <summary>Ends a session kept open: QUIT, its reply never awaited.</summary>
+    public void Close()
+    {
+        try { smtp.Command("QUIT"); } catch (ConnectionDiedException) { }
+    }
+
+    /// <summary>jsmail-remote: one session, one transaction, parameters from the environment.</summary>
     public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message)
     {
-        var dotSent = false;
+        if (!Open(helo)) return;
+        var parameters = compat ? DeliveryParameters.Empty(recipients.Count) : DeliveryParameters.FromEnvironment(recipients.Count);
+        Transact(report, sender, recipients, message, parameters, keepOpen: false);
+    }
+
+    /// <summary>
+    /// Greeting, hello, STARTTLS and AUTH: true when the session is ready for
+    /// MAIL, else false with the failure reported.
+    /// </summary>
+    public bool Open(byte[] helo)
+    {
         try
         {
             var greeting = smtp.ReadReply();
-            if (greeting.Code != 220) { Quit('Z', "Connected to ", " but greeting failed", greeting.Text); return; }
+            if (greeting.Code != 220) { Quit('Z', "Connected to ", " but greeting failed", greeting.Text); return false; }
 
             var extensions = Hello(helo);
-            if (extensions == null) return;
+            if (extensions == null) return false;
             extensions = Secure(helo, extensions);
-            if (extensions == null) return;
+            if (extensions == null) return false;
+            _extensions = extensions;
+            return true;
+        }
+        catch (ConnectionDiedException)
+        {
+            report.Add('Z', $"Connected to {ip} but connection died. (#4.4.2)\n");
+            return false;
+        }
+    }
 
-            var parameters = compat ? DeliveryParameters.Empty(recipients.Count) : DeliveryParameters.FromEnvironment(recipients.Count);
+    /// <summary>
+    /// One transaction, reported into <paramref name="into"/>. A session that
+    /// had a transaction before sends RSET first; with <paramref name="keepOpen"/>
+    /// an accepted message leaves the session open (<see cref="TransactionEnd.Reusable"/>).
+    /// </summary>
+    public TransactionEnd Transact(Report into, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message,
+        DeliveryParameters parameters, bool keepOpen)
+    {
+        report = into;
+        var reused = Transactions++ > 0;
+        var dotSent = false;
+        var peerTookSomething = false;
+        try
+        {
+            if (reused)
+            {
+                // RFC 5321 4.1.1.5: the earlier transaction is over; any refusal here means the session is no good.
+                smtp.Command("RSET");
+                if (smtp.ReadReply().Code != 250) return Abandon();
+            }
+            var extensions = _extensions;
             var mailParams = MailParameters(extensions, message, sender, recipients, parameters);
-            if (mailParams == null) return;
+            if (mailParams == null) return TransactionEnd.Closed;
             var dsn = extensions.ContainsKey("DSN");
             var mailLine = SmtpConnection.Line("MAIL FROM:<"u8, AddressQuoting.Quote(sender), Encoding.UTF8.GetBytes(">" + mailParams));
             var rcptLines = recipients.Select((r, i) => SmtpConnection.Line("RCPT TO:<"u8, AddressQuoting.Quote(r),
@@ -56,10 +127,13 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
 
             var replies = extensions.ContainsKey("PIPELINING") ? Pipelined(mailLine, rcptLines) : OneByOne(mailLine, rcptLines);
             var mail = replies[0];
+            // A reused session the peer has given up on (RFC 5321 3.8: 421 closes it): say nothing, go again afresh.
+            if (reused && mail.Code == 421) return Abandon();
+            peerTookSomething = true;
             if (Failed(mail.Code, out var mailLetter))
             {
                 Quit(mailLetter, "Connected to ", " but sender was rejected", mail.Text);
-                return;
+                return TransactionEnd.Closed;
             }
 
             var anyAccepted = false;
@@ -68,24 +142,35 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
                 if (!Failed(r.Code, out var letter)) { report.Add('r'); anyAccepted = true; continue; }
                 report.Add(letter == 'D' ? 'h' : 's', Report.About("", ip, " does not like recipient", r.Text));
             }
-            if (!anyAccepted) { Quit('D', "Giving up on ", "", null); return; }
+            if (!anyAccepted) { Quit('D', "Giving up on ", "", null); return TransactionEnd.Closed; }
             // Known now only for a file; from a pipe, Blast finds it after DATA, as qmail-remote does.
-            if (message.EndsInPartialLine) { Quit('D', PartialLine); return; }
+            if (message.EndsInPartialLine) { Quit('D', PartialLine); return TransactionEnd.Closed; }
 
             smtp.Command("DATA");
             var data = smtp.ReadReply();
-            if (Failed(data.Code, out var dataLetter)) { Quit(dataLetter, "", " failed on DATA command", data.Text); return; }
+            if (Failed(data.Code, out var dataLetter)) { Quit(dataLetter, "", " failed on DATA command", data.Text); return TransactionEnd.Closed; }
 
-            if (!Blast(message)) return;
+            if (!Blast(message)) return TransactionEnd.Closed;
             dotSent = true;
             var final = smtp.ReadReply();
-            if (Failed(final.Code, out var finalLetter)) { Quit(finalLetter, "", " failed after I sent the message", final.Text); return; }
-            Quit('K', "", " accepted message", final.Text);
+            if (Failed(final.Code, out var finalLetter)) { Quit(finalLetter, "", " failed after I sent the message", final.Text); return TransactionEnd.Closed; }
+            if (!keepOpen) { Quit('K', "", " accepted message", final.Text); return TransactionEnd.Closed; }
+            report.Add('K', Report.About("", ip, " accepted message", final.Text));
+            return TransactionEnd.Reusable;
         }
         catch (ConnectionDiedException)
         {
+            if (reused && !peerTookSomething) { report.Clear(); return TransactionEnd.Stale; }
             report.Add('Z', $"Connected to {ip} but connection died. {(dotSent ? "Possible duplicate! " : "")}(#4.4.2)\n");
+            return TransactionEnd.Closed;
         }
+    }
+
+    /// <summary>A stale reused session: nothing of this message reached the peer's queue; nothing is reported.</summary>
+    private TransactionEnd Abandon()
+    {
+        report.Clear();
+        return TransactionEnd.Stale;
     }
 
     /// <summary>MAIL's reply, then one per RCPT sent; after a refused MAIL no RCPT is sent.</summary>
@@ -230,17 +315,20 @@ internal sealed partial class Dialogue(SmtpConnection smtp, string ip, Report re
 /// spawners give the queue file) its size is known, and whether it holds 8-bit
 /// bytes is found on demand (only a peer offering 8BITMIME asks).
 /// </summary>
-internal sealed class MessageSource
+public sealed class MessageSource
 {
+    private readonly int _fd;
     private readonly long _start = -1;
     private bool? _eightBit;
 
     public long? Size { get; }
 
-    public MessageSource()
+    /// <param name="fd">the message (jsmail-remote: fd 0; jsmail-rspawn's pool: its own copy of the queue file's)</param>
+    public MessageSource(int fd = 0)
     {
-        if (Libc.Fstat(0, out var st) != 0 || !st.IsRegular) return;
-        _start = Libc.Lseek(0, 0, 1 /* SEEK_CUR */);
+        _fd = fd;
+        if (Libc.Fstat(fd, out var st) != 0 || !st.IsRegular) return;
+        _start = Libc.Lseek(fd, 0, 1 /* SEEK_CUR */);
         if (_start >= 0) Size = st.Size - _start;
     }
 
@@ -257,7 +345,7 @@ internal sealed class MessageSource
         {
             if (Size is not > 0) return false;
             Span<byte> last = stackalloc byte[1];
-            var read = Libc.Lseek(0, _start + Size.Value - 1, 0) >= 0 && Libc.Read(0, last) == 1;
+            var read = Libc.Lseek(_fd, _start + Size.Value - 1, 0) >= 0 && Libc.Read(_fd, last) == 1;
             Rewind();
             return read && last[0] is not ((byte)'\n' or (byte)'\r');
         }
@@ -269,7 +357,7 @@ internal sealed class MessageSource
         var buf = GC.AllocateUninitializedArray<byte>(65536);
         int n;
         var found = false;
-        while (!found && (n = Libc.Read(0, buf)) > 0)
+        while (!found && (n = Libc.Read(_fd, buf)) > 0)
             found = buf.AsSpan(0, n).IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0;
         Rewind();
         return found;
@@ -277,8 +365,8 @@ internal sealed class MessageSource
 
     public void Rewind()
     {
-        if (_start >= 0) Libc.Lseek(0, _start, 0);
+        if (_start >= 0) Libc.Lseek(_fd, _start, 0);
     }
 
-    public int Read(Span<byte> buffer) => Libc.Read(0, buffer);
+    public int Read(Span<byte> buffer) => Libc.Read(_fd, buffer);
 }

@@ -2,7 +2,7 @@ using System.Net;
 using Jsmail.Common.Os;
 using Jsmail.Common.Queue;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// qmail's table of hosts that timed out (queue/lock/tcpto, §6.5): 64 records
@@ -11,7 +11,7 @@ namespace Jsmail.Remote;
 /// skipped for 64-97 minutes. Only IPv4 addresses are recorded, as in qmail.
 /// The record codec is Jsmail.Common.Queue.TcptoTable, shared with jsmail-tcpto.
 /// </summary>
-internal static class Tcpto
+public static class Tcpto
 {
     public const int Size = TcptoTable.Size, Records = TcptoTable.Records, RecordSize = TcptoTable.RecordSize;
 

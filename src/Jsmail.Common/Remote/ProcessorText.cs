@@ -1,10 +1,10 @@
 using System.Text;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>The texts of send-time processing: the environment it gives, the reports it makes.</summary>
-internal static class ProcessorText
+public static class ProcessorText
 {
     private const int CommandLimit = 100, SaidLimit = 200;
 

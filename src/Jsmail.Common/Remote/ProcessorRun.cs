@@ -1,11 +1,11 @@
 using Jsmail.Common.Os;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
-internal enum ProcessorFailure { None, CannotStart, Exited, Signalled, TimedOut, NoOutput, Resources }
+public enum ProcessorFailure { None, CannotStart, Exited, Signalled, TimedOut, NoOutput, Resources }
 
 /// <summary>How one processor ended: its exit code or signal, and the start of what it wrote on fd 2.</summary>
-internal readonly record struct ProcessorOutcome(ProcessorFailure Kind, int Code = 0, byte[]? Said = null);
+public readonly record struct ProcessorOutcome(ProcessorFailure Kind, int Code = 0, byte[]? Said = null);
 
 /// <summary>
 /// Runs one send-time processor as <c>/bin/sh -c command</c> (as qmail runs a
@@ -14,7 +14,7 @@ internal readonly record struct ProcessorOutcome(ProcessorFailure Kind, int Code
 /// ends, or when the timeout passes, its whole process group is killed, so
 /// nothing it left behind writes on into the result.
 /// </summary>
-internal static class ProcessorRun
+public static class ProcessorRun
 {
     private const int SaidLimit = 512;
 

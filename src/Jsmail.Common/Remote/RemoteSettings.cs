@@ -2,10 +2,10 @@ using System.Net;
 using System.Text;
 using Jsmail.Common.Control;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>jsmail-remote's control files (§6.3), read once.</summary>
-internal sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int TimeoutConnect, ControlMap SmtpRoutes,
+public sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int TimeoutConnect, ControlMap SmtpRoutes,
     IReadOnlyList<IPEndPoint> DnsServers, bool Compat)
 {
     /// <summary>control/tlsdestinations (jsmail; empty in compat mode).</summary>
@@ -42,7 +42,7 @@ internal sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int Ti
     /// each family counts). A line that is not an address is a configuration error
     /// (temporary), never a silent connect from the default address.
     /// </summary>
-    internal static List<IPAddress> OutgoingIpsOf(List<byte[]> lines)
+    public static List<IPAddress> OutgoingIpsOf(List<byte[]> lines)
     {
         var list = new List<IPAddress>();
         foreach (var line in lines)
@@ -57,7 +57,7 @@ internal sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int Ti
     }
 
     /// <summary>control/dnsresolvers: "ip", "ip:port" or "[ipv6]:port" a line; none: /etc/resolv.conf.</summary>
-    internal static List<IPEndPoint> DnsServersOf(List<byte[]> lines)
+    public static List<IPEndPoint> DnsServersOf(List<byte[]> lines)
     {
         var list = new List<IPEndPoint>();
         foreach (var line in lines)

@@ -4,20 +4,20 @@ using System.Security.Authentication;
 using Jsmail.Common.Os;
 using Jsmail.Common.Smtp;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>The connection died (EOF, timeout, reset): qmail reports it as one thing.</summary>
-internal sealed class ConnectionDiedException : Exception;
+public sealed class ConnectionDiedException : Exception;
 
 /// <summary>The TLS handshake after STARTTLS failed; the connection is unusable.</summary>
-internal sealed class TlsFailedException(string reason) : Exception(reason);
+public sealed class TlsFailedException(string reason) : Exception(reason);
 
 /// <summary>
 /// A connected SMTP socket: lines out with CRLF, replies in, every read and
 /// write under timeoutremote; after STARTTLS the same over an SslStream.
 /// The socket is a plain libc fd (Libc.Net.cs says why).
 /// </summary>
-internal sealed class SmtpConnection : IDisposable
+public sealed class SmtpConnection : IDisposable
 {
     private readonly byte[] _buffer = GC.AllocateUninitializedArray<byte>(16384); // only what is read is used
     private int _start, _end;

@@ -1,16 +1,19 @@
 using System.Text;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// qmail-remote's output on fd 1 (§6.7): a report per recipient (r, s, h),
 /// then one for the message (K, Z, D), each ending in NUL.
 /// </summary>
-internal sealed class Report
+public sealed class Report
 {
     private readonly List<byte> _out = new();
 
     public byte[] Bytes => _out.ToArray();
+
+    /// <summary>Forgets what was added (a transaction on a stale pooled session, to be made again).</summary>
+    public void Clear() => _out.Clear();
 
     public void Add(char letter, ReadOnlySpan<byte> text)
     {

@@ -1,10 +1,10 @@
 using System.Text;
 using Jsmail.Common.Control;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>How much TLS a destination gets (control/tlsdestinations).</summary>
-internal enum TlsMode
+public enum TlsMode
 {
     /// <summary>STARTTLS when offered, any certificate; no STARTTLS is fine.</summary>
     Opportunistic,
@@ -17,7 +17,7 @@ internal enum TlsMode
 }
 
 /// <summary>A destination's TLS rule: the mode and, for Verify, the CA file (null: the system's roots).</summary>
-internal sealed record TlsPolicy(TlsMode Mode, string? CaFile)
+public sealed record TlsPolicy(TlsMode Mode, string? CaFile)
 {
     public static readonly TlsPolicy Opportunistic = new(TlsMode.Opportunistic, null);
 
@@ -48,7 +48,7 @@ internal sealed record TlsPolicy(TlsMode Mode, string? CaFile)
 }
 
 /// <summary>AUTH credentials for a relay; <see cref="WithoutTls"/> allows them on a plain connection.</summary>
-internal sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls)
+public sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls)
 {
     /// <summary>
     /// control/remoteauth: <c>relay:user:password</c> a line (the password is
@@ -86,7 +86,7 @@ internal sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls
 /// What a connection must establish before MAIL: its TLS rule, the name a
 /// certificate must carry, and AUTH credentials for a smarthost.
 /// </summary>
-internal sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destination, Credentials? Auth)
+public sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destination, Credentials? Auth)
 {
     /// <summary>qmail's dialogue: no STARTTLS, no AUTH.</summary>
     public static readonly PeerSecurity None = new(new TlsPolicy(TlsMode.Off, null), "", "", null);

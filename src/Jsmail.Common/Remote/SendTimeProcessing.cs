@@ -1,7 +1,7 @@
 using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// Send-time processing: the programs named in control/remoteprocessors, one
@@ -12,7 +12,7 @@ namespace Jsmail.Remote;
 /// file. Any failure is a temporary failure of the delivery: the queued
 /// message is untouched and tried again later.
 /// </summary>
-internal static class SendTimeProcessing
+public static class SendTimeProcessing
 {
     public const string ProcessorsFile = "remoteprocessors";
     public const string TimeoutFile = "timeoutremoteprocessor";

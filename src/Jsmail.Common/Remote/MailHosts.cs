@@ -3,15 +3,15 @@ using System.Net.Sockets;
 using DnsClient;
 using DnsClient.Protocol;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// An address to try, with the MX preference it came from (0 for A records and
 /// literals) and the name it was found under (what its TLS certificate names).
 /// </summary>
-internal readonly record struct MailHost(IPAddress Address, int Preference, string Name = "");
+public readonly record struct MailHost(IPAddress Address, int Preference, string Name = "");
 
-internal enum LookupFailure { None, Soft, Hard, NullMx }
+public enum LookupFailure { None, Soft, Hard, NullMx }
 
 /// <summary>
 /// RFC 5321 §5 with DnsClient: MX by preference (equal preferences in random
@@ -19,7 +19,7 @@ internal enum LookupFailure { None, Soft, Hard, NullMx }
 /// MX (RFC 7505), temporary DNS errors kept apart from "no such name". Answers
 /// too large for UDP come over TCP; a truncated answer is never used.
 /// </summary>
-internal sealed class MailHosts(ILookupClient dns, bool withIpv6)
+public sealed class MailHosts(ILookupClient dns, bool withIpv6)
 {
     public static ILookupClient Client(IReadOnlyList<IPEndPoint>? servers)
     {

@@ -1,12 +1,12 @@
 using System.Text;
 using Jsmail.Common.Control;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>Where smtproutes sends a domain: a relay (host and port), or null for MX lookup.</summary>
-internal sealed record Route(string Relay, int Port);
+public sealed record Route(string Relay, int Port);
 
-internal static class Routes
+public static class Routes
 {
     public const int SmtpPort = 25;
 

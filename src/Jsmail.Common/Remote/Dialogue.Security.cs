@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// STARTTLS (RFC 3207) and AUTH (RFC 4954: PLAIN, RFC 4616; LOGIN) between
@@ -11,7 +11,7 @@ namespace Jsmail.Remote;
 /// failure here is temporary: the message waits in the queue for a peer, or a
 /// control file, that works.
 /// </summary>
-internal sealed partial class Dialogue
+public sealed partial class Dialogue
 {
     /// <summary>The extensions to use for the transaction (after STARTTLS, the second EHLO's), or null (reported).</summary>
     private Dictionary<string, string>? Secure(byte[] helo, Dictionary<string, string> extensions)

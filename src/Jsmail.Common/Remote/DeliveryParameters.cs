@@ -2,7 +2,7 @@ using System.Text;
 using Jsmail.Common.Envelope;
 using Jsmail.Common.Os;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// The envelope extension's parameters for this delivery (docs/envelope.md),
@@ -11,7 +11,7 @@ namespace Jsmail.Remote;
 /// i-th recipient argument). Only what a peer can be given is used:
 /// SMTPUTF8, RET and ENVID on MAIL; NOTIFY and ORCPT on RCPT.
 /// </summary>
-internal sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IReadOnlyList<IReadOnlyList<EsmtpParameter>> Rcpt)
+public sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IReadOnlyList<IReadOnlyList<EsmtpParameter>> Rcpt)
 {
     // Plain loops, not Enumerable.Range(..).Select(..): in this AOT program, a
     // LINQ chain over a value type makes the runtime resolve generic virtual
@@ -22,6 +22,21 @@ internal sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IR
         for (var i = 0; i < recipients; i++)
             rcpt.Add(Parse(Libc.GetenvText(ParameterWords.RcptVariablePrefix + i)));
         return new(Parse(Libc.GetenvText(ParameterWords.MailVariable)), rcpt);
+    }
+
+    /// <summary>The same from environment entries (NAME=value) made for this delivery, as jsmail-rspawn's pool has them.</summary>
+    public static DeliveryParameters FromEntries(IEnumerable<byte[]>? entries, int recipients)
+    {
+        var values = new Dictionary<string, string>();
+        foreach (var e in entries ?? [])
+        {
+            var eq = Array.IndexOf(e, (byte)'=');
+            if (eq > 0) values.TryAdd(Encoding.UTF8.GetString(e, 0, eq), Encoding.UTF8.GetString(e, eq + 1, e.Length - eq - 1));
+        }
+        var rcpt = new List<IReadOnlyList<EsmtpParameter>>(recipients);
+        for (var i = 0; i < recipients; i++)
+            rcpt.Add(Parse(values.GetValueOrDefault(ParameterWords.RcptVariablePrefix + i)));
+        return new(Parse(values.GetValueOrDefault(ParameterWords.MailVariable)), rcpt);
     }
 
     public static DeliveryParameters Empty(int recipients)

@@ -2,14 +2,14 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Text;
 
-namespace Jsmail.Remote;
+namespace Jsmail.Common.Remote;
 
 /// <summary>
 /// From the host argument to the addresses to try (§6.4): smtproutes, IP
 /// literals, the relay's addresses or the MX list, and the "best MX is me"
 /// check. Failures are reported in qmail's words and give null.
 /// </summary>
-internal sealed class Destination(RemoteSettings settings)
+public sealed class Destination(RemoteSettings settings)
 {
     public (List<MailHost> Hosts, int Port, Route? Route)? Resolve(byte[] hostBytes, Report report)
     {

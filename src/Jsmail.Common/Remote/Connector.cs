@@ -1,0 +1,43 @@
+using System.Net;
+using System.Text;
+
+namespace Jsmail.Common.Remote;
+
+/// <summary>
+/// qmail-remote's connect (§6.5): each candidate in MX order, skipping those
+/// the tcpto table marks down, from control/outgoingip's address; the first
+/// connect wins. The connection carries the TLS and AUTH rules for its peer.
+/// </summary>
+public static class Connector
+{
+    public const string TcptoFile = "queue/lock/tcpto";
+
+    /// <summary>The connection and the peer's address as reports print it; (null, "") when no candidate answered.</summary>
+    public static (SmtpConnection?, string) Connect(List<MailHost> candidates, int port, RemoteSettings settings,
+        Func<MailHost, PeerSecurity> security, string tcptoFile = TcptoFile)
+    {
+        var table = Tcpto.Load(tcptoFile);
+        var pid = Jsmail.Common.Os.Libc.Getpid();
+        foreach (var candidate in candidates)
+        {
+            var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            if (Tcpto.IsDown(table, candidate.Address, now, pid)) continue;
+            var fd = SmtpConnection.Connect(candidate.Address, port, settings.OutgoingIpFor(candidate.Address), settings.TimeoutConnect, out var timedOut);
+            Tcpto.Update(tcptoFile, candidate.Address, timedOut && fd < 0, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+            if (fd >= 0)
+                return (new SmtpConnection(fd, settings.TimeoutRemote) { Security = security(candidate) }, Format(candidate.Address));
+        }
+        return (null, "");
+    }
+
+    private static string Format(IPAddress ip) => ip.ToString();
+
+    /// <summary>TLS by the destination domain (tlsdestinations), AUTH by the smtproutes relay (remoteauth).</summary>
+    public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate)
+    {
+        if (settings.Compat) return PeerSecurity.None;
+        var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
+        return new PeerSecurity(TlsPolicy.For(settings.TlsDestinations, host), candidate.Name,
+            Encoding.Latin1.GetString(host), auth);
+    }
+}

@@ -1,0 +1,70 @@
+using Jsmail.Common.Control;
+using Jsmail.Common.Os;
+using Jsmail.Common.Remote;
+using Jsmail.Common.Spawn;
+
+namespace Jsmail.RSpawn;
+
+/// <summary>
+/// jsmail-rspawn's pooled mode: a delivery is made by a thread of this process
+/// with jsmail-remote's own code (Jsmail.Common.Remote) over a session from
+/// the <see cref="SessionPool"/>, and writes exactly what jsmail-remote would
+/// have written to the report pipe, so the spawner's reports are the same.
+/// A delivery with send-time processors (control/remoteprocessors) still
+/// runs jsmail-remote (<paramref name="perProcess"/>).
+/// </summary>
+internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironment parameters, string home, SessionPool pool)
+    : ISpawnChannel
+{
+    private readonly Dictionary<int, Thread> _running = [];
+    private int _lastId = -1;
+
+    public int? OutputLimit => null;
+
+    public int MaxRecipients => perProcess.MaxRecipients;
+
+    public int Start(int messageFd, int reportFd, SpawnCommand command, int at)
+    {
+        if (new ControlReader(home).ReadList(SendTimeProcessing.ProcessorsFile).Count > 0)
+            return perProcess.Start(messageFd, reportFd, command, at);
+        var environment = parameters.For(messageFd, command);
+        // The spawner closes both once we return: the thread keeps its own copies (never inherited by children).
+        var message = Libc.Fcntl(messageFd, Libc.F_DUPFD_CLOEXEC, 3);
+        var report = Libc.Fcntl(reportFd, Libc.F_DUPFD_CLOEXEC, 3);
+        if (message < 0 || report < 0)
+        {
+            if (message >= 0) Libc.Close(message);
+            if (report >= 0) Libc.Close(report);
+            throw new SpawnException("dup", Libc.Errno);
+        }
+        var host = command.Recipient[(at + 1)..];
+        var delivery = new PooledDelivery(pool, home, host, command.Sender, command.Recipients,
+            DeliveryParameters.FromEntries(environment, command.Recipients.Count), message, report);
+        var thread = new Thread(delivery.Run) { IsBackground = true, Name = "delivery" };
+        thread.Start();
+        var id = --_lastId;
+        if (id >= -1) id = _lastId = -2; // wrapped: ids stay negative, never a pid
+        _running[id] = thread;
+        return id;
+    }
+
+    /// <summary>Ours end when their report pipe does (the thread closes it last); children have pidfds.</summary>
+    public int EndFd(int pid) => _running.ContainsKey(pid) ? -1 : Libc.PidfdOpen(pid);
+
+    public int Wait(int pid, out int status, int options)
+    {
+        if (!_running.TryGetValue(pid, out var thread)) return Libc.Waitpid(pid, out status, options);
+        status = 0;
+        if ((options & Libc.WNOHANG) != 0 && thread.IsAlive) return 0;
+        thread.Join();
+        _running.Remove(pid);
+        return pid;
+    }
+
+    public byte[] Report(int waitStatus, ReadOnlySpan<byte> output) => perProcess.Report(waitStatus, output);
+
+    public byte[][] Reports(int waitStatus, ReadOnlySpan<byte> output, int recipients) =>
+        perProcess.Reports(waitStatus, output, recipients);
+
+    public byte[] StartFailed(int errno) => perProcess.StartFailed(errno);
+}

@@ -1,0 +1,83 @@
+using Jsmail.Common.Control;
+using Jsmail.Common.Os;
+using Jsmail.Common.Remote;
+
+namespace Jsmail.RSpawn;
+
+/// <summary>
+/// One delivery of the pooled mode, as jsmail-remote makes it (same control
+/// files, MX order, tcpto, smtproutes, outgoingip, TLS rules, timeouts and
+/// report texts), on a pooled session: a reused one first, and when that
+/// turns out stale (<see cref="TransactionEnd.Stale"/>) a fresh one.
+/// Writes qmail-remote's output to <c>report</c> and closes it and <c>message</c>.
+/// </summary>
+internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host, byte[] sender, IReadOnlyList<byte[]> recipients,
+    DeliveryParameters parameters, int message, int report)
+{
+    public void Run()
+    {
+        var output = new Report();
+        try { Deliver(output); }
+        catch (OutOfMemoryException) { output.Add('Z', "Out of memory. (#4.3.0)\n"); }
+        finally
+        {
+            Libc.WriteAll(report, output.Bytes);
+            Libc.Close(message);
+            Libc.Close(report);
+        }
+    }
+
+    private void Deliver(Report output)
+    {
+        RemoteSettings settings;
+        try { settings = RemoteSettings.Read(new ControlReader(home)); }
+        catch (Exception e) when (e is IOException or ControlMissingException)
+        {
+            output.Add('Z', "Unable to read control files. (#4.3.0)\n");
+            return;
+        }
+        if (new Destination(settings).Resolve(host, output) is not { } hosts) return;
+        var key = Key(settings, hosts.Hosts, hosts.Port, hosts.Route);
+        var source = new MessageSource(message);
+
+        // Each stale session is given up; a fresh one is never stale, so this ends.
+        while (true)
+        {
+            var session = pool.Take(key);
+            if (session == null)
+            {
+                var (connection, ip) = Connector.Connect(hosts.Hosts, hosts.Port, settings,
+                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate), "../lock/tcpto");
+                if (connection == null)
+                {
+                    pool.Give(key, null, false);
+                    output.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
+                    return;
+                }
+                var dialogue = new Dialogue(connection, ip, output, settings.Compat);
+                if (!dialogue.Open(settings.HeloHost))
+                {
+                    connection.Dispose(); // Open has sent QUIT where qmail-remote would
+                    pool.Give(key, null, false);
+                    return;
+                }
+                session = new PooledSession(connection, dialogue);
+            }
+            var end = session.Dialogue.Transact(output, sender, recipients, source, parameters, keepOpen: true);
+            pool.Give(key, session, end == TransactionEnd.Reusable);
+            if (end != TransactionEnd.Stale) return;
+        }
+    }
+
+    /// <summary>
+    /// One destination: the same hosts in the same order, port, TLS rule and
+    /// relay (credentials); a verifying rule also the domain, whose name a certificate may have to carry.
+    /// </summary>
+    private string Key(RemoteSettings settings, List<MailHost> hosts, int port, Route? route)
+    {
+        var tls = settings.Compat ? TlsMode.Off : TlsPolicy.For(settings.TlsDestinations, host).Mode;
+        var ca = settings.Compat ? null : TlsPolicy.For(settings.TlsDestinations, host).CaFile;
+        return string.Join(",", hosts.Select(h => h.Address + "/" + h.Name)) + "|" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)
+            + "|" + tls + "|" + ca + "|" + route?.Relay + "|" + (tls == TlsMode.Verify ? Report.Printable(host) : "");
+    }
+}
