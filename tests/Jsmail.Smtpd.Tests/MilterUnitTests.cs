@@ -15,16 +15,17 @@ public sealed class MilterUnitTests
     {
         var list = MilterSpec.ParseAll([B("# rspamd"), B("inet:127.0.0.1:11332"), B(""),
             B("unix:/run/opendkim/opendkim.sock connect_timeout=5s command_timeout=10 content_timeout=60 default_action=accept"),
-            B("{ inet:[::1]:8891, default_action=tempfail }")]);
-        list.Should().HaveCount(3);
-        list[0].Should().Match<MilterSpec>(m => m.Host == "127.0.0.1" && m.Port == 11332 && m.DefaultAction == MilterDefault.Tempfail
+            B("{ inet:[::1]:8891, default_action=tempfail }"), B("unix:run/rspamd.sock")], "/var/qmail");
+        list.Should().HaveCount(4);
+        list[0].Should().Match<MilterSpec>(m => m.Endpoint.Host == "127.0.0.1" && m.Endpoint.Port == 11332 && m.DefaultAction == MilterDefault.Tempfail
             && m.CommandTimeout == TimeSpan.FromSeconds(30) && m.ContentTimeout == TimeSpan.FromSeconds(300));
-        list[1].Should().Match<MilterSpec>(m => m.UnixPath == "/run/opendkim/opendkim.sock" && m.ConnectTimeout == TimeSpan.FromSeconds(5)
+        list[1].Should().Match<MilterSpec>(m => m.Endpoint.UnixPath == "/run/opendkim/opendkim.sock" && m.ConnectTimeout == TimeSpan.FromSeconds(5)
             && m.CommandTimeout == TimeSpan.FromSeconds(10) && m.ContentTimeout == TimeSpan.FromSeconds(60) && m.DefaultAction == MilterDefault.Accept);
-        list[2].Should().Match<MilterSpec>(m => m.Host == "::1" && m.Port == 8891);
+        list[2].Should().Match<MilterSpec>(m => m.Endpoint.Host == "::1" && m.Endpoint.Port == 8891);
+        list[3].Endpoint.UnixPath.Should().Be("/var/qmail/run/rspamd.sock", "a relative path is relative to the home, as Postfix's to its queue directory");
         foreach (var bad in new[] { "tcp:1.2.3.4:5", "inet:host", "inet:h:99999", "unix:/x default_action=reject", "unix:/x timeout=3" })
-            MilterSpec.Parse(bad).Should().BeNull(bad);
-        FluentActions.Invoking(() => MilterSpec.ParseAll([B("inet:nowhere")])).Should().Throw<FormatException>();
+            MilterSpec.Parse(bad, "/").Should().BeNull(bad);
+        FluentActions.Invoking(() => MilterSpec.ParseAll([B("inet:nowhere")], "/")).Should().Throw<FormatException>();
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Common.Smtp;
 using Jsmail.Common.Smtp.Hooks;
 using Jsmail.Common.Smtp.Policy;
 
@@ -13,7 +14,7 @@ public sealed class PolicyProtocolTests
         var s = PolicyService.Parse("inet:127.0.0.1:10023 stages=rcpt,DATA,end-of-message timeout=5 default=dunno max_idle=10 max_ttl=20s request_limit=3"u8,
             "/var/qmail", out var problem)!;
         problem.Should().BeNull();
-        s.Endpoint.Should().Be(new PolicyEndpoint("inet:127.0.0.1:10023", null, "127.0.0.1", 10023));
+        s.Endpoint.Should().Be(new FilterEndpoint("inet:127.0.0.1:10023", null, "127.0.0.1", 10023));
         s.Stages.Should().Be(PolicyStages.Rcpt | PolicyStages.Data | PolicyStages.EndOfMessage);
         s.Timeout.Should().Be(TimeSpan.FromSeconds(5));
         s.Fallback.Should().Be(PolicyFallback.Dunno);

@@ -47,7 +47,7 @@ public sealed class MilterChain(IReadOnlyList<MilterSpec> specs, Action<string> 
                 f.Failed = true;
                 f.Connection.Dispose();
                 var action = f.Connection.Spec.DefaultAction;
-                log($"milter {f.Connection.Spec.Socket}: {Describe(e)} at {request.Stage}: {(action == MilterDefault.Tempfail ? "tempfail" : "accept")}");
+                log($"milter {f.Connection.Spec.Endpoint.Text}: {Describe(e)} at {request.Stage}: {(action == MilterDefault.Tempfail ? "tempfail" : "accept")}");
                 if (action == MilterDefault.Tempfail) return MilterOutcome.Tempfail;
                 continue;
             }

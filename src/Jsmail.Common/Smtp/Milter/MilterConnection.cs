@@ -29,20 +29,7 @@ public sealed class MilterConnection(MilterSpec spec) : IDisposable
     public async Task OpenAsync(CancellationToken cancel)
     {
         using var deadline = Deadline(spec.ConnectTimeout, cancel);
-        var socket = spec.UnixPath != null
-            ? new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified)
-            : new Socket(SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (spec.UnixPath is { } path) await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), deadline.Token);
-            else if (IPAddress.TryParse(spec.Host, out var ip)) await socket.ConnectAsync(new IPEndPoint(ip, spec.Port), deadline.Token);
-            else await socket.ConnectAsync(spec.Host!, spec.Port, deadline.Token);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        var socket = await spec.Endpoint.ConnectAsync(deadline.Token);
         _socket = socket;
         var offer = new MilterPacketBuilder(P.OptNeg).UInt32(P.Version).UInt32((uint)P.Actions.All).UInt32((uint)P.Steps.Supported).Build();
         await SendAsync(offer, cancel);

@@ -12,7 +12,7 @@ public enum MilterDefault { Tempfail, Accept }
 /// content_timeout (seconds, an optional trailing s) and default_action
 /// (tempfail or accept). Postfix's defaults: 30 s, 30 s, 300 s; tempfail.
 /// </summary>
-public sealed record MilterSpec(string Socket, string? UnixPath, string? Host, int Port)
+public sealed record MilterSpec(FilterEndpoint Endpoint)
 {
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -22,31 +22,33 @@ public sealed record MilterSpec(string Socket, string? UnixPath, string? Host, i
     public const string ControlFile = "milters";
 
     /// <summary>control/milters; a line that is not a milter's makes the file unreadable (EINVAL), as a broken control is.</summary>
-    public static List<MilterSpec> Read(Control.ControlReader controls)
+    /// <param name="home">what a relative unix: path is relative to</param>
+    public static List<MilterSpec> Read(Control.ControlReader controls, string home)
     {
-        try { return ParseAll(controls.ReadList(ControlFile)); }
+        try { return ParseAll(controls.ReadList(ControlFile), home); }
         catch (FormatException) { throw new Control.ControlReadException(ControlFile, 22); }
     }
 
     /// <summary>The milters of control/milters, in order; a line it cannot read is an error naming it.</summary>
-    public static List<MilterSpec> ParseAll(IEnumerable<byte[]> lines)
+    public static List<MilterSpec> ParseAll(IEnumerable<byte[]> lines, string home)
     {
         var list = new List<MilterSpec>();
         foreach (var raw in lines)
         {
             var line = Encoding.UTF8.GetString(raw).Trim();
             if (line.Length == 0 || line[0] == '#') continue;
-            list.Add(Parse(line) ?? throw new FormatException($"control/{ControlFile}: cannot read \"{line}\""));
+            list.Add(Parse(line, home) ?? throw new FormatException($"control/{ControlFile}: cannot read \"{line}\""));
         }
         return list;
     }
 
     /// <summary>One line, or null when it is not a milter's.</summary>
-    public static MilterSpec? Parse(string line)
+    public static MilterSpec? Parse(string line, string home)
     {
         var words = line.Replace('{', ' ').Replace('}', ' ').Replace(',', ' ')
             .Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length == 0 || ParseSocket(words[0]) is not { } spec) return null;
+        if (words.Length == 0 || FilterEndpoint.Parse(words[0], home) is not { } endpoint) return null;
+        MilterSpec? spec = new MilterSpec(endpoint);
         foreach (var word in words.AsSpan(1))
         {
             var eq = word.IndexOf('=');
@@ -64,18 +66,6 @@ public sealed record MilterSpec(string Socket, string? UnixPath, string? Host, i
             if (spec == null) return null;
         }
         return spec;
-    }
-
-    private static MilterSpec? ParseSocket(string s)
-    {
-        if (s.StartsWith("unix:", StringComparison.Ordinal) && s.Length > 5) return new MilterSpec(s, s[5..], null, 0);
-        if (!s.StartsWith("inet:", StringComparison.Ordinal)) return null;
-        var rest = s[5..];
-        var colon = rest.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(rest[(colon + 1)..], out var port) || port is < 1 or > 65535) return null;
-        var host = rest[..colon];
-        if (host.StartsWith('[') && host.EndsWith(']')) host = host[1..^1];
-        return host.Length == 0 ? null : new MilterSpec(s, null, host, port);
     }
 
     private static TimeSpan? Seconds(string value)

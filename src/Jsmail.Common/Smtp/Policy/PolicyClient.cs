@@ -24,22 +24,13 @@ public sealed class PolicyClient(PolicyService service)
     {
         var deadline = NowMs + (long)service.Timeout.TotalMilliseconds;
         if (TakeIdle() is { } kept && Exchange(kept, request, deadline, out var answer)) return answer;
-        var (socket, address) = service.Endpoint.NewSocket();
-        var fresh = new PolicyConnection(socket, NowMs);
         // The connect counts against the timeout too: a service whose listen queue is full never completes it.
+        PolicyConnection fresh;
         using (var connectDeadline = new CancellationTokenSource(Remaining(deadline)))
         {
-            try { socket.ConnectAsync(address, connectDeadline.Token).AsTask().GetAwaiter().GetResult(); }
-            catch (OperationCanceledException)
-            {
-                fresh.Dispose();
-                return PolicyAnswer.Failed(NotConnected);
-            }
-            catch (SocketException e)
-            {
-                fresh.Dispose();
-                return PolicyAnswer.Failed("cannot connect: " + e.Message);
-            }
+            try { fresh = new PolicyConnection(service.Endpoint.ConnectAsync(connectDeadline.Token).GetAwaiter().GetResult(), NowMs); }
+            catch (OperationCanceledException) { return PolicyAnswer.Failed(NotConnected); }
+            catch (SocketException e) { return PolicyAnswer.Failed("cannot connect: " + e.Message); }
         }
         Exchange(fresh, request, deadline, out answer);
         return answer;
@@ -59,18 +50,14 @@ public sealed class PolicyClient(PolicyService service)
                 var (retry, answer) = await ExchangeAsync(kept, request, deadline.Token);
                 if (!retry) return answer;
             }
-            var (socket, address) = service.Endpoint.NewSocket();
-            var fresh = new PolicyConnection(socket, NowMs);
-            try { await socket.ConnectAsync(address, deadline.Token); }
+            PolicyConnection fresh;
+            try { fresh = new PolicyConnection(await service.Endpoint.ConnectAsync(deadline.Token), NowMs); }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested)
             {
-                fresh.Dispose();
                 return PolicyAnswer.Failed(NotConnected);
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException)
+            catch (SocketException e)
             {
-                fresh.Dispose();
-                if (e is OperationCanceledException) throw;
                 return PolicyAnswer.Failed("cannot connect: " + e.Message);
             }
             return (await ExchangeAsync(fresh, request, deadline.Token)).Answer;

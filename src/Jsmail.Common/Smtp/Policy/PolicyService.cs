@@ -27,7 +27,7 @@ public enum PolicyFallback
 /// it, as words <c>name=value</c> after it (docs/policy.md). Each setting's
 /// default is Postfix's for its smtpd_policy_service_* parameter.
 /// </summary>
-public sealed record PolicyService(PolicyEndpoint Endpoint)
+public sealed record PolicyService(FilterEndpoint Endpoint)
 {
     public PolicyStages Stages { get; init; } = PolicyStages.Rcpt;
     /// <summary>For connecting, sending the request and reading the answer together.</summary>
@@ -50,7 +50,7 @@ public sealed record PolicyService(PolicyEndpoint Endpoint)
         var words = Encoding.UTF8.GetString(line).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         problem = null;
         if (words.Length == 0) { problem = "empty line"; return null; }
-        if (PolicyEndpoint.Parse(words[0], home) is not { } endpoint)
+        if (FilterEndpoint.Parse(words[0], home) is not { } endpoint)
         {
             problem = $"{words[0]}: not inet:host:port or unix:/path";
             return null;

@@ -100,7 +100,7 @@ public sealed class SmtpdSettings
                 standards &= ~ByName(System.Text.Encoding.ASCII.GetString(word).Trim());
         }
         var cert = Path.Combine(home, "control", CertificateFile);
-        List<Milter.MilterSpec> milters = compat ? [] : Milter.MilterSpec.Read(controls);
+        List<Milter.MilterSpec> milters = compat ? [] : Milter.MilterSpec.Read(controls, home);
         IReadOnlyList<PolicyClient> policy = compat ? [] : PolicyServices.Read(controls, home);
         return new SmtpdSettings
         {
