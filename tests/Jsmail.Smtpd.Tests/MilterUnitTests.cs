@@ -116,6 +116,23 @@ public sealed class MilterUnitTests
         }
     }
 
+    [Theory]
+    [InlineData("<evil@x>\r\nRCPT TO:<more@y>")]
+    [InlineData("a@b\n")]
+    [InlineData("a\tb@c")]
+    public void An_envelope_address_with_a_control_character_is_a_protocol_error(string address)
+    {
+        foreach (var edit in new[] { ScriptedMilter.Packet(P.ChangeFrom, address), ScriptedMilter.Packet(P.AddRcpt, address),
+                     ScriptedMilter.Packet(P.AddRcptPar, address, ""), ScriptedMilter.Packet(P.DelRcpt, address) })
+        {
+            var t = new MilterTransaction(MilterMessage.Parse(B("Subject: hi\n\nbody\n")), B("s@x"), [B("a@b")]);
+            FluentActions.Invoking(() => MilterReplies.Apply([edit], t, P.Actions.All, leadingSpace: false))
+                .Should().Throw<MilterProtocolException>();
+            S(t.Sender).Should().Be("s@x");
+            t.Recipients.Select(S).Should().Equal("a@b");
+        }
+    }
+
     [Fact]
     public void A_message_without_a_blank_line_or_with_a_body_line_first_is_read_whole()
     {

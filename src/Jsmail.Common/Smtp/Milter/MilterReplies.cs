@@ -69,18 +69,18 @@ public static class MilterReplies
                 case P.ReplaceBody when Allowed(allowed, P.Actions.ChangeBody):
                     (body ??= new List<byte>()).AddRange(e.Data); break;
                 case P.ChangeFrom when Allowed(allowed, P.Actions.ChangeFrom) && s.Count >= 1:
-                    t.Sender = Unbracket(s[0]);
+                    t.Sender = EnvelopeAddress(s[0]);
                     if (s.Count >= 2 && s[1].Length > 0) t.SenderParameters = MilterEsmtpArguments.ForSender(s[1], t.Dropped);
                     break;
                 case P.AddRcpt when Allowed(allowed, P.Actions.AddRcpt) && s.Count >= 1:
                 case P.AddRcptPar when Allowed(allowed, P.Actions.AddRcptPar) && s.Count >= 1:
-                    var added = Unbracket(s[0]);
+                    var added = EnvelopeAddress(s[0]);
                     t.Recipients.Add(added);
                     if (e.Code == P.AddRcptPar && s.Count >= 2 && s[1].Length > 0)
                         t.AddedParameters[MilterTransaction.Key(added)] = MilterEsmtpArguments.ForRecipient(s[1], t.Dropped);
                     break;
                 case P.DelRcpt when Allowed(allowed, P.Actions.DelRcpt) && s.Count >= 1:
-                    var gone = Unbracket(s[0]);
+                    var gone = EnvelopeAddress(s[0]);
                     t.Recipients.RemoveAll(r => AsciiCase.EqualsIgnoringCase(r, gone));
                     break;
                 case P.Quarantine when Allowed(allowed, P.Actions.Quarantine):
@@ -110,6 +110,18 @@ public static class MilterReplies
     /// </summary>
     private static bool IsFieldName(byte[] name) =>
         name.Length > 0 && Array.TrueForAll(name, b => b is > 32 and < 127 and not (byte)':');
+
+    /// <summary>
+    /// A sender or recipient a filter gives, without its angle brackets. A
+    /// control byte (CR and LF above all) would go into the queue's envelope and
+    /// from there into an RCPT TO line of the next hop, a command of its own.
+    /// </summary>
+    private static byte[] EnvelopeAddress(byte[] a)
+    {
+        var address = Unbracket(a);
+        if (Array.Exists(address, b => b < 32 || b == 127)) throw new MilterProtocolException("an envelope address with a control character");
+        return address;
+    }
 
     /// <summary>An address as a filter gives it, with or without its angle brackets.</summary>
     public static byte[] Unbracket(byte[] a) =>
