@@ -1,5 +1,6 @@
 using System.Text;
 using Jsmail.TestSupport;
+using Jsmail.Common.Smtp.Plugins.Native;
 
 namespace Jsmail.Smtpd.Tests;
 
@@ -152,5 +153,25 @@ public sealed class NativePluginTests : IDisposable
         var r = _h.Talk(driver, "EHLO c.example\r\nHELO forbidden.example\r\nQUIT\r\n");
         r.Out.Should().Be(Ehlo.Replace("250 X-EXAMPLE ALPHA BETA", "250 X-CSHARP FROM CSHARP") +
                           "550 5.7.1 the C# template refuses that name\r\n221 2.0.0 mx.example\r\n");
+    }
+
+    [Fact]
+    public void The_static_per_connection_program_refuses_a_csharp_plugin_with_the_reason_instead_of_crashing()
+    {
+        _h.Home.WriteControl("plugins", $"{CSharpPlugin.Value} FROM CSHARP\n");
+        var r = _h.Talk(SmtpdDriver.PerConnection, "EHLO c.example\r\nQUIT\r\n");
+        r.Out.Should().Be("421 unable to read controls (#4.3.0)\r\n");
+        r.Err.Should().Contain($"plugin {CSharpPlugin.Value}: has thread-local storage, which this statically linked program cannot give it");
+        r.ExitCode.Should().Be(1);
+    }
+
+    [Fact]
+    public void Elf_segments_tell_a_static_program_and_a_library_with_thread_local_storage()
+    {
+        ElfSegments.OfFile(Repo.Program("jsmail-smtpd")).Should().NotContain(ElfSegments.Interpreter);
+        ElfSegments.OfFile(Repo.Program("jsmail-send")).Should().Contain(ElfSegments.Interpreter);
+        ElfSegments.OfFile(CSharpPlugin.Value).Should().Contain(ElfSegments.ThreadLocalStorage);
+        ElfSegments.OfFile(Library()).Should().NotContain(ElfSegments.ThreadLocalStorage);
+        ElfSegments.Types("not an ELF file at all, but long enough to be read as one if nothing checked it"u8).Should().BeEmpty();
     }
 }

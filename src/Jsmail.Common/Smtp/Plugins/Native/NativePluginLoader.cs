@@ -44,6 +44,7 @@ public static unsafe class NativePluginLoader
 
     private static NativePlugin LoadOne(string path, string args)
     {
+        RefuseThreadLocalStorageInAStaticProgram(path);
         if (!NativeLibrary.TryLoad(path, out var library))
             throw new NativePluginException($"plugin {path}: cannot be loaded (missing, or not a shared library for this system)");
         var version = (delegate* unmanaged<uint>)Export(library, path, "jsmail_plugin_abi_version");
@@ -68,6 +69,20 @@ public static unsafe class NativePluginLoader
         }
         if (status != 0) throw new NativePluginException($"plugin {path}: jsmail_plugin_init failed with {status}");
         return plugin;
+    }
+
+    /// <summary>
+    /// A statically linked program (the per-connection jsmail-smtpd) has no
+    /// dynamic loader to set up a library's own thread-local storage: a C#
+    /// (Native AOT) plugin, which has some, would crash it at its first call.
+    /// Refused here instead, with the reason, as any plugin that cannot be used.
+    /// </summary>
+    private static void RefuseThreadLocalStorageInAStaticProgram(string path)
+    {
+        if (!File.Exists(path) || ElfSegments.OfFile("/proc/self/exe").Contains(ElfSegments.Interpreter)) return;
+        if (ElfSegments.OfFile(path).Contains(ElfSegments.ThreadLocalStorage))
+            throw new NativePluginException($"plugin {path}: has thread-local storage, which this statically linked program " +
+                "cannot give it (use server mode, or a jsmail-smtpd published with -p:JsmailStatic=false)");
     }
 
     private static nint Export(nint library, string path, string name) =>
