@@ -148,7 +148,8 @@ public static class EnvelopeExtensionCodec
 
     private static int ParseIndex(ReadOnlySpan<byte> digits)
     {
-        if (digits.Length is 0 or > 9) throw new EnvelopeExtensionException("bad recipient index");
+        // One spelling per index: "R007" read as 7 would be written back "R7", and a file that does not round-trip is not ours.
+        if (digits.Length is 0 or > 9 || (digits.Length > 1 && digits[0] == '0')) throw new EnvelopeExtensionException("bad recipient index");
         var n = 0;
         foreach (var b in digits)
         {

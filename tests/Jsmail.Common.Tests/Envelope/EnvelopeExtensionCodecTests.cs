@@ -51,6 +51,7 @@ public class EnvelopeExtensionCodecTests
         { "X1\0R3\0\0", "index beyond the 3 recipients" },
         { "X1\0Rx\0\0", "index not a number" },
         { "X1\0R\0\0", "empty index" },
+        { "X1\0R01\0\0", "index with a leading zero (would not round-trip)" },
         { "X1\0MSIZE=1\rX\0\0", "CR in value" },
         { "X1\0MSIZE=1\nX\0\0", "LF in value" },
         { "X1\0MSIZE=a b\0\0", "space in value" },
