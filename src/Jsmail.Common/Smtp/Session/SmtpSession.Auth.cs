@@ -62,7 +62,7 @@ public sealed partial class SmtpSession
         _heloRefused = false;
         _authUser = null;
         _authStep = null;
-        _transaction = new Transaction();
+        AbortTransaction();
     }
 
     private SessionStep Auth(ReadOnlySpan<byte> arg)

@@ -77,6 +77,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     public SessionStep Timeout()
     {
         DropPendingEffect();
+        ForgetChunk();
         AbortMessage();
         Reply(SmtpReplyId.Timeout);
         return CloseWith(1);
@@ -115,6 +116,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
                 SmtpVerb.Quit => Quit(),
                 SmtpVerb.Starttls => StartTls(cmd.Argument),
                 SmtpVerb.Auth => Auth(cmd.Argument),
+                SmtpVerb.Bdat when ChunkingOn => Bdat(cmd.Argument),
                 _ => NativeVerb(cmd.Verb, cmd.Argument) ?? Reply(SmtpReplyId.Unimplemented),
             };
         }
@@ -135,7 +137,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         var helo = arg.ToArray();
         return SppHelo(helo, (_, _) =>
         {
-            _transaction = new Transaction();
+            AbortTransaction();
             _helo = helo;
             _ehlo = ehlo;
             return Check(CheckStage.Helo, null, null, HeloChecked);
@@ -161,6 +163,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (settings.Has(Standards.EnhancedStatusCodes)) lines.Add("ENHANCEDSTATUSCODES");
             if (settings.Has(Standards.SmtpUtf8)) lines.Add("SMTPUTF8");
             if (settings.Has(Standards.Dsn)) lines.Add("DSN");
+            if (ChunkingOn) lines.Add("CHUNKING");
+            if (ChunkingOn && settings.BinaryMimeOffered) lines.Add("BINARYMIME");
             if (StartTlsOffered) lines.Add("STARTTLS");
             if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
             if (Native is { } native) lines.AddRange(native.EhloLines);
@@ -182,7 +186,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         // RFC 6409 §4.3: a submission server takes mail only from a client that authenticated.
         if (client.Submission && !settings.Compat && _authUser == null)
             return Reply(530, "authentication required (#5.7.0)");
-        if (Strict && _transaction.SeenMail) return Reply(SmtpReplyId.NestedMail);
+        if (Strict && (_transaction.SeenMail || _transaction.Chunking)) return Reply(SmtpReplyId.NestedMail);
         if (!ReadPath(arg, "FROM:"u8, SmtpReplyId.MailSyntax, out var address, out var rest, out var fault))
             return fault;
         MailParameters? mp = null;
@@ -217,7 +221,9 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         var t = new Transaction
         {
             SeenMail = true, SenderBarred = !hook.SkipBuiltinChecks && BadMailFrom(address), Sender = address, SenderUtf8 = mp?.Utf8 ?? false,
+            Binary = mp?.Binary ?? false,
         };
+        AbortMessage(); // a message begun by BDAT and never finished
         if (mp != null)
             foreach (var p in mp.List) t.Extension.Sender.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
         _transaction = t;
@@ -280,12 +286,13 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     private SessionStep Rset()
     {
         Spp?.Rset();
-        _transaction = new Transaction();
+        AbortTransaction();
         return Reply(SmtpReplyId.Rset);
     }
 
     private SessionStep Quit()
     {
+        AbortMessage();
         _out.AddRange("221 "u8);
         if (Enhanced) _out.AddRange("2.0.0 "u8);
         _out.AddRange(settings.Greeting);
@@ -326,6 +333,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
 
     private SessionStep CloseWith(int code)
     {
+        AbortMessage(); // a message begun by BDAT: never half-queued (one being committed is no longer the session's)
         CloseMilters();
         ExitCode = code;
         return SessionStep.Close;

@@ -18,7 +18,11 @@ public enum Standards
     StartTls = 256,
     /// <summary>RFC 4954, offered when a checkpassword program is named on the command line.</summary>
     Auth = 512,
-    All = 1023,
+    /// <summary>RFC 3030 BDAT.</summary>
+    Chunking = 1024,
+    /// <summary>RFC 3030 BODY=BINARYMIME, offered only with <see cref="Chunking"/>.</summary>
+    BinaryMime = 2048,
+    All = 4095,
 }
 
 /// <summary>
@@ -138,6 +142,8 @@ public sealed class SmtpdSettings
         "BARECR" => Standards.RefuseBareCr,
         "STARTTLS" => Standards.StartTls,
         "AUTH" => Standards.Auth,
+        "CHUNKING" => Standards.Chunking,
+        "BINARYMIME" => Standards.BinaryMime,
         _ => Standards.None,
     };
 
@@ -145,5 +151,9 @@ public sealed class SmtpdSettings
         (Has(Standards.Size) ? EsmtpFeatures.Size : 0) |
         (Has(Standards.EightBitMime) ? EsmtpFeatures.EightBitMime : 0) |
         (Has(Standards.SmtpUtf8) ? EsmtpFeatures.SmtpUtf8 : 0) |
-        (Has(Standards.Dsn) ? EsmtpFeatures.Dsn : 0);
+        (Has(Standards.Dsn) ? EsmtpFeatures.Dsn : 0) |
+        (BinaryMimeOffered ? EsmtpFeatures.BinaryMime : 0);
+
+    /// <summary>BODY=BINARYMIME can only come by BDAT, and BODY= is 8BITMIME's: without either it is not offered.</summary>
+    public bool BinaryMimeOffered => Has(Standards.Chunking | Standards.BinaryMime | Standards.EightBitMime);
 }
