@@ -93,10 +93,10 @@ public sealed class BdatCoreTests : IDisposable
     {
         var s = Session();
         Say(s, "EHLO c");
-        Take(s).Should().Contain("250-DSN\r\n250-CHUNKING\r\n250 BINARYMIME\r\n");
+        Take(s).Should().Contain("250-DSN\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250 LIMITS RCPTMAX=100\r\n");
         s = Session(controls: ("smtpdisable", "BINARYMIME\n"));
         Say(s, "EHLO c");
-        Take(s).Should().Contain("250 CHUNKING\r\n").And.NotContain("BINARYMIME");
+        Take(s).Should().Contain("250-CHUNKING\r\n250 LIMITS").And.NotContain("BINARYMIME");
         s = Session(controls: ("smtpdisable", "chunking\n"));
         Say(s, "EHLO c");
         Take(s).Should().NotContain("CHUNKING").And.NotContain("BINARYMIME");
