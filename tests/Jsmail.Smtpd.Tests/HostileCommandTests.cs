@@ -108,7 +108,8 @@ public sealed class HostileCommandTests(HostileCommandTests.Home home) : IClassF
         { "", "EXPN root", E502 },
         { "", "TURN", E502 },
         { "", "ETRN example.com", E502 },
-        { "", "BDAT 10 LAST", E502 },
+        { "", "BDAT 2 LAST", "503 5.5.1 MAIL first (#5.5.1)" }, // the chunk is the line's CRLF; NOOP is the next command
+        { "", "BDAT 2 FIRST", "501 5.5.4 syntax: BDAT size [LAST] (#5.5.4)" },
         { "", "", E502 },
         { "", "   ", E502 },
         { "", "\t", E502 },
