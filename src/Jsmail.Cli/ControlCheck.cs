@@ -13,7 +13,7 @@ public sealed class ControlCheck(string directory, InstallationCheck check)
     private static readonly HashSet<string> Numbers =
     [
         "concurrencylocal", "concurrencyremote", "concurrencyincoming", "databytes", "queuelifetime", "timeoutconnect",
-        "timeoutremote", "timeoutsmtpd", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "maxrcpt", "remoterecipients",
+        "timeoutremote", "timeoutsmtpd", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "maxrcpt", "maxmail", "remoterecipients",
     ];
 
     private static readonly HashSet<string> Maps = ["virtualdomains", "smtproutes"];

@@ -30,7 +30,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     /// <summary>jsmail's own control files (docs/differences.md), described outside compat mode.</summary>
     public static readonly string[] JsmailFiles =
     [
-        "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "localinprocess", "maxrcpt", "milters", "outgoingip", "policy",
+        "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "localinprocess", "maxmail", "maxrcpt", "milters", "outgoingip", "policy",
         "quarantine", "queuedcommitwait", "queuescanners", "remoteauth", "remoteprocessors", "remoterecipients", "smtpauthtls",
         "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "tlsdestinations",
         "validrcptto.cdb",
@@ -105,6 +105,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         Cdb("badmailfrom.cdb", "No envelope sender is refused at MAIL.", "Envelope senders listed in this cdb are refused at MAIL (jsmail-smtpd).");
         List("dnsresolvers", "DNS servers from /etc/resolv.conf.", "DNS server: ", ".");
         Int("localinprocess", "1", "jsmail-lspawn delivers to Maildir and mbox in-process (0: through jsmail-local) is ", "");
+        Int("maxmail", "0", "SMTP messages per session limit (0: none) is ", "");
         Int("maxrcpt", "100", "SMTP recipients per message limit (0: none) is ", "");
         List("milters", "No milters are asked.", "Milter asked by jsmail-smtpd: ", "");
         List("outgoingip", "jsmail-remote connects from the address the kernel chooses.", "jsmail-remote connects from ", " when the peer has its address family.");

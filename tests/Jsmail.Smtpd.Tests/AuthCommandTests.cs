@@ -32,7 +32,7 @@ public sealed class AuthCommandTests(AuthCommandTests.Home home) : IClassFixture
     }
 
     internal const string Ehlo = "220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE\r\n" +
-                                 "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 AUTH PLAIN LOGIN\r\n";
+                                 "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250-LIMITS RCPTMAX=100\r\n250 AUTH PLAIN LOGIN\r\n";
 
     private static string B64(string s) => Convert.ToBase64String(Encoding.Latin1.GetBytes(s));
 
@@ -145,7 +145,7 @@ public sealed class AuthCommandTests(AuthCommandTests.Home home) : IClassFixture
         using var h = new SmtpdHome();
         var r = h.Talk(driver, "EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args);
         r.Out.Should().Be("220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE\r\n" +
-                          "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 DSN\r\n" +
+                          "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250 LIMITS RCPTMAX=100\r\n" +
                           "538 5.7.11 encryption required for requested authentication mechanism (#5.7.11)\r\n");
     }
 
@@ -156,7 +156,7 @@ public sealed class AuthCommandTests(AuthCommandTests.Home home) : IClassFixture
         h.Home.WriteControl("smtpauthtls", "0\n");
         h.Home.WriteControl("smtpdisable", "AUTH\n");
         h.Talk(driver, "EHLO x\r\nAUTH PLAIN " + Good + "\r\n", args: home.Args).Out
-            .Should().EndWith("250 DSN\r\n502 5.5.1 unimplemented (#5.5.1)\r\n");
+            .Should().EndWith("250 LIMITS RCPTMAX=100\r\n502 5.5.1 unimplemented (#5.5.1)\r\n");
     }
 
     [Theory, ForEachDriver]

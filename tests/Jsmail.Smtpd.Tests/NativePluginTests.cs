@@ -39,7 +39,7 @@ public sealed class NativePluginTests : IDisposable
         _h.Home.WriteControl("plugins", $"# the example\n{Library(broken)} {args}\n");
 
     private const string Ehlo = "220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE\r\n" +
-                                "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250 X-EXAMPLE ALPHA BETA\r\n";
+                                "250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250-DSN\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250-LIMITS RCPTMAX=100\r\n250 X-EXAMPLE ALPHA BETA\r\n";
 
     [Theory, ForEachDriver]
     public void The_example_adds_its_keyword_verb_and_parameter_and_refuses_a_recipient_with_its_own_text(SmtpdDriver driver)

@@ -11,7 +11,7 @@ public sealed class PolicyTests
 {
     private const string Greeting = "220 mx.example ESMTP\r\n";
     private const string Ehlo = "250-mx.example\r\n250-PIPELINING\r\n250-8BITMIME\r\n250-SIZE\r\n250-ENHANCEDSTATUSCODES\r\n" +
-                                "250-SMTPUTF8\r\n250 DSN\r\n";
+                                "250-SMTPUTF8\r\n250-DSN\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250 LIMITS RCPTMAX=100\r\n";
 
     /// <summary>A service answering by the recipient's local part, as the test below expects.</summary>
     private static string? ByRecipient(IReadOnlyDictionary<string, string> request) =>

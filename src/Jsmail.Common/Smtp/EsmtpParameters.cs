@@ -10,10 +10,16 @@ public enum EsmtpParameterFault { None, Syntax, Unknown, Duplicate, BadValue, To
 public enum EsmtpFeatures
 {
     None = 0, Size = 1, EightBitMime = 2, SmtpUtf8 = 4, Dsn = 8,
+    /// <summary>RFC 3030: BODY=BINARYMIME.</summary>
+    BinaryMime = 16,
 }
 
 /// <summary>MAIL FROM parameters, validated.</summary>
-public sealed record MailParameters(List<EsmtpParameter> List, ulong? Size, bool EightBit, bool Utf8);
+public sealed record MailParameters(List<EsmtpParameter> List, ulong? Size, bool EightBit, bool Utf8)
+{
+    /// <summary>BODY=BINARYMIME (RFC 3030): the message may only come by BDAT, and is kept byte for byte.</summary>
+    public bool Binary { get; init; }
+}
 
 /// <summary>
 /// ESMTP parameters after the path of MAIL and RCPT (RFC 5321 §4.1.2
@@ -31,7 +37,7 @@ public static class EsmtpParameters
         var fault = Split(text, out var list);
         if (fault != EsmtpParameterFault.None) return fault;
         ulong? size = null;
-        bool eightBit = false, utf8 = false;
+        bool eightBit = false, utf8 = false, binary = false;
         foreach (var p in list)
         {
             var v = p.Value;
@@ -44,6 +50,7 @@ public static class EsmtpParameters
                 case "BODY" when features.HasFlag(EsmtpFeatures.EightBitMime):
                     if (v == null) return EsmtpParameterFault.BadValue;
                     if (Is(v, "8BITMIME")) eightBit = true;
+                    else if (Is(v, "BINARYMIME") && features.HasFlag(EsmtpFeatures.BinaryMime)) binary = true;
                     else if (!Is(v, "7BIT")) return EsmtpParameterFault.BadValue;
                     break;
                 case "SMTPUTF8" when features.HasFlag(EsmtpFeatures.SmtpUtf8):
@@ -61,7 +68,7 @@ public static class EsmtpParameters
                     return EsmtpParameterFault.Unknown;
             }
         }
-        result = new MailParameters(list, size, eightBit, utf8);
+        result = new MailParameters(list, size, eightBit, utf8) { Binary = binary };
         return EsmtpParameterFault.None;
     }
 

@@ -1,6 +1,6 @@
 namespace Jsmail.Common.Smtp;
 
-public enum SmtpVerb { Unknown, Helo, Ehlo, Mail, Rcpt, Data, Rset, Noop, Vrfy, Help, Quit, Starttls, Auth }
+public enum SmtpVerb { Unknown, Helo, Ehlo, Mail, Rcpt, Data, Rset, Noop, Vrfy, Help, Quit, Starttls, Auth, Bdat }
 
 /// <summary>What is wrong with a command line before its verb is even looked at.</summary>
 public enum SmtpLineFault { None, Nul, BareCr, EightBit }
@@ -72,6 +72,7 @@ public readonly ref struct SmtpCommand
             _ when up.SequenceEqual("QUIT"u8) => SmtpVerb.Quit,
             _ when up.SequenceEqual("STARTTLS"u8) => SmtpVerb.Starttls,
             _ when up.SequenceEqual("AUTH"u8) => SmtpVerb.Auth,
+            _ when up.SequenceEqual("BDAT"u8) => SmtpVerb.Bdat,
             _ => SmtpVerb.Unknown,
         };
     }

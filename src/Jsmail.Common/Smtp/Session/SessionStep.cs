@@ -7,7 +7,11 @@ public enum SessionStep
 {
     /// <summary>Read the next command line.</summary>
     Command,
-    /// <summary>Message data follows: feed it to <see cref="SmtpSession.Data(System.ReadOnlySpan{byte}, out int)"/>. Replies so far must be sent first.</summary>
+    /// <summary>
+    /// Message data follows (after DATA's 354, or a BDAT chunk's bytes): feed
+    /// what is buffered to <see cref="SmtpSession.Data(System.ReadOnlySpan{byte}, out int)"/>,
+    /// which takes no more than belongs to the message or the chunk. Replies so far must be sent first.
+    /// </summary>
     Data,
     /// <summary>Send what is pending, then end the connection with <see cref="SmtpSession.ExitCode"/>.</summary>
     Close,

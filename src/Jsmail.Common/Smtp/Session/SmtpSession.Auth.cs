@@ -62,7 +62,7 @@ public sealed partial class SmtpSession
         _heloRefused = false;
         _authUser = null;
         _authStep = null;
-        _transaction = new Transaction();
+        AbortTransaction();
     }
 
     private SessionStep Auth(ReadOnlySpan<byte> arg)
@@ -74,7 +74,7 @@ public sealed partial class SmtpSession
             return CloseWith(1);
         }
         if (_authUser != null) return Reply(503, "already authenticated (#5.5.1)");
-        if (_transaction.SeenMail) return Reply(503, "AUTH not permitted during a mail transaction (#5.5.1)");
+        if (_transaction.SeenMail || _transaction.Chunking) return Reply(503, "AUTH not permitted during a mail transaction (#5.5.1)");
         if (!_ehlo) return Reply(503, "EHLO first (#5.5.1)");
         if (!AuthOffered) return Reply(538, "encryption required for requested authentication mechanism (#5.7.11)");
 

@@ -14,10 +14,17 @@ public sealed partial class SmtpSession
     /// </summary>
     private byte[]? _decoded;
 
+    /// <summary>How much input is decoded at a time, into <see cref="_decoded"/>.</summary>
+    private const int DecodePiece = 16384;
+
+    private byte[] DecodeBuffer() => _decoded ??= GC.AllocateUninitializedArray<byte>(
+        Math.Max(SmtpDataDecoder.MaxOutput(DecodePiece), SmtpChunkDecoder.MaxOutput(DecodePiece)));
+
     /// <summary>The client went away: a message in progress is not queued, a pending effect is forgotten (as by Timeout).</summary>
     public void Hangup()
     {
         DropPendingEffect();
+        ForgetChunk();
         AbortMessage();
         CloseMilters();
     }
@@ -25,6 +32,12 @@ public sealed partial class SmtpSession
     private SessionStep Data()
     {
         var t = _transaction;
+        // RFC 3030 §2-3: no DATA in a transaction BDAT began, nor for a message only BDAT can carry.
+        if (t.Chunking || t.Binary)
+        {
+            AbortTransaction();
+            return Reply(503, t.Binary ? "BODY=BINARYMIME needs BDAT, not DATA (#5.5.1)" : "DATA after BDAT (#5.5.1)");
+        }
         if (!t.SeenMail) return Reply(SmtpReplyId.MailFirst);
         if (t.Recipients.Count == 0) return Reply(SmtpReplyId.RcptFirst);
         return SppData((_, _) => AskPolicy(PolicyStages.Data, t, null,
@@ -34,15 +47,22 @@ public sealed partial class SmtpSession
 
     private SessionStep DataAccepted(Transaction t)
     {
+        if (!OpenMessage(t)) return Reply(SmtpReplyId.QqtFailure);
+        Reply(SmtpReplyId.GoAhead);
+        t.Decoder = new SmtpDataDecoder(allowBareCr: !settings.Has(Standards.RefuseBareCr));
+        return SessionStep.Data;
+    }
+
+    /// <summary>The message's sink, with what goes on top of the client's bytes; false (and no transaction) when there is no sink.</summary>
+    private bool OpenMessage(Transaction t)
+    {
         t.SeenMail = false;
         t.Sink = HeldForFilters(openSink());
         if (t.Sink == null)
         {
             _transaction = new Transaction();
-            return Reply(SmtpReplyId.QqtFailure);
+            return false;
         }
-        Reply(SmtpReplyId.GoAhead);
-        t.Decoder = new SmtpDataDecoder(allowBareCr: !settings.Has(Standards.RefuseBareCr));
         t.Hops = new SmtpHopCounter();
         if (t.Sink is not HeldMessageSink && t.Edits.Hold is { } hold)
             t.Sink.Write(MessageQuarantine.Divert(t.Envelope(), hold, settings.Quarantine).Note.Header); // the envelope is complete now
@@ -50,21 +70,22 @@ public sealed partial class SmtpSession
         t.Sink.Write(SmtpReceived.Build(client.RemoteHost, _helo, client.RemoteInfo, client.RemoteIp,
             client.LocalHost, ReceivedProtocol(), clock()));
         SppHeadersInto(t.Sink);
-        return SessionStep.Data;
+        return true;
     }
 
-    /// <summary>Message data as it arrives. consumed says how much of it belonged to the message.</summary>
+    /// <summary>Message data (DATA's, or a BDAT chunk's) as it arrives. consumed says how much of it belonged to the message.</summary>
     public SessionStep Data(ReadOnlySpan<byte> chunk, out int consumed)
     {
         RefuseWhilePending("message data");
+        if (_chunkLeft > 0) return ChunkData(chunk, out consumed);
         consumed = 0;
         var t = _transaction;
         if (t.Decoder == null || t.Sink == null) throw new InvalidOperationException("message data outside DATA");
-        var decoded = _decoded ??= GC.AllocateUninitializedArray<byte>(SmtpDataDecoder.MaxOutput(16384));
+        var decoded = DecodeBuffer();
         while (consumed < chunk.Length)
         {
             var piece = chunk[consumed..];
-            if (piece.Length > 16384) piece = piece[..16384];
+            if (piece.Length > DecodePiece) piece = piece[..DecodePiece];
             var status = t.Decoder!.Decode(piece, decoded, out var used, out var written);
             consumed += used;
             Deliver(t, decoded.AsSpan(0, written));
@@ -88,6 +109,12 @@ public sealed partial class SmtpSession
     {
         if (decoded.IsEmpty) return;
         t.Hops!.Feed(decoded);
+        Store(t, decoded);
+    }
+
+    /// <summary>Message bytes into the sink, up to databytes; past it, dropped, and the message is refused at its end.</summary>
+    private void Store(Transaction t, ReadOnlySpan<byte> decoded)
+    {
         if (t.Overflow) return;
         if (settings.DataBytes > 0 && t.DataBytes + (ulong)decoded.Length > settings.DataBytes)
         {

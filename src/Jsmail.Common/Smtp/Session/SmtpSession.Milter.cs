@@ -78,7 +78,9 @@ public sealed partial class SmtpSession
     }
 
     /// <summary>The milters of a <see cref="MilterEffect"/> answered (or their defaults did).</summary>
-    public SessionStep MilterDone(MilterOutcome outcome)
+    public SessionStep MilterDone(MilterOutcome outcome) => Settle(MilterDoneCore(outcome)); // a first BDAT chunk's DATA stage may end here
+
+    private SessionStep MilterDoneCore(MilterOutcome outcome)
     {
         if (PendingEffect is not MilterEffect || _afterMilter is not { } then) throw new InvalidOperationException("no milter pending");
         PendingEffect = null;

@@ -37,7 +37,9 @@ public sealed partial class SmtpSession
     }
 
     /// <summary>The callbacks of a <see cref="NativePluginEffect"/> returned, or their deadline passed.</summary>
-    public SessionStep NativePluginDone(HookVerdict verdict)
+    public SessionStep NativePluginDone(HookVerdict verdict) => Settle(NativePluginDoneCore(verdict)); // a first BDAT chunk's DATA stage may end here
+
+    private SessionStep NativePluginDoneCore(HookVerdict verdict)
     {
         if (PendingEffect is not NativePluginEffect || _afterNative is not { } then)
             throw new InvalidOperationException("no plugin call pending");

@@ -57,7 +57,9 @@ public sealed partial class SmtpSession
     }
 
     /// <summary>The policy service of a <see cref="PolicyEffect"/> answered, or could not.</summary>
-    public SessionStep PolicyDone(PolicyAnswer answer)
+    public SessionStep PolicyDone(PolicyAnswer answer) => Settle(PolicyDoneCore(answer)); // a first BDAT chunk's DATA stage may end here
+
+    private SessionStep PolicyDoneCore(PolicyAnswer answer)
     {
         if (PendingEffect is not PolicyEffect effect || _policyRound is not { } round)
             throw new InvalidOperationException("no policy question pending");

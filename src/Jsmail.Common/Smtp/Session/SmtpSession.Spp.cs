@@ -36,7 +36,9 @@ public sealed partial class SmtpSession
         Spp is { } spp ? Hooked(spp.Auth(user, method, out var v), v, then) : then(HookVerdict.Continue, user);
 
     /// <summary>A plugin of an <see cref="SppPluginEffect"/> ran.</summary>
-    public SessionStep SppPluginDone(ChildResult result)
+    public SessionStep SppPluginDone(ChildResult result) => Settle(SppPluginDoneCore(result)); // a first BDAT chunk's DATA stage may end here
+
+    private SessionStep SppPluginDoneCore(ChildResult result)
     {
         if (PendingEffect is not SppPluginEffect || _afterHook is not { } then || Spp is not { } spp)
             throw new InvalidOperationException("no plugin pending");

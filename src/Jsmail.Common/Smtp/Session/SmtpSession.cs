@@ -36,6 +36,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     private byte[]? _helo;
     private bool _heloRefused, _ehlo;
     private Transaction _transaction = new();
+    /// <summary>MAIL commands accepted so far, for control/maxmail (RFC 9422 MAILMAX).</summary>
+    private int _messages;
 
     public int ExitCode { get; private set; }
 
@@ -77,6 +79,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     public SessionStep Timeout()
     {
         DropPendingEffect();
+        ForgetChunk();
         AbortMessage();
         Reply(SmtpReplyId.Timeout);
         return CloseWith(1);
@@ -115,6 +118,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
                 SmtpVerb.Quit => Quit(),
                 SmtpVerb.Starttls => StartTls(cmd.Argument),
                 SmtpVerb.Auth => Auth(cmd.Argument),
+                SmtpVerb.Bdat when ChunkingOn => Bdat(cmd.Argument),
                 _ => NativeVerb(cmd.Verb, cmd.Argument) ?? Reply(SmtpReplyId.Unimplemented),
             };
         }
@@ -135,7 +139,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         var helo = arg.ToArray();
         return SppHelo(helo, (_, _) =>
         {
-            _transaction = new Transaction();
+            AbortTransaction();
             _helo = helo;
             _ehlo = ehlo;
             return Check(CheckStage.Helo, null, null, HeloChecked);
@@ -161,6 +165,9 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (settings.Has(Standards.EnhancedStatusCodes)) lines.Add("ENHANCEDSTATUSCODES");
             if (settings.Has(Standards.SmtpUtf8)) lines.Add("SMTPUTF8");
             if (settings.Has(Standards.Dsn)) lines.Add("DSN");
+            if (ChunkingOn) lines.Add("CHUNKING");
+            if (ChunkingOn && settings.BinaryMimeOffered) lines.Add("BINARYMIME");
+            if (LimitsLine() is { } limits) lines.Add(limits);
             if (StartTlsOffered) lines.Add("STARTTLS");
             if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
             if (Native is { } native) lines.AddRange(native.EhloLines);
@@ -177,12 +184,23 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         return SessionStep.Command;
     }
 
+    /// <summary>RFC 9422: the limits this session applies, those that are set; null when none is, or LIMITS is off.</summary>
+    private string? LimitsLine()
+    {
+        if (settings.Compat || !settings.Has(Standards.Limits)) return null;
+        var limits = new List<string>(2);
+        if (settings.MaxRecipients > 0) limits.Add($"RCPTMAX={settings.MaxRecipients}");
+        if (settings.MaxMessages > 0) limits.Add($"MAILMAX={settings.MaxMessages}");
+        return limits.Count == 0 ? null : "LIMITS " + string.Join(' ', limits);
+    }
+
     private SessionStep Mail(ReadOnlySpan<byte> arg)
     {
         // RFC 6409 §4.3: a submission server takes mail only from a client that authenticated.
         if (client.Submission && !settings.Compat && _authUser == null)
             return Reply(530, "authentication required (#5.7.0)");
-        if (Strict && _transaction.SeenMail) return Reply(SmtpReplyId.NestedMail);
+        if (Strict && (_transaction.SeenMail || _transaction.Chunking)) return Reply(SmtpReplyId.NestedMail);
+        if (settings.MaxMessages > 0 && _messages >= settings.MaxMessages) return Reply(451, "too many messages in this session (#4.5.3)");
         if (!ReadPath(arg, "FROM:"u8, SmtpReplyId.MailSyntax, out var address, out var rest, out var fault))
             return fault;
         MailParameters? mp = null;
@@ -217,7 +235,10 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         var t = new Transaction
         {
             SeenMail = true, SenderBarred = !hook.SkipBuiltinChecks && BadMailFrom(address), Sender = address, SenderUtf8 = mp?.Utf8 ?? false,
+            Binary = mp?.Binary ?? false,
         };
+        AbortMessage(); // a message begun by BDAT and never finished
+        _messages++;
         if (mp != null)
             foreach (var p in mp.List) t.Extension.Sender.Add(p with { Keyword = p.Keyword.ToUpperInvariant() });
         _transaction = t;
@@ -280,12 +301,13 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     private SessionStep Rset()
     {
         Spp?.Rset();
-        _transaction = new Transaction();
+        AbortTransaction();
         return Reply(SmtpReplyId.Rset);
     }
 
     private SessionStep Quit()
     {
+        AbortMessage();
         _out.AddRange("221 "u8);
         if (Enhanced) _out.AddRange("2.0.0 "u8);
         _out.AddRange(settings.Greeting);
@@ -326,6 +348,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
 
     private SessionStep CloseWith(int code)
     {
+        AbortMessage(); // a message begun by BDAT: never half-queued (one being committed is no longer the session's)
         CloseMilters();
         ExitCode = code;
         return SessionStep.Close;

@@ -18,7 +18,13 @@ public enum Standards
     StartTls = 256,
     /// <summary>RFC 4954, offered when a checkpassword program is named on the command line.</summary>
     Auth = 512,
-    All = 1023,
+    /// <summary>RFC 3030 BDAT.</summary>
+    Chunking = 1024,
+    /// <summary>RFC 3030 BODY=BINARYMIME, offered only with <see cref="Chunking"/>.</summary>
+    BinaryMime = 2048,
+    /// <summary>RFC 9422: the session's limits (RCPTMAX, MAILMAX) in the EHLO reply.</summary>
+    Limits = 4096,
+    All = 8191,
 }
 
 /// <summary>
@@ -36,6 +42,8 @@ public sealed class SmtpdSettings
     public ControlSet BadMailFrom { get; init; } = new([]);
     public ulong DataBytes { get; init; }
     public int MaxRecipients { get; init; } = 100;
+    /// <summary>control/maxmail: transactions (MAIL commands accepted) per session, 0 = no limit; none under JSMAIL_COMPAT=qmail.</summary>
+    public int MaxMessages { get; init; }
     public Standards Standards { get; init; } = Standards.All;
     public SmtpChecks Checks { get; init; } = SmtpChecks.None;
     /// <summary>control/servercert.pem when it exists and STARTTLS is on; null otherwise.</summary>
@@ -72,6 +80,7 @@ public sealed class SmtpdSettings
 
     public const string DisableFile = "smtpdisable";
     public const string AuthTlsFile = "smtpauthtls";
+    public const string MaxMailFile = "maxmail";
     /// <summary>Certificate, key and chain in one PEM file, as the qmail TLS patch keeps them.</summary>
     public const string CertificateFile = "servercert.pem";
 
@@ -112,6 +121,7 @@ public sealed class SmtpdSettings
             BadMailFrom = new ControlSet(controls.ReadList("badmailfrom")),
             DataBytes = dataBytesFromEnv ?? controls.ReadInt("databytes", 0),
             MaxRecipients = (int)Math.Min(controls.ReadInt("maxrcpt", 100), int.MaxValue),
+            MaxMessages = compat ? 0 : (int)Math.Min(controls.ReadInt(MaxMailFile, 0), int.MaxValue),
             Standards = standards,
             Compat = compat,
             Checks = SmtpChecks.Read(controls, home),
@@ -138,6 +148,9 @@ public sealed class SmtpdSettings
         "BARECR" => Standards.RefuseBareCr,
         "STARTTLS" => Standards.StartTls,
         "AUTH" => Standards.Auth,
+        "CHUNKING" => Standards.Chunking,
+        "BINARYMIME" => Standards.BinaryMime,
+        "LIMITS" => Standards.Limits,
         _ => Standards.None,
     };
 
@@ -145,5 +158,9 @@ public sealed class SmtpdSettings
         (Has(Standards.Size) ? EsmtpFeatures.Size : 0) |
         (Has(Standards.EightBitMime) ? EsmtpFeatures.EightBitMime : 0) |
         (Has(Standards.SmtpUtf8) ? EsmtpFeatures.SmtpUtf8 : 0) |
-        (Has(Standards.Dsn) ? EsmtpFeatures.Dsn : 0);
+        (Has(Standards.Dsn) ? EsmtpFeatures.Dsn : 0) |
+        (BinaryMimeOffered ? EsmtpFeatures.BinaryMime : 0);
+
+    /// <summary>BODY=BINARYMIME can only come by BDAT, and BODY= is 8BITMIME's: without either it is not offered.</summary>
+    public bool BinaryMimeOffered => Has(Standards.Chunking | Standards.BinaryMime | Standards.EightBitMime);
 }

@@ -13,6 +13,8 @@ internal sealed class Transaction
     public bool SenderBarred;
     public byte[] Sender = [];
     public bool SenderUtf8;
+    /// <summary>BODY=BINARYMIME: only BDAT may carry the message, and its bytes are queued as they came.</summary>
+    public bool Binary;
     public readonly List<byte[]> Recipients = new();
     public readonly EnvelopeExtension Extension = new();
     /// <summary>What filters asked to change about the message (headers, DISCARD).</summary>
@@ -24,6 +26,11 @@ internal sealed class Transaction
     public SmtpHopCounter? Hops;
     public ulong DataBytes;
     public bool Overflow;
+
+    /// <summary>The message comes in BDAT chunks (RFC 3030): its sink lives from the first chunk to the LAST one.</summary>
+    public bool Chunking;
+    /// <summary>Line ends of a chunked message that is not BINARYMIME.</summary>
+    public SmtpChunkDecoder? ChunkDecoder;
 
     public QueueEnvelope Envelope() => new(Sender, Recipients, Extension.IsEmpty ? null : Extension);
 }
