@@ -337,6 +337,18 @@ public class EsmtpTests : IDisposable
         peer.Received.Should().NotContain("MAIL");
     }
 
+    [Theory]
+    [InlineData("BODY=BINARYMIME")]
+    [InlineData("body=binarymime SMTPUTF8")]
+    public void A_binarymime_message_is_returned_5_6_3_since_this_delivery_sends_with_data_only(string mailParameters)
+    {
+        using var peer = new StubPeer(config: new JsonObject { ["replies"] = Ehlo("8BITMIME", "SMTPUTF8", "CHUNKING", "BINARYMIME") });
+        RouteTo(peer.Port);
+        Remote("Subject: x\r\n\r\nbinary\r\n", false, ["x.test", "a@b", "c@x.test"], new() { ["JSMAIL_MAIL_PARAMETERS"] = mailParameters }).Should().Be(
+            "DConnected to 127.0.0.1, but this message is binary (BODY=BINARYMIME) and can only be sent with BDAT, which this delivery does not speak. (#5.6.3)\n|");
+        peer.Received.Should().NotContain("MAIL");
+    }
+
     [Fact]
     public void Enhanced_status_codes_stay_in_the_report()
     {

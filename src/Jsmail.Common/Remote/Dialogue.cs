@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Common.Envelope;
 using Jsmail.Common.Message;
 using Jsmail.Common.Os;
 using Jsmail.Common.Smtp;
@@ -262,6 +263,12 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         if (utf8 && !extensions.ContainsKey("SMTPUTF8"))
         {
             Quit('D', $"Connected to {ip} but it does not support SMTPUTF8, which this message needs. (#5.6.7)\n");
+            return null;
+        }
+        if (EnvelopeExtension.Find(parameters.Mail, "BODY") is { Value: { } body } && Encoding.ASCII.GetString(body).Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase))
+        {
+            // Accepted by BDAT with its CRLFs as they came; DATA would turn them into CR CR LF (RFC 3030 §3: return it, or convert).
+            Quit('D', $"Connected to {ip}, but this message is binary (BODY=BINARYMIME) and can only be sent with BDAT, which this delivery does not speak. (#5.6.3)\n");
             return null;
         }
         if (message.HasEightBit)
