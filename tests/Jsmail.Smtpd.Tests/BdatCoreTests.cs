@@ -20,25 +20,6 @@ public sealed class BdatCoreTests : IDisposable
 
     public void Dispose() => _home.Dispose();
 
-    private sealed class RecordingSink : IMessageSink
-    {
-        public readonly List<byte> Bytes = new();
-        public bool Aborted;
-        public int Pid => 4242;
-        public void Write(ReadOnlySpan<byte> data) => Bytes.AddRange(data.ToArray());
-        public void Abort() => Aborted = true;
-
-        /// <summary>The message without the Received line smtpd puts on top (two lines).</summary>
-        public string Body
-        {
-            get
-            {
-                var s = Encoding.Latin1.GetString(Bytes.ToArray());
-                return s[(s.IndexOf('\n', s.IndexOf('\n') + 1) + 1)..];
-            }
-        }
-    }
-
     private SmtpSession Session(ulong? dataBytes = null, bool compat = false, params (string Name, string Content)[] controls)
     {
         Directory.CreateDirectory(_home["control"]);

@@ -15,18 +15,9 @@ namespace Jsmail.Smtpd.Tests;
 public sealed class MilterSessionTests : IDisposable
 {
     private readonly TempDir _home = new("jsmail-milter-session");
-    private readonly List<Sink> _sinks = new();
+    private readonly List<RecordingSink> _sinks = new();
 
     public void Dispose() => _home.Dispose();
-
-    private sealed class Sink : IMessageSink
-    {
-        public readonly List<byte> Bytes = new();
-        public bool Aborted;
-        public int Pid => 7;
-        public void Write(ReadOnlySpan<byte> data) => Bytes.AddRange(data.ToArray());
-        public void Abort() => Aborted = true;
-    }
 
     private SmtpSession Session()
     {
@@ -38,7 +29,7 @@ public sealed class MilterSessionTests : IDisposable
         var client = new SmtpClientInfo("192.0.2.1"u8.ToArray(), "client.example"u8.ToArray(), null, "mx.example"u8.ToArray(), null);
         return new SmtpSession(settings, client, () =>
         {
-            var sink = new Sink();
+            var sink = new RecordingSink(pid: 7);
             _sinks.Add(sink);
             return sink;
         }, () => 1_700_000_000);

@@ -20,16 +20,6 @@ public sealed class SessionCoreTests : IDisposable
 
     public void Dispose() => _home.Dispose();
 
-    /// <summary>Remembers every byte and whether it was aborted.</summary>
-    private sealed class RecordingSink : IMessageSink
-    {
-        public readonly List<byte> Bytes = new();
-        public bool Aborted;
-        public int Pid => 4242;
-        public void Write(ReadOnlySpan<byte> data) => Bytes.AddRange(data.ToArray());
-        public void Abort() => Aborted = true;
-    }
-
     private sealed class CertificateCheck(bool usable) : IStartTlsCheck
     {
         public bool Prepare(out string? problem)
