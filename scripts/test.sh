@@ -7,8 +7,9 @@
 #     /usr/bin/python3, such as python3-aiosmtpd for the aiosmtpd peer);
 #  2. dotnet build Jsmail.sln -c Release;
 #  3. scripts/publish.sh into artifacts/publish (the programs the tests run);
-#  4. dotnet test of every tests/*/*.Tests.csproj, one after another, with
-#     JSMAIL_PUBLISHED=<repo>/artifacts/publish, results in artifacts/test-results.
+#  4. dotnet test of every tests/*/*.Tests.csproj, JSMAIL_TEST_JOBS (default 2)
+#     at a time, with JSMAIL_PUBLISHED=<repo>/artifacts/publish, results and
+#     each project's output in artifacts/test-results.
 #
 # With --peers-only it does step 1 alone (and its summary line).
 #
@@ -87,14 +88,50 @@ counter() { # NAME COUNTERS-ELEMENT: that attribute's number, 0 when absent
 projects=()
 while IFS= read -r p; do projects+=("$p"); done < <(find tests -mindepth 2 -maxdepth 2 -name '*.Tests.csproj' | LC_ALL=C sort)
 [ ${#projects[@]} -gt 0 ] || broke "no test projects (tests/*/*.Tests.csproj)"
+
+# The projects run JSMAIL_TEST_JOBS at a time (default 2, one per core of the
+# CI machine): most of their time is spent waiting on daemons, retries and
+# peers, not on the CPU. Longest first (the order of their CI durations), so
+# the lanes end together; a project not named here goes last.
+longest_first="Faults Remote Queue Send Smtpd E2E DkimSign Tools Local Install Inject Common Fuzz Peers"
+queue=()
+for n in $longest_first; do
+  for proj in "${projects[@]}"; do [ "$(basename "$proj" .csproj)" = "Jsmail.$n.Tests" ] && queue+=("$proj"); done
+done
+for proj in "${projects[@]}"; do
+  case " ${queue[*]} " in *" $proj "*) ;; *) queue+=("$proj") ;; esac
+done
+lanes=${JSMAIL_TEST_JOBS:-2}
+echo 0 >"$results/.next"
+
+# lane: takes the next project from the queue (under a lock) until none is
+# left; each project's output is printed whole when it ends, its exit code
+# kept beside its results
+lane() {
+  local i proj name rc began
+  while :; do
+    i=$(flock "$results/.next" sh -c 'i=$(cat "$1"); echo $((i + 1)) >"$1"; echo "$i"' - "$results/.next")
+    [ "$i" -lt ${#queue[@]} ] || return 0
+    proj=${queue[$i]}
+    name=$(basename "$proj" .csproj)
+    began=$SECONDS
+    rc=0
+    dotnet test "$proj" --no-build -c Release --nologo \
+      --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
+      --blame-hang-timeout 10m --blame-hang-dump-type none </dev/null >"$results/$name.log" 2>&1 || rc=$?
+    echo "$rc" >"$results/$name.rc"
+    flock "$results/.next" sh -c 'echo "test.sh: $1 (from $2 s, $3 s)"; cat "$4"' - \
+      "$name" "$((began - started))" "$((SECONDS - began))" "$results/$name.log"
+  done
+}
+step "tests, $lanes at a time"
+for ((l = 0; l < lanes; l++)); do lane & done
+wait
+
 for proj in "${projects[@]}"; do
   name=$(basename "$proj" .csproj)
-  step "$name"
   trx=$results/$name.trx
-  rc=0
-  dotnet test "$proj" --no-build -c Release --nologo \
-    --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-    --blame-hang-timeout 10m --blame-hang-dump-type none </dev/null || rc=$?
+  rc=$(cat "$results/$name.rc" 2>/dev/null || echo "no exit code")
   f=0
   if [ -f "$trx" ]; then
     c=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)

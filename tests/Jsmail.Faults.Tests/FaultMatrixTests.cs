@@ -1,3 +1,4 @@
+using System.Text;
 using System.Diagnostics;
 using Jsmail.Common.Os;
 using Jsmail.TestSupport;
@@ -240,6 +241,10 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
         if (Environment.GetEnvironmentVariable("JSMAIL_FAULT_REPORT") is { Length: > 0 } report)
             File.AppendAllText(report, line + "\n");
 
+        // a misplaced bounce says why it was made: its failure paragraph names the cause
+        foreach (var c in Deliveries.Read(flow, mta, _peer).Bounced.Where(c => v.Misplaced.Any(m => m.EndsWith($"message {c.Message} ({flow.KindOf(c.Message)})"))).Take(3))
+            output.WriteLine($"misplaced bounce {c.File}: " + string.Join(" | ", File.ReadLines(c.File, Encoding.Latin1)
+                .SkipWhile(l => l.Length > 0).Skip(1).Take(12)));
         v.Lost.Should().BeEmpty("every message that got its 250 is delivered or bounced");
         v.Partial.Should().BeEmpty("no cut file in a Maildir's new/ or cur/, nor at the peer");
         v.Misplaced.Should().BeEmpty("each message goes where its kind says");

@@ -122,15 +122,27 @@ public sealed class FaultMta : IDisposable
         r.ExitCode.Should().Be(0, r.Err);
     }
 
-    /// <summary>jsmail-send's log as multilog wrote it.</summary>
-    public string SendLog => File.Exists(Path.Combine(Dir["log"], "current"))
-        ? File.ReadAllText(Path.Combine(Dir["log"], "current"), Encoding.Latin1) : "";
+    /// <summary>
+    /// jsmail-send's log as multilog wrote it: the files multilog rotated
+    /// out (named by TAI64N stamps, so sorted by time) and then current. A
+    /// flow of retries outgrows multilog's 99999-byte current, and a caller
+    /// that remembers a length must find the log no shorter later.
+    /// </summary>
+    public string SendLog => ReadLog(Dir["log"]);
 
-    /// <summary>The lines of every service's log (multilog's current files) that contain <paramref name="text"/> (ASCII case ignored).</summary>
+    /// <summary>The lines of every service's log (rotated files and current) that contain <paramref name="text"/> (ASCII case ignored).</summary>
     public List<string> LogLines(string text) =>
         Directory.EnumerateFiles(Dir["log"], "current", SearchOption.AllDirectories)
-            .SelectMany(f => File.ReadAllLines(f, Encoding.Latin1))
+            .SelectMany(f => ReadLog(Path.GetDirectoryName(f)!).Split('\n'))
             .Where(l => l.Contains(text, StringComparison.OrdinalIgnoreCase)).ToList();
+
+    static string ReadLog(string dir)
+    {
+        if (!Directory.Exists(dir)) return "";
+        var files = Directory.EnumerateFiles(dir, "@*").Order(StringComparer.Ordinal).ToList();
+        if (File.Exists(Path.Combine(dir, "current"))) files.Add(Path.Combine(dir, "current"));
+        return string.Concat(files.Select(f => File.ReadAllText(f, Encoding.Latin1)));
+    }
 
     public static RunResult Sh(string script, params string[] args)
     {

@@ -103,6 +103,22 @@ public class RSpawnProgramTests : IDisposable
     }
 
     [Fact]
+    public void Out_of_descriptors_at_ten_and_up_is_temporary_not_a_failure_to_run_qmail_remote()
+    {
+        // jsmail-rspawn moves the message above fd 9 before it hands it to the child; with
+        // 10..15 taken under a limit of 16 the move fails, and the delivery is retried later
+        // (qmail-spawn's "unable to open message"), never a -1 passed on, whose dup2 in the
+        // child would fail for good and bounce the message
+        var wrapper = Wrapper("cat >/dev/null; printf 'r\\0K192.0.2.7 accepted message.\\n\\0'");
+        var mess = Message();
+        File.WriteAllBytes(_dir["commands"], Command(4, mess, "s@x", "u@y.example"));
+        var r = Run.Process("/bin/bash", ["-c", "ulimit -n 16; for fd in 10 11 12 13 14 15; do eval \"exec $fd</dev/null\"; done; exec \"$0\" <\"$1\"",
+            _home.Bin("jsmail-rspawn"), _dir["commands"]], env: new Dictionary<string, string?> { ["QMAILREMOTE"] = wrapper, ["PATH"] = _home.Path + "/bin:/usr/bin:/bin" });
+        r.ExitCode.Should().Be(0, r.Err);
+        Encoding.Latin1.GetString(r.Stdout).Replace('\0', '|').Should().Be("x\u0004Zqmail-spawn unable to open message. (#4.3.0)\n|");
+    }
+
+    [Fact]
     public void Start_clears_the_timeout_table()
     {
         File.WriteAllBytes(_home.Queue("lock/tcpto"), Enumerable.Repeat((byte)7, 1024).ToArray());

@@ -107,6 +107,7 @@ internal sealed class ChildRun
                         theirs = Libc.Open("/dev/null", Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
                         if (theirs < 0) return SetupFailed(request, channels);
                         theirs = childEnds[i] = Libc.MoveHigh(theirs);
+                        if (theirs < 0) return SetupFailed(request, channels);
                         break;
                     case ChildFdKind.Feed:
                         if (!Libc.Pipe(out theirs, out ours)) return SetupFailed(request, channels);

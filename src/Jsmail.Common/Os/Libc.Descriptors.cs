@@ -116,10 +116,19 @@ public static unsafe partial class Libc
         if (Pipe2Raw(fds, O_CLOEXEC) != 0) return false;
         readEnd = MoveHigh(fds[0]);
         writeEnd = MoveHigh(fds[1]);
-        return readEnd >= 0 && writeEnd >= 0;
+        if (readEnd >= 0 && writeEnd >= 0) return true;
+        // out of descriptors at 10 and above: no end is left open behind the failure
+        if (readEnd >= 0) Close(readEnd);
+        if (writeEnd >= 0) Close(writeEnd);
+        readEnd = writeEnd = -1;
+        return false;
     }
 
-    /// <summary>Moves a close-on-exec fd to 10 or above (closing the old number).</summary>
+    /// <summary>
+    /// Moves a close-on-exec fd to 10 or above (closing the old number). -1
+    /// when no number from 10 up is free (EMFILE): the fd is closed then too,
+    /// so a caller must check before it hands the result on.
+    /// </summary>
     public static int MoveHigh(int fd)
     {
         if (fd >= 10) return fd;

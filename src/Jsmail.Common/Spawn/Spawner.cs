@@ -93,7 +93,10 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
             if (Libc.Fstat(message, out var st) != 0) { Refuse(c, SpawnerSide.CannotFstat); return; }
             if (!st.IsRegular) { Refuse(c, SpawnerSide.WrongType); return; }
             if (st.Uid != queueOwner) { Refuse(c, SpawnerSide.WrongOwner); return; }
+            // out of descriptors from 10 up: the message cannot be handed on, which is
+            // temporary (never a -1 passed to the child, whose dup2 would fail for good)
             message = Libc.MoveHigh(message);
+            if (message < 0) { Refuse(c, SpawnerSide.CannotOpen); return; }
             if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c, SpawnerSide.CannotPipe); return; }
             int pid;
             try { pid = channel.Start(message, writeEnd, c, at); }
