@@ -54,7 +54,7 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
                     output.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
                     return;
                 }
-                var dialogue = new Dialogue(connection, ip, output, settings.Compat);
+                var dialogue = new Dialogue(connection, ip, output, settings.Features);
                 if (!dialogue.Open(settings.HeloHost))
                 {
                     connection.Dispose(); // Open has sent QUIT where qmail-remote would
@@ -71,13 +71,14 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
 
     /// <summary>
     /// One destination: the same hosts in the same order, port, TLS rule and
-    /// relay (credentials); a verifying rule also the domain, whose name a certificate may have to carry.
+    /// relay (credentials); a verifying rule also the domain, whose name a certificate may have to carry;
+    /// and the same features (control/remotedisable), since EHLO and STARTTLS happened when the session opened.
     /// </summary>
     private string Key(RemoteSettings settings, List<MailHost> hosts, int port, Route? route)
     {
         var tls = settings.Compat ? TlsMode.Off : TlsPolicy.For(settings.TlsDestinations, host).Mode;
         var ca = settings.Compat ? null : TlsPolicy.For(settings.TlsDestinations, host).CaFile;
         return string.Join(",", hosts.Select(h => h.Address + "/" + h.Name)) + "|" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            + "|" + tls + "|" + ca + "|" + route?.Relay + "|" + (tls == TlsMode.Verify ? Report.Printable(host) : "");
+            + "|" + tls + "|" + ca + "|" + route?.Relay + "|" + (tls == TlsMode.Verify ? Report.Printable(host) : "") + "|" + (int)settings.Features;
     }
 }

@@ -50,7 +50,7 @@ public static class Program
         }
         using (connection)
         {
-            new Dialogue(connection, ip, report, settings.Compat)
+            new Dialogue(connection, ip, report, settings.Features)
                 .Run(settings.HeloHost, argv[1], argv[2..], new MessageSource());
         }
     }

@@ -31,7 +31,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     public static readonly string[] JsmailFiles =
     [
         "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "localinprocess", "maxmail", "maxrcpt", "milters", "outgoingip", "policy",
-        "quarantine", "queuedcommitwait", "queuescanners", "remoteauth", "remoteprocessors", "remoterecipients", "smtpauthtls",
+        "quarantine", "queuedcommitwait", "queuescanners", "remoteauth", "remotedisable", "remoteprocessors", "remoterecipients", "smtpauthtls",
         "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "tlsdestinations",
         "validrcptto.cdb",
     ];
@@ -115,6 +115,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         List("queuescanners", "No content scanners.", "Content scanner run by jsmail-queue: ", "");
         // Credentials: never printed.
         Cdb("remoteauth", "jsmail-remote does not authenticate to relays.", "jsmail-remote authenticates to the relays listed there (credentials not shown).");
+        List("remotedisable", "Every feature of jsmail-remote's SMTP client is on.", "jsmail-remote feature switched off: ", ".");
         List("remoteprocessors", "No remote message processors.", "Remote message processor: ", "");
         Int("remoterecipients", "50", "Remote recipients at one domain per delivery limit is ", "");
         Int("smtpauthtls", "1", "SMTP AUTH offered only under TLS (0: also without) is ", "");

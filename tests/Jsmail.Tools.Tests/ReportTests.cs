@@ -181,8 +181,9 @@ public class ShowctlReportTests
     [Fact]
     public void Outside_compat_jsmail_files_are_described_and_rcpthosts_tells_the_truth()
     {
-        var text = Build(new() { ["me"] = "m\n", ["maxrcpt"] = "5\n", ["zz"] = "", ["outgoingip"] = "192.0.2.7\n" }, compat: false);
+        var text = Build(new() { ["me"] = "m\n", ["maxrcpt"] = "5\n", ["zz"] = "", ["outgoingip"] = "192.0.2.7\n", ["remotedisable"] = "AAAA\n" }, compat: false);
         text.Should().Contain("\noutgoingip: \njsmail-remote connects from 192.0.2.7 when the peer has its address family.\n");
+        text.Should().Contain("\nremotedisable: \njsmail-remote feature switched off: AAAA.\n");
         text.Should().Contain("\nrcpthosts: (Default.) SMTP clients may send messages only to recipients without a domain: without rcpthosts jsmail-smtpd relays for nobody (BCP 30).\n");
         text.Should().Contain("\nmaxrcpt: SMTP recipients per message limit (0: none) is 5.\n");
         text.Should().Contain("\nsmtpcheck: (Default.) No SMTP check program.\n");

@@ -17,15 +17,17 @@ public sealed class Destination(RemoteSettings settings)
         var route = Routes.Find(settings.SmtpRoutes, hostBytes, settings.Compat);
         var port = route?.Port ?? Routes.SmtpPort;
         var target = route?.Relay ?? host;
-        var ipv6 = !settings.Compat;
+        // An [IPv6:...] route is the administrator's explicit choice; AAAA lookups are a switchable feature.
+        var ipv6Literal = !settings.Compat;
+        var aaaa = (settings.Features & RemoteFeatures.Aaaa) != 0;
 
         List<MailHost> hosts;
         LookupFailure failure;
-        if (MailHosts.Literal(target, ipv6) is { } literal)
+        if (MailHosts.Literal(target, ipv6Literal) is { } literal)
             (hosts, failure) = ([new MailHost(literal, 0, target)], LookupFailure.None);
         else
         {
-            var dns = new MailHosts(MailHosts.Client(settings.DnsServers), ipv6);
+            var dns = new MailHosts(MailHosts.Client(settings.DnsServers), aaaa);
             (hosts, failure) = route != null ? dns.Addresses(target) : dns.Exchangers(target);
         }
 

@@ -21,22 +21,25 @@ public enum TransactionEnd
 }
 
 /// <summary>
-/// qmail-remote's dialogue (§6.6): greeting, HELO (or EHLO outside compat
-/// mode, HELO on refusal), then per transaction MAIL, a RCPT per recipient
+/// qmail-remote's dialogue (§6.6): greeting, HELO (or EHLO, HELO on refusal,
+/// when <see cref="RemoteFeatures.Ehlo"/> is on), then per transaction MAIL, a RCPT per recipient
 /// with its own report, DATA, the message, the final reply.
-/// Outside compat mode also STARTTLS and AUTH (Dialogue.Security.cs), MAIL and
-/// RCPT parameters, and MAIL with the RCPTs as one PIPELINING group.
+/// After EHLO also STARTTLS and AUTH (Dialogue.Security.cs), MAIL and RCPT
+/// parameters, and MAIL with the RCPTs as one PIPELINING group, each as
+/// <paramref name="features"/> allows (none: qmail-remote's dialogue, compat mode).
 /// Every outcome of the dialogue sends QUIT without waiting; a dead connection
 /// does not. jsmail-remote runs one transaction (<see cref="Run"/>);
 /// jsmail-rspawn's pool keeps the session open after a K and runs the next
 /// transaction on it after RSET.
 /// </summary>
-public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report report, bool compat)
+public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report report, RemoteFeatures features)
 {
     /// <summary>RCPTs per pipelined write: bounded, so neither side's buffers fill while the other writes.</summary>
     private const int PipelineGroup = 100;
 
     private Report report = report;
+    /// <summary>Without EHLO no extension is known, and none of the features acts (8-bit refusals included): qmail-remote's dialogue.</summary>
+    private readonly RemoteFeatures _features = (features & RemoteFeatures.Ehlo) != 0 ? features : RemoteFeatures.None;
     private Dictionary<string, string> _extensions = new();
 
     /// <summary>The peer's address as reports name it.</summary>
@@ -69,7 +72,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
     public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message)
     {
         if (!Open(helo)) return;
-        var parameters = compat ? DeliveryParameters.Empty(recipients.Count) : DeliveryParameters.FromEnvironment(recipients.Count);
+        var parameters = _features == RemoteFeatures.None ? DeliveryParameters.Empty(recipients.Count) : DeliveryParameters.FromEnvironment(recipients.Count);
         Transact(report, sender, recipients, message, parameters, keepOpen: false);
     }
 
@@ -118,15 +121,14 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
                 smtp.Command("RSET");
                 if (smtp.ReadReply().Code != 250) return Abandon();
             }
-            var extensions = _extensions;
-            var mailParams = MailParameters(extensions, message, sender, recipients, parameters);
+            var mailParams = MailParameters(message, sender, recipients, parameters);
             if (mailParams == null) return TransactionEnd.Closed;
-            var dsn = extensions.ContainsKey("DSN");
+            var dsn = Uses(RemoteFeatures.Dsn, "DSN");
             var mailLine = SmtpConnection.Line("MAIL FROM:<"u8, AddressQuoting.Quote(sender), Encoding.UTF8.GetBytes(">" + mailParams));
             var rcptLines = recipients.Select((r, i) => SmtpConnection.Line("RCPT TO:<"u8, AddressQuoting.Quote(r),
                 Encoding.UTF8.GetBytes(">" + (dsn ? DeliveryParameters.Words(parameters.Rcpt[i], "NOTIFY", "ORCPT") : "")))).ToList();
 
-            var replies = extensions.ContainsKey("PIPELINING") ? Pipelined(mailLine, rcptLines) : OneByOne(mailLine, rcptLines);
+            var replies = Uses(RemoteFeatures.Pipelining, "PIPELINING") ? Pipelined(mailLine, rcptLines) : OneByOne(mailLine, rcptLines);
             var mail = replies[0];
             // A reused session the peer has given up on (RFC 5321 3.8: 421 closes it): say nothing, go again afresh.
             if (reused && mail.Code == 421) return Abandon();
@@ -220,7 +222,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
     /// <summary>The EHLO keywords with their arguments (none after HELO), or null when our name was refused (reported).</summary>
     private Dictionary<string, string>? Hello(byte[] helo)
     {
-        if (!compat)
+        if ((_features & RemoteFeatures.Ehlo) != 0)
         {
             smtp.Command("EHLO "u8, helo, default);
             var ehlo = smtp.ReadReply();
@@ -238,29 +240,34 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         return null;
     }
 
+    /// <summary>Whether the peer offered the extension and control/remotedisable leaves it on.</summary>
+    private bool Uses(RemoteFeatures feature, string keyword) => (_features & feature) != 0 && _extensions.ContainsKey(keyword);
+
     /// <summary>
-    /// SIZE, BODY, SMTPUTF8, RET and ENVID as the peer offers them; null when
-    /// the message cannot go to this peer (reported): over its SIZE limit,
-    /// needing SMTPUTF8 it lacks (5.6.7), or 8-bit to a peer without
-    /// 8BITMIME (5.6.3: RFC 6152 lets us refuse rather than convert).
+    /// SIZE, BODY, SMTPUTF8, RET and ENVID as the peer offers them and the
+    /// features allow; null when the message cannot go to this peer (reported):
+    /// over its SIZE limit, needing SMTPUTF8 it lacks (5.6.7), or 8-bit to a
+    /// peer without 8BITMIME (5.6.3: RFC 6152 lets us refuse rather than
+    /// convert). A feature switched off does none of its part, refusals
+    /// included: the message goes as qmail-remote sends it.
     /// </summary>
-    private string? MailParameters(Dictionary<string, string> extensions, MessageSource message, byte[] sender,
+    private string? MailParameters(MessageSource message, byte[] sender,
         IReadOnlyList<byte[]> recipients, DeliveryParameters parameters)
     {
         var p = new StringBuilder();
-        if (extensions.TryGetValue("SIZE", out var size) && message.Size is { } bytes)
+        if (Uses(RemoteFeatures.Size, "SIZE") && message.Size is { } bytes)
         {
-            if (long.TryParse(size, out var limit) && limit > 0 && bytes > limit)
+            if (long.TryParse(_extensions["SIZE"], out var limit) && limit > 0 && bytes > limit)
             {
                 Quit('D', $"{ip} accepts messages of at most {limit} bytes; this one has {bytes}. (#5.3.4)\n");
                 return null;
             }
             p.Append(" SIZE=").Append(bytes);
         }
-        if (compat) return p.ToString();
 
-        var utf8 = parameters.Has("SMTPUTF8") || IsEightBit(sender) || recipients.Any(IsEightBit);
-        if (utf8 && !extensions.ContainsKey("SMTPUTF8"))
+        var utf8 = (_features & RemoteFeatures.SmtpUtf8) != 0 &&
+            (parameters.Has("SMTPUTF8") || IsEightBit(sender) || recipients.Any(IsEightBit));
+        if (utf8 && !_extensions.ContainsKey("SMTPUTF8"))
         {
             Quit('D', $"Connected to {ip} but it does not support SMTPUTF8, which this message needs. (#5.6.7)\n");
             return null;
@@ -271,9 +278,9 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             Quit('D', $"Connected to {ip}, but this message is binary (BODY=BINARYMIME) and can only be sent with BDAT, which this delivery does not speak. (#5.6.3)\n");
             return null;
         }
-        if (message.HasEightBit)
+        if ((_features & RemoteFeatures.EightBitMime) != 0 && message.HasEightBit)
         {
-            if (!extensions.ContainsKey("8BITMIME"))
+            if (!_extensions.ContainsKey("8BITMIME"))
             {
                 Quit('D', $"Connected to {ip} but it does not support 8BITMIME, and this message has 8-bit bytes. (#5.6.3)\n");
                 return null;
@@ -281,7 +288,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             p.Append(" BODY=8BITMIME");
         }
         if (utf8) p.Append(" SMTPUTF8");
-        if (extensions.ContainsKey("DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
+        if (Uses(RemoteFeatures.Dsn, "DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
         return p.ToString();
     }
 

@@ -15,7 +15,8 @@ public enum LookupFailure { None, Soft, Hard, NullMx }
 
 /// <summary>
 /// RFC 5321 §5 with DnsClient: MX by preference (equal preferences in random
-/// order), the host's own A/AAAA records when it has no MX (implicit MX), null
+/// order), each exchanger's A and AAAA records (<see cref="Interleave"/>), the
+/// host's own A/AAAA records when it has no MX (implicit MX), null
 /// MX (RFC 7505), temporary DNS errors kept apart from "no such name". Answers
 /// too large for UDP come over TCP; a truncated answer is never used.
 /// </summary>
@@ -79,25 +80,54 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
         return (hosts, LookupFailure.None);
     }
 
+    /// <summary>
+    /// A host's addresses: its A records, and with <c>withIpv6</c> its AAAA
+    /// records, in the order of <see cref="Interleave"/>. A name with records of
+    /// one family and an error for the other is usable; with none, a temporary
+    /// error of either lookup makes the whole temporary.
+    /// </summary>
     private (List<IPAddress> Addresses, LookupFailure Failure) Resolve(string host)
     {
-        var result = new List<IPAddress>();
         var failure = LookupFailure.Hard;
-        foreach (var type in withIpv6 ? new[] { QueryType.A, QueryType.AAAA } : [QueryType.A])
-        {
-            IDnsQueryResponse r;
-            try { r = dns.Query(Fqdn(host), type); }
-            catch (DnsResponseException) { failure = LookupFailure.Soft; continue; }
-            catch (SocketException) { failure = LookupFailure.Soft; continue; }
-            if (r.HasError)
-            {
-                if (r.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain) failure = LookupFailure.Soft;
-                continue;
-            }
-            result.AddRange(r.Answers.OfType<ARecord>().Select(a => a.Address));
-            result.AddRange(r.Answers.OfType<AaaaRecord>().Select(a => a.Address));
-        }
+        var v4 = Query(host, QueryType.A, ref failure);
+        var v6 = withIpv6 ? Query(host, QueryType.AAAA, ref failure) : [];
+        var result = Interleave(v6, v4);
         return result.Count > 0 ? (result, LookupFailure.None) : ([], failure);
+    }
+
+    private List<IPAddress> Query(string host, QueryType type, ref LookupFailure failure)
+    {
+        IDnsQueryResponse r;
+        try { r = dns.Query(Fqdn(host), type); }
+        catch (DnsResponseException) { failure = LookupFailure.Soft; return []; }
+        catch (SocketException) { failure = LookupFailure.Soft; return []; }
+        if (r.HasError)
+        {
+            if (r.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain) failure = LookupFailure.Soft;
+            return [];
+        }
+        // A CNAME chain comes in the same answer (the server follows it); only the addresses count.
+        return type == QueryType.A
+            ? r.Answers.OfType<ARecord>().Select(a => a.Address).ToList()
+            : r.Answers.OfType<AaaaRecord>().Select(a => a.Address).ToList();
+    }
+
+    /// <summary>
+    /// One host's addresses in the order they are tried: the families
+    /// alternate, IPv6 first (RFC 6555 §4, RFC 8305 §4), each family in the
+    /// order DNS gave it. A host with one family is that family's list. The
+    /// MX preferences still come first (RFC 5321 §5.1): this orders the
+    /// addresses of one exchanger only.
+    /// </summary>
+    public static List<IPAddress> Interleave(IReadOnlyList<IPAddress> v6, IReadOnlyList<IPAddress> v4)
+    {
+        var result = new List<IPAddress>(v6.Count + v4.Count);
+        for (var i = 0; i < Math.Max(v6.Count, v4.Count); i++)
+        {
+            if (i < v6.Count) result.Add(v6[i]);
+            if (i < v4.Count) result.Add(v4[i]);
+        }
+        return result;
     }
 
     private static string Fqdn(string host) => host.EndsWith('.') ? host : host + ".";

@@ -17,6 +17,9 @@ public sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int Time
     /// <summary>control/outgoingip: the local addresses to connect from, one per family (none in compat mode).</summary>
     public IReadOnlyList<IPAddress> OutgoingIps { get; init; } = [];
 
+    /// <summary>control/remotedisable: what the client does beyond qmail-remote, less what is switched off (none in compat mode).</summary>
+    public RemoteFeatures Features { get; init; } = RemoteFeatures.All;
+
     /// <summary>The configured source address of the peer's family, if any.</summary>
     public IPAddress? OutgoingIpFor(IPAddress peer) => OutgoingIps.FirstOrDefault(a => a.AddressFamily == peer.AddressFamily);
 
@@ -34,6 +37,7 @@ public sealed record RemoteSettings(byte[] HeloHost, int TimeoutRemote, int Time
             TlsDestinations = compat ? new ControlMap([]) : control.ReadMap("tlsdestinations"),
             RemoteAuth = compat ? [] : control.ReadList("remoteauth"),
             OutgoingIps = compat ? [] : OutgoingIpsOf(control.ReadList("outgoingip")),
+            Features = compat ? RemoteFeatures.None : RemoteFeatureNames.Enabled(control.ReadList(RemoteFeatureNames.DisableFile)),
         };
     }
 
