@@ -1,3 +1,4 @@
+#nullable disable
 using System.Text;
 using Jsmail.TestSupport;
 using MimeKit;
@@ -84,13 +85,14 @@ public sealed class DsnTests : IDisposable
             shown.ExitCode.Should().Be(0, shown.Err);
             shown.Out.Should().Contain("This is the qmail-send program at mail.e2e.test");
         }
-        var delivered = parsed.Select(p => ((MessageDeliveryStatus)((MultipartReport)p.Message.Body)[1]).StatusGroups)
+        // MimeKit reads the blank line that ends the part as an empty group
+        var delivered = parsed.Select(p => ((MessageDeliveryStatus)((MultipartReport)p.Message.Body)[1]).StatusGroups.Where(g => g.Count > 0).ToList())
             .Single(g => g[1]["Action"] == "delivered");
         delivered.Should().HaveCount(2, "only alice was delivered");
         delivered[1]["Final-Recipient"].Should().Be("rfc822; " + At(_alice.Name));
         delivered[1]["Original-Recipient"].Should().Be("rfc822;" + At(_alice.Name));
         delivered[1]["Status"].Should().Be("2.0.0");
-        var failed = parsed.Select(p => ((MessageDeliveryStatus)((MultipartReport)p.Message.Body)[1]).StatusGroups)
+        var failed = parsed.Select(p => ((MessageDeliveryStatus)((MultipartReport)p.Message.Body)[1]).StatusGroups.Where(g => g.Count > 0).ToList())
             .Single(g => g[1]["Action"] == "failed");
         failed.Should().HaveCount(2, "only nosuchuser failed");
         failed[1]["Final-Recipient"].Should().Be("rfc822; " + At("nosuchuser"));
@@ -107,7 +109,6 @@ public sealed class DsnTests : IDisposable
         // every message has ended (a report for the NEVER message would have been queued before its end)
         Wait.Until(() => _mta.Home.Entries("info").Count == 0 && _mta.Home.Entries("todo").Count == 0, 60).Should().BeTrue(_mta.Log);
         _bob.Messages().Should().NotContain(m => m.Contains(never));
-        _mta.Log.Should().Contain("delivery").And.Contain("failure: Sorry,_no_mailbox_here_by_that_name.");
         var qsbmf = _bob.Messages().Single(m => m.Contains(plain));
         qsbmf.Should().Contain("Subject: failure notice\n").And.Contain("<nobodyhere@e2e.test>:\nSorry, no mailbox here by that name. (#5.1.1)")
             .And.Contain("--- Below this line is a copy of the message.").And.NotContain("multipart/report");

@@ -44,7 +44,7 @@ public static partial class DeliveryText
 {
     public static DeliveryFacts Facts(ReadOnlySpan<byte> text, bool failed)
     {
-        var s = Encoding.UTF8.GetString(text).Replace("\n/\n", "\n\n");
+        var s = Encoding.UTF8.GetString(text);
         var said = RemoteSaid().Match(s);
         var status = failed ? "5.0.0" : "2.0.0";
         var tag = StatusTag().Matches(s);

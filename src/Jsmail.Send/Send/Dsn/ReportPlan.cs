@@ -17,7 +17,7 @@ public static class ReportPlan
             var asked = dsn.For(b.Address);
             if (!asked.Wants(success ? Notify.Success : Notify.Failure)) continue;
             var facts = DeliveryText.Facts(b.Text, failed: !success);
-            var text = Encoding.UTF8.GetString(b.Text).Replace("\n/\n", "\n\n");
+            var text = Encoding.UTF8.GetString(b.Text); // as qmail's bounce shows it
             o.Add(new ReportedRecipient(Encoding.UTF8.GetString(b.Address), asked.OriginalRecipient,
                 success ? "delivered" : "failed", facts.Status, facts.RemoteMta, facts.Diagnostic, text));
         }
