@@ -1,4 +1,4 @@
-#nullable disable
+#nullable disable warnings
 using System.Text;
 using Jsmail.TestSupport;
 using MimeKit;
@@ -83,7 +83,9 @@ public sealed class DsnTests : IDisposable
             tree.Out.Should().Contain("multipart/report").And.Contain("text/plain").And.Contain("message/delivery-status").And.Contain("text/rfc822-headers");
             var shown = Run.Process("mshow", [file], env: new Dictionary<string, string?> { ["MBLAZE"] = _mta.Dir.Path });
             shown.ExitCode.Should().Be(0, shown.Err);
-            shown.Out.Should().Contain("This is the qmail-send program at mail.e2e.test");
+            shown.Out.Should().Contain("This is the qmail-send program at mail.e2e.test")
+                .And.Contain("--- 3: message/delivery-status").And.Contain("Original-Envelope-Id: " + envid)
+                .And.Contain("Original-Recipient: rfc822;").And.Contain("Subject: " + asked);
         }
         // MimeKit reads the blank line that ends the part as an empty group
         var delivered = parsed.Select(p => ((MessageDeliveryStatus)((MultipartReport)p.Message.Body)[1]).StatusGroups.Where(g => g.Count > 0).ToList())
