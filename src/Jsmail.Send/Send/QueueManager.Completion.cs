@@ -54,6 +54,7 @@ public sealed partial class QueueManager
             ActivityLog.Line($"warning: unable to unlink {path}; will try again later");
             goto fail;
         }
+        Libc.Unlink(RemoteParameters.PathOf(id)); // jsmail-rspawn's and the reports' parameters (most messages have none)
         Foop(id);
         // after the message's files: a mark a real qmail-send left, or one of a
         // message completed while held (one a crash leaves is stale: removed at start)
@@ -68,8 +69,12 @@ public sealed partial class QueueManager
     /// <summary>Sends bounce/&lt;id&gt; as one bounce message, if there is one. False: try again later (logged).</summary>
     private bool InjectBounce(ulong id)
     {
-        if (Info(id) is not var (sender, _)) return false;
+        if (Info(id) is not var (sender, arrival)) return false;
         sender = Verp.StripMarker(sender);
+        var route = BounceRoute.For(sender, _controls.DoubleBounceTo);
+        if (ReportRequest(id, route) is { } dsn) return InjectReports(id, route.Recipient, arrival, dsn);
+        // successes were kept for a report that is not sent after all (bounceformat changed)
+        if (Libc.Unlink(SuccessPath(id)) != 0 && Libc.Errno != Errno.ENOENT) ActivityLog.Line($"warning: unable to unlink {SuccessPath(id)}");
         var bouncePath = QueueLayout.Bounce(id);
         if (Libc.StatPath(bouncePath, out _) != 0)
         {
@@ -77,7 +82,6 @@ public sealed partial class QueueManager
             ActivityLog.Line($"warning: unable to stat {bouncePath}");
             return false;
         }
-        var route = BounceRoute.For(sender, _controls.DoubleBounceTo);
         if (route.Kind == BounceKind.Discard)
             ActivityLog.Line($"triple bounce: discarding {bouncePath}");
         else

@@ -100,8 +100,6 @@ public sealed partial class QueueManager
             _scheduler.ChannelFileKept(c, id, Now());
             return;
         }
-        // jsmail-rspawn's parameters go with the remote channel file (most messages have none)
-        if (c == Channel.Remote) Libc.Unlink(RemoteParameters.PathOf(id));
         var other = Channels.PathOf(Channels.Other(c), id);
         var otherRemains = Libc.StatPath(other, out _) == 0;
         if (!otherRemains && Libc.Errno != Errno.ENOENT) ActivityLog.Line($"warning: unable to stat {other}");

@@ -133,6 +133,7 @@ public sealed partial class QueueManager
             case StartDelivery s: _spawners[(int)s.Channel].Queue(s); break;
             case MarkDone m: MarkDone(m); break;
             case AppendBounce b: AddBounce(b.MessageId, b.Recipient, b.Report); break;
+            case RecordSuccess r: RecordSuccess(r.MessageId, r.Recipient, r.Report); break;
             case OpenPass p: OpenPass(p.Channel, p.MessageId); break;
             case RemoveChannelFile r: RemoveChannelFile(r.Channel, r.MessageId); break;
             case CompleteMessage m: CompleteMessage(m.MessageId); break;

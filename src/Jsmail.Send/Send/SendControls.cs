@@ -13,6 +13,8 @@ public sealed class SendControls
     public int[] Concurrency { get; private init; } = [10, 20];
     /// <summary>The most recipients at one domain per remote delivery (1 under JSMAIL_COMPAT=qmail).</summary>
     public int RemoteRecipients { get; private init; } = 1;
+    /// <summary>control/bounceformat: when a bounce is an RFC 3464 report (docs/jsmail-send.md); Qsbmf under JSMAIL_COMPAT=qmail.</summary>
+    public BounceFormat BounceFormat { get; private init; } = BounceFormat.Qsbmf;
     public byte[] BounceFrom { get; private init; } = [];
     public byte[] BounceHost { get; private init; } = [];
     public byte[] DoubleBounceTo { get; private init; } = [];
@@ -33,6 +35,7 @@ public sealed class SendControls
             Concurrency = [(int)Math.Min(c.ReadInt("concurrencylocal", 10), 255), (int)Math.Min(c.ReadInt("concurrencyremote", 20), 255)],
             // Postfix's smtp_destination_recipient_limit; 0 means 1
             RemoteRecipients = compat ? 1 : (int)Math.Clamp(c.ReadInt("remoterecipients", 50), 1, GroupedDelivery.MaxRecipients),
+            BounceFormat = compat ? BounceFormat.Qsbmf : ParseBounceFormat(c.ReadLine("bounceformat", false, "asked"u8.ToArray())),
             BounceFrom = c.ReadLine("bouncefrom", false, "MAILER-DAEMON"u8.ToArray()),
             BounceHost = c.ReadLine("bouncehost", true, "bouncehost"u8.ToArray()),
             DoubleBounceTo = [.. doubleBounceTo, (byte)'@', .. doubleBounceHost],
@@ -40,4 +43,16 @@ public sealed class SendControls
             VirtualDomains = c.ReadMap("virtualdomains"),
         };
     }
+
+    /// <summary><c>dsn</c>: reports for every sender; <c>qsbmf</c>: qmail's bounces only; anything else (<c>asked</c>, the default): reports for senders who asked with DSN parameters.</summary>
+    private static BounceFormat ParseBounceFormat(byte[] line) =>
+        System.Text.Encoding.ASCII.GetString(line).Trim().ToLowerInvariant() switch
+        {
+            "dsn" => BounceFormat.Dsn,
+            "qsbmf" => BounceFormat.Qsbmf,
+            _ => BounceFormat.Asked,
+        };
 }
+
+/// <summary>Which failures become RFC 3464 reports, and whether success reports are made at all.</summary>
+public enum BounceFormat { Qsbmf, Asked, Dsn }

@@ -15,7 +15,7 @@ public readonly record struct Preprocessed(bool Local, bool Remote)
 /// <summary>
 /// Preprocesses one queued message (interfaces §2.4 steps 1 to 6): todo/&lt;id&gt;
 /// becomes info/, local/ and remote/ files (and, for a message with an envelope
-/// extension and remote recipients, rparam/ for jsmail-rspawn). Removing the
+/// extension, rparam/ for jsmail-rspawn and jsmail-send's reports). Removing the
 /// todo link and announcing the message are the caller's (TodoPass). Runs in
 /// queue/. Any failure leaves the partial files for the next scan, which
 /// starts by removing them.
@@ -55,7 +55,7 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, Action<byte[]> log
 
             var buffers = new[] { new List<byte>(), new List<byte>() };
             var envelopeIndexes = new[] { new List<int>(), new List<int>() };
-            var remoteAddresses = new List<byte[]>();
+            var addresses = new[] { new List<byte[]>(), new List<byte[]>() };
             ulong uid = 0, pid = 0;
             var tIndex = 0;
             var pos = 0;
@@ -85,7 +85,7 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, Action<byte[]> log
                         buffers[c].AddRange(r.Address);
                         buffers[c].Add(0);
                         envelopeIndexes[c].Add(tIndex++);
-                        if (c == 1) remoteAddresses.Add(r.Address.ToArray());
+                        addresses[c].Add(r.Address.ToArray());
                         break;
                     default:
                         Warn("unknown record type in ", todo);
@@ -94,11 +94,13 @@ public sealed class TodoProcessor(RecipientRewriter rewriter, Action<byte[]> log
             }
 
             if (syncEachFile && Libc.Fsync(info) != 0) { Warn("trouble fsyncing ", infoPath); return null; }
-            // Only jsmail-remote has a use for the parameters (DSN, SMTPUTF8):
-            // they are kept for the remote channel alone, durable no later than it is.
-            if (chan[1] >= 0 && keepParameters && ReadExtension(id, tIndex) is { } parameters &&
-                ChannelParameters.ForChannel(parameters, envelopeIndexes[1]) is { } forRemote &&
-                !WriteRemoteParameters(rparamPath, new RemoteParameters(mess.Size, mess.MTimeSec, remoteAddresses, forRemote)))
+            // jsmail-remote sends the parameters on (DSN, SMTPUTF8); jsmail-send's
+            // delivery reports honour NOTIFY, ORCPT, RET and ENVID of every recipient.
+            // Remote recipients first (their indexes as before), then local ones;
+            // durable no later than the channel files.
+            if (tIndex > 0 && keepParameters && ReadExtension(id, tIndex) is { } parameters &&
+                ChannelParameters.ForChannel(parameters, [.. envelopeIndexes[1], .. envelopeIndexes[0]]) is { } forAll &&
+                !WriteRemoteParameters(rparamPath, new RemoteParameters(mess.Size, mess.MTimeSec, [.. addresses[1], .. addresses[0]], forAll)))
                 return null;
             for (var c = 0; c < 2; c++)
             {

@@ -46,6 +46,8 @@ public sealed partial class Scheduler
         {
             case (byte)'K':
                 Log($"delivery {deliveryId}: success: ", text);
+                // a local delivery is final here: the driver keeps it for a success report if one was asked for
+                if (c.Channel == Channel.Local) Actions.Add(new RecordSuccess(d.Job.Id, recipient.Address, text));
                 _marks.Add((d.Job.Id, recipient.RecordOffset));
                 d.Job.NumTodo--;
                 break;
