@@ -115,8 +115,8 @@ public sealed class MetricsTests(ITestOutputHelper output) : IDisposable
     private string StartPrometheus(params (string Job, int Port)[] targets)
     {
         var config = new StringBuilder("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n");
-        foreach (var (job, port) in targets)
-            config.Append($"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{port}']\n");
+        foreach (var (job, target) in targets)
+            config.Append($"  - job_name: {job}\n    static_configs:\n      - targets: ['127.0.0.1:{target}']\n");
         var file = Path.Combine(_prometheusDir.Path, "prometheus.yml");
         File.WriteAllText(file, config.ToString());
         var port = Ports.Free();
