@@ -187,8 +187,14 @@ public sealed class MetricsTests(ITestOutputHelper output) : IDisposable
         return process;
     }
 
-    private static void WaitFor(Func<bool> done, string what) =>
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    /// <summary>A bounded wait; how long the test had run when it ended goes to the output.</summary>
+    private void WaitFor(Func<bool> done, string what)
+    {
         Wait.Until(done, 60, pollMs: 100).Should().BeTrue(what);
+        output.WriteLine($"{_clock.Elapsed.TotalSeconds:F1}s {what}");
+    }
 
     public void Dispose()
     {
