@@ -97,3 +97,31 @@ public sealed class MetricsRequestTests
         finally { foreach (var s in silent) s.Dispose(); }
     }
 }
+
+/// <summary>control/metrics and its kin: absent or empty is off, and JSMAIL_COMPAT=qmail never reads it.</summary>
+public sealed class MetricsControlTests : IDisposable
+{
+    private readonly Jsmail.TestSupport.TempDir _home = new("jsmail-metrics-home");
+
+    public MetricsControlTests() => Directory.CreateDirectory(_home["control"]);
+    public void Dispose() => _home.Dispose();
+
+    private IPEndPoint? Read(string? content, bool compat = false)
+    {
+        if (content != null) File.WriteAllText(_home["control/metrics"], content);
+        return MetricsAddress.FromControl(new Jsmail.Common.Control.ControlReader(_home.Path), "metrics", compat);
+    }
+
+    [Fact]
+    public void Absent_or_empty_is_off() { Read(null).Should().BeNull(); Read("").Should().BeNull(); }
+
+    [Fact]
+    public void An_address_is_read_and_a_bare_port_is_loopback() => Read("9701\n")!.ToString().Should().Be("127.0.0.1:9701");
+
+    [Fact]
+    public void Compat_mode_never_serves_metrics() => Read("127.0.0.1:9701\n", compat: true).Should().BeNull();
+
+    [Fact]
+    public void A_line_that_is_no_address_is_an_error() =>
+        FluentActions.Invoking(() => Read("localhost:9701\n")).Should().Throw<MetricsAddressException>().WithMessage("control/metrics: *");
+}
