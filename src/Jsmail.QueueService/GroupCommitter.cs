@@ -41,12 +41,16 @@ public sealed class GroupCommitter
     /// <summary>Filesystem syncs made (syncfs and fsync), for the log.</summary>
     public long Syncs => Interlocked.Read(ref _syncs);
     private long _syncs;
+    private readonly QueuedMetrics? _metrics;
+    private int _linked; // todo links made since the last sync of links: the batch's size
 
     /// <param name="queueDirFd">queue/, whose filesystem syncfs makes durable</param>
     /// <param name="todoDirFd">queue/todo, fsynced after the links</param>
     /// <param name="maxHold">the longest a sync is held for more messages, in µs (control/queuedcommitwait); 0: never</param>
-    public GroupCommitter(int queueDirFd, int todoDirFd, long maxHold)
+    /// <param name="metrics">null: no metrics</param>
+    public GroupCommitter(int queueDirFd, int todoDirFd, long maxHold, QueuedMetrics? metrics = null)
     {
+        _metrics = metrics;
         _core = new GroupCommitCore(new GroupCommitPace(maxHold), Now);
         _queueDirFd = queueDirFd;
         _todoDirFd = todoDirFd;
@@ -149,13 +153,16 @@ public sealed class GroupCommitter
             case GroupCommitStep.SyncFiles:
                 return _core.FilesSynced(Sync(() => Libc.Syncfs(_queueDirFd)));
             case GroupCommitStep.Link:
+                _linked++;
                 return _core.Linked(action.Ticket, _inFlight[action.Ticket].Commit.LinkTodo());
             case GroupCommitStep.Abandon:
                 _inFlight[action.Ticket].Commit.Abandon(action.Exit);
                 return [];
             case GroupCommitStep.SyncLinks:
+                BatchCommitted();
                 return _core.LinksSynced(Sync(() => Libc.Fsync(_todoDirFd)));
             case GroupCommitStep.SyncLinksAndFiles:
+                BatchCommitted();
                 return _core.LinksSynced(Sync(() => Libc.Syncfs(_queueDirFd)));
             case GroupCommitStep.PullTrigger:
                 QueueCommit.PullTrigger();
@@ -163,15 +170,23 @@ public sealed class GroupCommitter
             default:
                 _inFlight.Remove(action.Ticket, out var pending);
                 pending!.Exit = action.Exit;
+                _metrics?.Answered(action.Exit);
                 pending.Done.Set();
                 return [];
         }
+    }
+
+    private void BatchCommitted()
+    {
+        _metrics?.Committed(_linked);
+        _linked = 0;
     }
 
     private bool Sync(Func<int> call)
     {
         _holdUntil = -1; // a sync ends any hold
         Interlocked.Increment(ref _syncs);
+        _metrics?.Synced();
         var start = Now();
         var ok = call() == 0;
         _core.SyncTook(Now() - start);

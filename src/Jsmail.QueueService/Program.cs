@@ -39,7 +39,23 @@ public static class Program
         uint maxHold;
         try { maxHold = new ControlReader(home).ReadInt("queuedcommitwait", DefaultCommitWait); }
         catch (ControlReadException) { return Fail("cannot read control/queuedcommitwait"); }
-        var committer = new GroupCommitter(queueDir.Fd, todoDir.Fd, maxHold);
+        QueuedMetrics? metrics = null;
+        Jsmail.Common.Metrics.MetricsResponder? responder = null;
+        try
+        {
+            if (Jsmail.Common.Metrics.MetricsAddress.FromControl(new ControlReader(home), "queuedmetrics", Compat.IsQmail) is { } at)
+            {
+                metrics = new QueuedMetrics();
+                responder = Jsmail.Common.Metrics.MetricsResponder.Start(at, metrics.Registry);
+                Console.Error.WriteLine($"jsmail-queued: metrics on http://{responder.Endpoint}/metrics");
+            }
+        }
+        catch (Exception e) when (e is ControlReadException or Jsmail.Common.Metrics.MetricsAddressException or System.Net.Sockets.SocketException)
+        {
+            return Fail("control/queuedmetrics: " + e.Message);
+        }
+        using var serving = responder;
+        var committer = new GroupCommitter(queueDir.Fd, todoDir.Fd, maxHold, metrics);
         var server = new QueueServer(listener, ServiceIdentity.AllowedClients(), new MessageIntake(home, committer, Libc.Getpid()));
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
         {

@@ -28,7 +28,12 @@ var perProcess = new RemoteChannel(program, parameters);
 ISpawnChannel channel = perProcess;
 // Pooled delivery (docs/jsmail-send.md, "Pooled remote delivery") unless compat, QMAILREMOTE, a qmail-remote that is not
 // jsmail's, or control/remotepool 0: then one remote program per delivery, as qmail-rspawn.
+Jsmail.Common.Metrics.MetricsResponder? metricsResponder = null;
 if (!compat && !explicitProgram && parameters != null && PoolSwitch.IsOn(home, program))
-    channel = new PooledChannel(perProcess, parameters, home, new SessionPool(PoolLimits.Read(new ControlReader(home))));
+{
+    var metrics = PoolMetricsEndpoint.Start(home, out metricsResponder);
+    channel = new PooledChannel(perProcess, parameters, home, new SessionPool(PoolLimits.Read(new ControlReader(home)), metrics));
+}
+using var serving = metricsResponder;
 // grouped commands only when jsmail-start says our reader is jsmail-send (docs/spawn-protocol.md)
 return new Spawner(channel, queueOwner, offerGroups: !compat && GroupedDelivery.Offered()).Run();

@@ -50,9 +50,13 @@ internal sealed class SessionPool
     private readonly Dictionary<string, Destination> _destinations = [];
     private readonly object _lock = new();
 
-    public SessionPool(PoolLimits limits)
+    private readonly PoolMetrics? _metrics;
+
+    /// <param name="metrics">null: no metrics</param>
+    public SessionPool(PoolLimits limits, PoolMetrics? metrics = null)
     {
         _limits = limits;
+        _metrics = metrics;
         new Thread(CloseIdle) { IsBackground = true, Name = "pool-idle" }.Start();
     }
 
@@ -71,16 +75,29 @@ internal sealed class SessionPool
                 {
                     while (d.Idle.TryPop(out var s))
                     {
-                        if (Environment.TickCount64 - s.IdleSince <= _limits.IdleSeconds * 1000L) return s;
+                        if (Environment.TickCount64 - s.IdleSince <= _limits.IdleSeconds * 1000L)
+                        {
+                            _metrics?.Reused();
+                            return s;
+                        }
                         expired.Add(s);
                         d.Open--;
                     }
-                    if (d.Open < _limits.SessionsPerDestination) { d.Open++; return null; }
+                    if (d.Open < _limits.SessionsPerDestination)
+                    {
+                        d.Open++;
+                        _metrics?.Opened();
+                        return null;
+                    }
                     Monitor.Wait(_lock);
                 }
             }
         }
-        finally { foreach (var s in expired) s.Dispose(); }
+        finally
+        {
+            if (expired.Count > 0) _metrics?.Closed(expired.Count);
+            foreach (var s in expired) s.Dispose();
+        }
     }
 
     /// <summary>Back after a transaction: kept when <paramref name="reusable"/> and under the message limit, else closed.</summary>
@@ -91,7 +108,11 @@ internal sealed class SessionPool
         {
             var d = _destinations[key];
             if (keep) { session!.IdleSince = Environment.TickCount64; d.Idle.Push(session); }
-            else d.Open--;
+            else
+            {
+                d.Open--;
+                _metrics?.Closed(1);
+            }
             Monitor.PulseAll(_lock);
         }
         if (!keep) session?.Dispose();
@@ -116,6 +137,7 @@ internal sealed class SessionPool
                 }
                 if (expired.Count > 0) Monitor.PulseAll(_lock);
             }
+            if (expired.Count > 0) _metrics?.Closed(expired.Count);
             foreach (var s in expired) s.Dispose();
         }
     }

@@ -25,6 +25,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
     private Stream _stream = plain;
     private byte[]? _buffer;
     private int _start, _end;
+    private bool _endingMessage; // DATA's input ended: the next reply is the one to the final dot
 
     /// <summary>Runs the conversation; returns the session's exit code (1 when the connection broke).</summary>
     public async Task<int> RunAsync(bool implicitTls)
@@ -72,13 +73,19 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
                     continue;
                 case SessionStep.Effect:
                     step = await ResolveAsync();
+                    if (step == SessionStep.Command) MessageEnded();
                     if (step is SessionStep.Command or SessionStep.Data) await FlushAsync();
                     continue;
                 case SessionStep.Data:
                     if (_start == _end && !await FillAsync()) { session.Hangup(); return 1; }
                     step = session.Data(_buffer.AsSpan(_start, _end - _start), out var used);
                     _start += used;
-                    if (step == SessionStep.Command) await FlushAsync();
+                    if (step != SessionStep.Data) _endingMessage = true;
+                    if (step == SessionStep.Command)
+                    {
+                        MessageEnded();
+                        await FlushAsync();
+                    }
                     continue;
             }
             var next = CommandInput.Next(session, _buffer.AsSpan(_start, _end - _start), ref discarding, out var consumed);
@@ -91,6 +98,14 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
             }
             if (!await FillAsync()) { session.Hangup(); return 1; }
         }
+    }
+
+    /// <summary>Counts the message whose DATA just ended by its reply's class (the reply waits unsent in the output).</summary>
+    private void MessageEnded()
+    {
+        if (!_endingMessage) return;
+        _endingMessage = false;
+        if (session.Output.Count > 0) context.Metrics?.MessageEnded(session.Output[0]);
     }
 
     /// <summary>Does the session's effects, one after another, until it asks for something else.</summary>
@@ -149,6 +164,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
         }
         finally { timer.EndIo(); }
         _stream = ssl;
+        context.Metrics?.TlsStarted(ssl.SslProtocol);
         session.TlsStarted(ServerCertificate.Describe(ssl.SslProtocol, ssl.NegotiatedCipherSuite.ToString()));
         return true;
     }
@@ -180,6 +196,7 @@ public sealed class AsyncSmtpConnection(SmtpSession session, Stream plain, Conne
             }
             var n = await _stream.ReadAsync(_buffer.AsMemory(_end), timer.Token);
             _end += n;
+            context.Metrics?.Received(n);
             return n > 0;
         }
         finally { timer.EndIo(); }

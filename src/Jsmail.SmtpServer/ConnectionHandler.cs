@@ -27,15 +27,19 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         var remoteIp = TcpAddressText.Unmapped(remote.Address);
         var remoteText = Encoding.ASCII.GetString(TcpAddressText.Format(remoteIp));
 
+        var metrics = state.Metrics;
+        metrics?.Accepted();
         var admission = limits.TryAdmit(remoteIp, TimeSpan.FromMilliseconds(DeadlineSweeper.Now));
         if (admission != ConnectionLimit.None)
         {
+            metrics?.Refused(admission);
             log.Server($"refused {remoteText}: {admission}");
             await SendAsync(socket, LimitReplies.For(admission), listen.Role);
             socket.Dispose();
             return;
         }
         var status = 1;
+        metrics?.SessionStarted();
         try
         {
             log.Status(limits.Open, options.MaxConnections);
@@ -44,6 +48,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         }
         finally
         {
+            metrics?.SessionEnded();
             socket.Dispose();
             limits.Release(remoteIp);
             log.Ended(id, status);
@@ -65,11 +70,16 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         catch (TcpRulesException e)
         {
             log.Server($"unable to read {e.Path}: dropped {remoteText}"); // tcpserver drops such a connection too
+            state.Metrics?.RefusedByRules();
             return 1;
         }
         var localText = Encoding.ASCII.GetString(TcpAddressText.Format(local.Address));
         log.Decided(decision.Allowed, id, options.LocalHost ?? "", localText, local.Port, remoteText, remote.Port);
-        if (!decision.Allowed) return 1;
+        if (!decision.Allowed)
+        {
+            state.Metrics?.RefusedByRules();
+            return 1;
+        }
 
         var env = TcpserverEnvironment.Build(state.Environment(listen.Role), info, decision);
         var compat = SessionEnvironment.Get(env, "JSMAIL_COMPAT"u8) is { } c && c.AsSpan().SequenceEqual("qmail"u8);
@@ -77,6 +87,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             || !controls.TryPlugins(SessionEnvironment.Get(env, "NOSPP"u8), SessionEnvironment.Get(env, "SPPCONFFILE"u8), out var plugins))
         {
             // what jsmail-smtpd (and qmail-smtpd) say when they cannot read their controls
+            state.Metrics?.RefusedForControls();
             await SendAsync(socket, ControlsUnreadable, listen.Role);
             return 1;
         }
@@ -107,7 +118,7 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         sweeper.Add(timer);
         try
         {
-            var context = new SessionContext(controls, settings.TimeoutSeconds, env, SessionLog);
+            var context = new SessionContext(controls, settings.TimeoutSeconds, env, SessionLog, state.Metrics);
             var connection = new AsyncSmtpConnection(session, new NetworkStream(socket, ownsSocket: false), timer, context);
             return await connection.RunAsync(implicitTls: listen.Role == ListenRole.Smtps);
         }

@@ -28,15 +28,26 @@ public static class Program
         List<(System.Net.Sockets.Socket, ListenAddress)> listeners;
         try { listeners = SmtpServer.Bind(options.Listen); }
         catch (System.Net.Sockets.SocketException e) { return Fatal(log, "unable to listen: " + e.Message); }
+        // bound before the privileges go, as the SMTP ports are: an address below 1024 works too
+        Jsmail.Common.Metrics.MetricsResponder? metricsResponder = null;
+        ServerMetrics? metrics = null;
+        if (options.Metrics is { } metricsAt && !Compat.IsQmail)
+        {
+            metrics = new ServerMetrics();
+            try { metricsResponder = Jsmail.Common.Metrics.MetricsResponder.Start(metricsAt, metrics.Registry); }
+            catch (System.Net.Sockets.SocketException e) { return Fatal(log, $"unable to serve metrics on {metricsAt}: {e.Message}"); }
+        }
+        using var serving = metricsResponder;
         if (Privileges.Drop(options.User, options.Group, options.SingleUser) is { } problem) return Fatal(log, problem);
 
-        var state = new ServerState(home, options);
+        var state = new ServerState(home, options) { Metrics = metrics };
         try { state.Native = Jsmail.Common.Smtp.Plugins.Native.NativePluginLoader.Load(home, Compat.IsQmail); }
         catch (Exception e) when (e is Jsmail.Common.Smtp.Plugins.Native.NativePluginException or ControlReadException or IOException)
         {
             return Fatal(log, e.Message);
         }
         if (state.Controls.Problem is { } unreadable) log.Server($"warning: {unreadable}: connections get 421 or are dropped until SIGHUP reads it");
+        if (metricsResponder != null) log.Server($"metrics on http://{metricsResponder.Endpoint}/metrics");
         log.Server($"started as uid {Libc.Getuid()}, up to {options.MaxConnections} sessions, {files} descriptors");
         return new SmtpServer(options, state, listeners, log).RunAsync().GetAwaiter().GetResult();
     }

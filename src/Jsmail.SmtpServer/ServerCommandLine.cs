@@ -34,6 +34,10 @@ public static class ServerCommandLine
             DefaultValueFactory = _ => "service-or-program",
         };
         queue.AcceptOnlyFromAmong("service-or-program", "service", "program");
+        var metrics = new Option<string?>("--metrics")
+        {
+            Description = "IP:PORT, [IPv6]:PORT or PORT (on 127.0.0.1) to serve Prometheus metrics on at /metrics; off under JSMAIL_COMPAT=qmail",
+        };
         var smtpdArgs = new Argument<string[]>("smtpd-args")
         {
             Description = "jsmail-smtpd's own arguments: hostname checkpassword subprogram... to offer AUTH",
@@ -42,7 +46,7 @@ public static class ServerCommandLine
 
         var root = new RootCommand("jsmail-smtpd in server mode: one event-driven process serving every SMTP connection")
         {
-            listen, rules, localHost, max, perIp, rate, session, stop, singleUser, user, group, queue, smtpdArgs,
+            listen, rules, localHost, max, perIp, rate, session, stop, singleUser, user, group, queue, metrics, smtpdArgs,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action != null)
@@ -59,8 +63,12 @@ public static class ServerCommandLine
             if (!ListenAddress.TryParse(text, out var a, out var error)) return Fail("--listen: " + error);
             addresses.Add(a!);
         }
+        System.Net.IPEndPoint? metricsAt = null;
+        if (parsed.GetValue(metrics) is { } m && !Jsmail.Common.Metrics.MetricsAddress.TryParse(m, out metricsAt, out var metricsError))
+            return Fail("--metrics: " + metricsError);
         var options = new ServerOptions
         {
+            Metrics = metricsAt,
             Listen = addresses,
             RulesFile = parsed.GetValue(rules),
             LocalHost = parsed.GetValue(localHost),

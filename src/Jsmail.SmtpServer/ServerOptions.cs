@@ -20,4 +20,6 @@ public sealed record ServerOptions
     public Queueing.QueueMode Queue { get; init; } = Queueing.QueueMode.ServiceOrProgram;
     /// <summary>jsmail-smtpd's own argv: none, or <c>hostname checkpassword subprogram...</c> to offer AUTH.</summary>
     public IReadOnlyList<string> SmtpdArgs { get; init; } = [];
+    /// <summary>--metrics: where to serve Prometheus metrics (docs/metrics.md); null: nowhere.</summary>
+    public System.Net.IPEndPoint? Metrics { get; init; }
 }

@@ -24,6 +24,8 @@ public sealed class ServerState
     public ServerControls Controls => _controls;
     /// <summary>control/plugins, loaded once at start (a library is never reloaded); null when absent.</summary>
     public Jsmail.Common.Smtp.Plugins.Native.NativePlugins? Native { get; set; }
+    /// <summary>--metrics's counters; null when the server serves none.</summary>
+    public ServerMetrics? Metrics { get; set; }
 
     public ServerState(string home, ServerOptions options)
     {

@@ -44,7 +44,39 @@ public static class Program
             early[c] = [];
             if (c == 1) groupLimit[c] = Math.Min(recipients, controls.RemoteRecipients); // grouping is for remote deliveries only
         }
-        return new QueueManager(home, controls, concurrency, groupLimit, early, signals).Run();
+        using var serving = ServeMetrics(home, concurrency, out var metrics);
+        return new QueueManager(home, controls, concurrency, groupLimit, early, signals, metrics).Run();
+    }
+
+    /// <summary>
+    /// The metrics endpoint of control/metrics (docs/metrics.md), if any. An
+    /// address that cannot be had is logged and the queue runs on without
+    /// metrics: deliveries matter more than their counts.
+    /// </summary>
+    private static IDisposable? ServeMetrics(string home, int[] concurrency, out SendMetrics? metrics)
+    {
+        metrics = null;
+        System.Net.IPEndPoint? at;
+        try { at = Common.Metrics.MetricsAddress.FromControl(new ControlReader(home), "metrics", Compat.IsQmail); }
+        catch (Exception e) when (e is ControlReadException or Common.Metrics.MetricsAddressException)
+        {
+            ActivityLog.Line($"warning: no metrics: {e.Message}");
+            return null;
+        }
+        if (at == null) return null;
+        var m = new SendMetrics(concurrency);
+        try
+        {
+            var responder = Common.Metrics.MetricsResponder.Start(at, m.Registry);
+            ActivityLog.Line($"status: metrics on http://{responder.Endpoint}/metrics");
+            metrics = m;
+            return responder;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            ActivityLog.Line($"warning: no metrics: unable to listen on {at}: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>

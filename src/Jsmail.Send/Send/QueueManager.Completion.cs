@@ -42,7 +42,7 @@ public sealed partial class QueueManager
         if (Libc.StatPath(path, out _) == 0) return;
         if (Libc.Errno != Errno.ENOENT) goto stat;
         path = QueueLayout.Info(id);
-        if (Libc.StatPath(path, out _) != 0)
+        if (Libc.StatPath(path, out var info) != 0)
         {
             if (Libc.Errno == Errno.ENOENT) return;
             goto stat;
@@ -56,6 +56,7 @@ public sealed partial class QueueManager
         }
         Libc.Unlink(RemoteParameters.PathOf(id)); // jsmail-rspawn's and the reports' parameters (most messages have none)
         Foop(id);
+        _metrics?.Completed(info.MTimeSec, Now());
         // after the message's files: a mark a real qmail-send left, or one of a
         // message completed while held (one a crash leaves is stale: removed at start)
         HoldMark.Remove(id);
@@ -83,7 +84,10 @@ public sealed partial class QueueManager
             return false;
         }
         if (route.Kind == BounceKind.Discard)
+        {
             ActivityLog.Line($"triple bounce: discarding {bouncePath}");
+            _metrics?.Bounced(route.Kind);
+        }
         else
         {
             var single = route.Kind == BounceKind.Single;
@@ -108,6 +112,7 @@ public sealed partial class QueueManager
                 return false;
             }
             ActivityLog.Line($"bounce msg {id} qp {qq.Pid}");
+            _metrics?.Bounced(route.Kind);
         }
         if (Libc.Unlink(bouncePath) != 0)
         {

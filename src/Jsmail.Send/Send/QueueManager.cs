@@ -26,16 +26,21 @@ public sealed partial class QueueManager
     private readonly OssifiedCleanup _cleanup;
     private readonly byte[][] _early;
     private readonly CommandChannel? _commands;
+    private readonly SendMetrics? _metrics;
 
     /// <param name="groupLimit">recipients per delivery on each channel (1: qmail's one)</param>
     /// <param name="early">bytes each spawner wrote with its slot byte that were no announcement, read as results</param>
-    public QueueManager(string home, SendControls controls, int[] concurrency, int[] groupLimit, byte[][] early, Signals signals)
+    /// <param name="metrics">null: no metrics (control/metrics absent, or JSMAIL_COMPAT=qmail)</param>
+    public QueueManager(string home, SendControls controls, int[] concurrency, int[] groupLimit, byte[][] early, Signals signals,
+        SendMetrics? metrics)
     {
         _home = home;
         _controls = controls;
         _signals = signals;
         _early = early;
         _scheduler = new Scheduler(concurrency, groupLimit, controls.Lifetime);
+        _metrics = metrics;
+        if (metrics != null) _scheduler.Reported = metrics.Reported;
         _spawners = [new SpawnerLink(1, 2), new SpawnerLink(3, 4)];
         _todo = new TodoLink(7, 8);
         _cleanup = new OssifiedCleanup(Foop);
@@ -99,6 +104,7 @@ public sealed partial class QueueManager
             _scheduler.Tick(recent);
             Apply();
             _cleanup.Step(recent);
+            _metrics?.Schedule(_scheduler);
         }
         _scheduler.Finish();
         Apply();
@@ -130,7 +136,10 @@ public sealed partial class QueueManager
                 if (l.Tail == null) ActivityLog.Line(l.Text);
                 else ActivityLog.Line(l.Text, l.Tail);
                 break;
-            case StartDelivery s: _spawners[(int)s.Channel].Queue(s); break;
+            case StartDelivery s:
+                _spawners[(int)s.Channel].Queue(s);
+                _metrics?.DeliveryStarted(s.Channel, s.Slot, s.Recipients.Length);
+                break;
             case MarkDone m: MarkDone(m); break;
             case AppendBounce b: AddBounce(b.MessageId, b.Recipient, b.Report); break;
             case RecordSuccess r: RecordSuccess(r.MessageId, r.Recipient, r.Report); break;

@@ -8,6 +8,9 @@ public sealed partial class Scheduler
     private readonly List<(ulong Id, long Offset)> _marks = new();
     private readonly List<Job> _closing = new();
 
+    /// <summary>Each recipient's result as taken (K, Z, or D: a dying job's Z is a D), with its slot: for the metrics.</summary>
+    public Action<Channel, int, byte>? Reported { get; set; }
+
     /// <summary>
     /// The results the driver read from a spawner at once. Each is logged,
     /// bounced and its slot freed in order; the records they finish are then
@@ -39,6 +42,7 @@ public sealed partial class Scheduler
             status = (byte)'D';
             text = [.. text, .. BounceText.TooLong];
         }
+        Reported?.Invoke(c.Channel, r.Slot, status);
         // a grouped delivery's results come one per recipient, in order
         var recipient = d.Recipients[d.Reported];
         var deliveryId = d.FirstDeliveryId + (ulong)d.Reported++;
