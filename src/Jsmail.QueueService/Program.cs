@@ -50,7 +50,11 @@ public static class Program
                 Console.Error.WriteLine($"jsmail-queued: metrics on http://{responder.Endpoint}/metrics");
             }
         }
-        catch (Exception e) when (e is ControlReadException or Jsmail.Common.Metrics.MetricsAddressException or System.Net.Sockets.SocketException)
+        catch (Exception e) when (e is ControlReadException or Jsmail.Common.Metrics.MetricsAddressException)
+        {
+            return Fail(e.Message); // names control/queuedmetrics itself
+        }
+        catch (System.Net.Sockets.SocketException e)
         {
             return Fail("control/queuedmetrics: " + e.Message);
         }
