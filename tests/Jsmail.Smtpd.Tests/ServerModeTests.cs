@@ -68,6 +68,7 @@ public sealed class ServerModeTests(ITestOutputHelper output) : IDisposable
         SmtpdHome.S(four.Message).Split('\n')[2].Should().StartWith("  by mx.example with ESMTP; ");
         SmtpdHome.S(six.Todo).Should().EndWith("\0Fs@x\0Tb@other.com\0");
         SmtpdHome.S(six.Message).Split('\n')[1].Should().Be("Received: from unknown (HELO client.example) (::1)");
+        server.WaitForLog("tcpserver: end 2 status ").Should().BeTrue(server.Log); // the log pipe lags the sessions
         server.Log.Should().MatchRegex(@"tcpserver: ok \d+ mx.example:127.0.0.1:\d+ :127.0.0.1::\d+")
             .And.MatchRegex(@"tcpserver: ok \d+ mx.example:::1:\d+ :::1::\d+")
             .And.MatchRegex(@"tcpserver: status: 1/1000").And.MatchRegex(@"tcpserver: end \d+ status 0");
@@ -169,6 +170,8 @@ print('sent')
 
         // ::1 follows the default rule, deny: the connection is closed without a word, as tcpserver does
         ServerModeServer.Talk(IPAddress.IPv6Loopback, v6Port, "QUIT\r\n"u8.ToArray()).Should().BeEmpty();
+        // the log comes through a pipe read on another thread: the close can reach us before the line does
+        server.WaitForLog("tcpserver: deny ").Should().BeTrue(server.Log);
         server.Log.Should().MatchRegex(@"tcpserver: deny \d+ mx.example:::1:\d+ :::1::\d+");
 
         // the same file under tcpserver -x gives the same replies
