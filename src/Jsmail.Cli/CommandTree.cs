@@ -68,8 +68,22 @@ public static class CommandTree
         check.SetAction(p => run(home => new InstallationCheck(home, Console.Out).Run()));
         root.Subcommands.Add(check);
 
-        var status = new Command("status", "whether qmail-send and the services run; the queue by state and age");
-        status.SetAction(p => run(home => { StatusReport.Write(Console.Out, home, Now); return 0; }));
+        var log = new Option<string?>("--log")
+        {
+            Description = "jsmail-send's multilog directory, for the last delivery errors per destination (default HOME/log when it has a current file, else /var/log/qmail)",
+        };
+        var status = new Command("status", "whether qmail-send and the services run; the queue by state and age; the last delivery errors per destination") { log };
+        status.SetAction(p =>
+        {
+            var given = p.GetValue(log) is { } g ? Path.GetFullPath(g) : null; // before run() changes to queue/
+            return run(home =>
+        {
+            StatusReport.Write(Console.Out, home, Now);
+            var logDir = given ?? DeliveryErrors.DefaultLogDir(home);
+            DeliveryErrors.Write(Console.Out, DeliveryErrors.Read(logDir), logDir);
+            return 0;
+        });
+        });
         root.Subcommands.Add(status);
         return root;
     }

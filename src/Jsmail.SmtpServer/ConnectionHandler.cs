@@ -60,12 +60,16 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
     {
         var controls = state.Controls;
         var localHost = options.LocalHost is { } name ? Encoding.UTF8.GetBytes(name) : null;
-        var info = new TcpConnectionInfo(local.Address, local.Port, localHost, remote.Address, remote.Port, null, null);
+        var remoteHost = controls.HostLookup is { } lookup ? await lookup.NameOfAsync(TcpAddressText.Unmapped(remote.Address)) : null;
+        var info = new TcpConnectionInfo(local.Address, local.Port, localHost, remote.Address, remote.Port, remoteHost, null)
+        {
+            LocalInterface = InterfaceName(local.Address),
+        };
         TcpRuleDecision decision;
         try
         {
             if (controls.RulesUnreadable) throw new TcpRulesException(options.RulesFile!, Jsmail.Common.Os.Errno.EIO);
-            decision = controls.Rules?.Decide(remote.Address, null, null) ?? TcpRuleDecision.NoRule;
+            decision = controls.Rules?.Decide(remote.Address, remoteHost, null) ?? TcpRuleDecision.NoRule;
         }
         catch (TcpRulesException e)
         {
@@ -74,7 +78,8 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             return 1;
         }
         var localText = Encoding.ASCII.GetString(TcpAddressText.Format(local.Address));
-        log.Decided(decision.Allowed, id, options.LocalHost ?? "", localText, local.Port, remoteText, remote.Port);
+        log.Decided(decision.Allowed, id, options.LocalHost ?? "", localText, local.Port,
+            remoteHost == null ? "" : Encoding.ASCII.GetString(remoteHost), remoteText, remote.Port);
         if (!decision.Allowed)
         {
             state.Metrics?.RefusedByRules();
@@ -124,6 +129,15 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
         }
         finally { sweeper.Remove(timer); }
     }
+
+    /// <summary>
+    /// ucspi-tcp-ipv6's TCP6INTERFACE: the interface of a scoped (link-local)
+    /// local address, by name; null for any other connection.
+    /// </summary>
+    private static byte[]? InterfaceName(IPAddress local) =>
+        local.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !local.IsIPv4MappedToIPv6 && local.ScopeId != 0
+            ? Jsmail.Common.Os.Libc.InterfaceName((uint)local.ScopeId)
+            : null;
 
     private static readonly byte[] ControlsUnreadable = Reply(SmtpReplyId.ControlsUnreadable);
 

@@ -20,6 +20,14 @@ public static class ServerCommandLine
         };
         var rules = new Option<string?>("--rules") { Description = "the tcprules CDB deciding who may connect and with which variables (tcpserver -x)" };
         var localHost = new Option<string?>("--local-host") { Description = "TCPLOCALHOST for every connection (tcpserver -l)" };
+        var remoteHost = new Option<bool>("--remote-host")
+        {
+            Description = "look up TCPREMOTEHOST in the DNS (tcpserver -h; default off, as tcpserver -H); resolvers from control/dnsresolvers",
+        };
+        var paranoid = new Option<bool>("--paranoid")
+        {
+            Description = "keep a looked-up name only when its addresses include the client's (tcpserver -p); implies --remote-host",
+        };
         var max = new Option<int>("--max-connections") { Description = "sessions at once (tcpserver -c)", DefaultValueFactory = _ => 1000 };
         var perIp = new Option<int>("--max-per-ip") { Description = "sessions at once from one address; 0: no limit", DefaultValueFactory = _ => 50 };
         var rate = new Option<int>("--max-rate-per-ip") { Description = "new connections from one address per minute; 0: no limit" };
@@ -46,7 +54,7 @@ public static class ServerCommandLine
 
         var root = new RootCommand("jsmail-smtpd in server mode: one event-driven process serving every SMTP connection")
         {
-            listen, rules, localHost, max, perIp, rate, session, stop, singleUser, user, group, queue, metrics, smtpdArgs,
+            listen, rules, localHost, remoteHost, paranoid, max, perIp, rate, session, stop, singleUser, user, group, queue, metrics, smtpdArgs,
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0 || parsed.Action != null)
@@ -72,6 +80,8 @@ public static class ServerCommandLine
             Listen = addresses,
             RulesFile = parsed.GetValue(rules),
             LocalHost = parsed.GetValue(localHost),
+            RemoteHost = parsed.GetValue(remoteHost) || parsed.GetValue(paranoid),
+            Paranoid = parsed.GetValue(paranoid),
             MaxConnections = parsed.GetValue(max),
             MaxPerIp = parsed.GetValue(perIp),
             MaxRatePerIp = parsed.GetValue(rate),

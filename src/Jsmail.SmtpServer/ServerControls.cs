@@ -27,6 +27,8 @@ public sealed class ServerControls : IStartTlsCheck
     /// <summary>Why the controls or the rules could not be read; null when they could.</summary>
     public string? Problem { get; }
     public TcpRules? Rules { get; }
+    /// <summary>--remote-host's lookups, with the resolvers of this snapshot's control/dnsresolvers; null: names are not looked up.</summary>
+    public RemoteHostLookup? HostLookup { get; init; }
     public bool RulesUnreadable { get; }
 
     /// <summary>The handshake's certificate; null when control/servercert.pem is missing or unusable.</summary>
@@ -46,6 +48,13 @@ public sealed class ServerControls : IStartTlsCheck
         Problem = problem;
         var pem = Path.Combine(home, "control", SmtpdSettings.CertificateFile);
         if (File.Exists(pem)) Certificate = ServerCertificate.Load(pem, out _certificateProblem);
+    }
+
+    /// <summary>control/dnsresolvers, as jsmail-remote reads it (none or unreadable: /etc/resolv.conf's).</summary>
+    public static List<System.Net.IPEndPoint> DnsServers(string home)
+    {
+        try { return Jsmail.Common.Remote.RemoteSettings.DnsServersOf(new ControlReader(home).ReadList("dnsresolvers")); }
+        catch (Exception e) when (e is ControlReadException or IOException) { return []; }
     }
 
     /// <summary>

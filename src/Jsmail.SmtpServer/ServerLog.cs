@@ -20,8 +20,8 @@ public sealed class ServerLog
     public void Connected(long id, string remoteIp) => Line($"tcpserver: pid {id} from {remoteIp}");
 
     /// <summary>tcpserver's "ok"/"deny" line: local host:ip:port, remote host:ip:info:port (unknown names empty).</summary>
-    public void Decided(bool allowed, long id, string localHost, string localIp, int localPort, string remoteIp, int remotePort) =>
-        Line($"tcpserver: {(allowed ? "ok" : "deny")} {id} {localHost}:{localIp}:{localPort} :{remoteIp}::{remotePort}");
+    public void Decided(bool allowed, long id, string localHost, string localIp, int localPort, string remoteHost, string remoteIp, int remotePort) =>
+        Line($"tcpserver: {(allowed ? "ok" : "deny")} {id} {localHost}:{localIp}:{localPort} {remoteHost}:{remoteIp}::{remotePort}");
 
     public void Ended(long id, int status) => Line($"tcpserver: end {id} status {status}");
 

@@ -8,6 +8,10 @@ public sealed record ServerOptions
     public string? RulesFile { get; init; }
     /// <summary>tcpserver -l: TCPLOCALHOST for every connection; null: not set (TCPLOCALIP stands in).</summary>
     public string? LocalHost { get; init; }
+    /// <summary>tcpserver -h: TCPREMOTEHOST from the client's PTR record (default off, as tcpserver -H).</summary>
+    public bool RemoteHost { get; init; }
+    /// <summary>tcpserver -p: a PTR name is kept only when it resolves back to the client (implies <see cref="RemoteHost"/>).</summary>
+    public bool Paranoid { get; init; }
     public int MaxConnections { get; init; } = 1000;
     public int MaxPerIp { get; init; } = 50;
     public int MaxRatePerIp { get; init; }

@@ -16,6 +16,7 @@ public sealed class ServerState
     private readonly List<byte[]> _environment;
     private readonly List<byte[]> _submissionEnvironment;
     private readonly string? _rulesFile;
+    private readonly ServerOptions _options;
     private volatile ServerControls _controls;
 
     public string Home { get; }
@@ -31,6 +32,7 @@ public sealed class ServerState
     {
         Home = home;
         _rulesFile = options.RulesFile;
+        _options = options;
         _environment = Libc.EnvironmentEntries();
         // A submission port is SUBMISSION=1 as tcprules would set it; a rule may still say otherwise.
         var submission = new UcspiEnvironment(_environment);
@@ -65,6 +67,11 @@ public sealed class ServerState
     private ServerControls Read()
     {
         var compat = SessionEnvironment.Get(_environment, "JSMAIL_COMPAT"u8) is { } c && c.AsSpan().SequenceEqual("qmail"u8);
-        return new ServerControls(Home, _rulesFile, compat, SessionEnvironment.DataBytes(_environment));
+        return new ServerControls(Home, _rulesFile, compat, SessionEnvironment.DataBytes(_environment))
+        {
+            HostLookup = _options.RemoteHost
+                ? new RemoteHostLookup(RemoteHostLookup.Client(ServerControls.DnsServers(Home)), _options.Paranoid)
+                : null,
+        };
     }
 }

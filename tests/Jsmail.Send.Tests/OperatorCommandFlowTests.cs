@@ -196,6 +196,38 @@ public class OperatorCommandFlowTests
     }
 
     [Fact]
+    public void Status_gives_the_last_delivery_errors_per_destination_from_the_multilog_directory()
+    {
+        using var h = new SendHarness();
+        h.Queue(SendHarness.Envelope("s@x.test", "defer1@r.test", "ok@fine.test"));
+        h.Queue(SendHarness.Envelope("s@x.test", "defer2@R.TEST"));
+        h.Start();
+        h.WaitForLog("deferral", 2);
+        h.WaitForLog(": success: ");
+        h.Stop();
+
+        // the log as the supervised service keeps it: through the real multilog, with its TAI64N stamps
+        var dir = Path.Combine(h.Home.Path, "send-log");
+        var multilog = Run.Process("multilog", ["t", dir], System.Text.Encoding.Latin1.GetBytes(h.Log));
+        multilog.ExitCode.Should().Be(0, multilog.Err);
+        var lastDeferral = h.LogLines.Last(l => l.Contains(": deferral: "));
+        var text = lastDeferral[(lastDeferral.IndexOf(": deferral: ", StringComparison.Ordinal) + ": deferral: ".Length)..];
+
+        var status = Ok(h, "status", "--log", dir).Out;
+        var line = status.Split('\n').Should().ContainSingle(l => l.Contains(" r.test:"), status).Subject;
+        line.Should().StartWith("  remote r.test: 2 since its last success; last deferral at ").And.EndWith(": " + text);
+        var at = DateTimeOffset.ParseExact(line.Split(" at ")[1][..20], "yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal);
+        (DateTimeOffset.UtcNow - at).Should().BeLessThan(TimeSpan.FromMinutes(10), "multilog stamped it during this test");
+        status.Should().NotContain("fine.test", "its delivery succeeded");
+
+        // a later success at r.test clears it; with no log at all the report says so
+        File.AppendAllText(Path.Combine(dir, "current"), "starting delivery 99: msg 1 to remote defer1@r.test\ndelivery 99: success: ok/\n");
+        Ok(h, "status", "--log", dir).Out.Should().Contain($"delivery errors: none in {dir}");
+        Ok(h, "status", "--log", Path.Combine(h.Home.Path, "no-such-log")).Out.Should().Contain("delivery errors: none in ");
+    }
+
+    [Fact]
     public void Show_gives_the_envelope_parameters_recipient_states_and_message_list_filters_and_status_counts()
     {
         using var h = new SendHarness();

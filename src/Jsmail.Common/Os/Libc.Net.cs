@@ -55,6 +55,20 @@ public static unsafe partial class Libc
         return Fcntl(fd, F_SETFL, blocking ? flags & ~O_NONBLOCK : flags | O_NONBLOCK);
     }
 
+    [LibraryImport(L, EntryPoint = "if_indextoname")]
+    private static partial byte* IfIndexToName(uint index, byte* name);
+
+    /// <summary>The name of network interface <paramref name="index"/> (if_indextoname), or null when there is none.</summary>
+    public static byte[]? InterfaceName(uint index)
+    {
+        const int IfNameSize = 16; // IF_NAMESIZE, the NUL included
+        var name = stackalloc byte[IfNameSize];
+        if (IfIndexToName(index, name) == null) return null;
+        var span = new ReadOnlySpan<byte>(name, IfNameSize);
+        var end = span.IndexOf((byte)0);
+        return (end < 0 ? span : span[..end]).ToArray();
+    }
+
     public static int FamilyOf(IPAddress ip) => ip.AddressFamily == AddressFamily.InterNetworkV6 ? AF_INET6 : AF_INET;
 
     private const int SockaddrMax = 28;

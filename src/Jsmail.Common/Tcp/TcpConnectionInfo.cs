@@ -10,4 +10,8 @@ namespace Jsmail.Common.Tcp;
 /// </summary>
 public sealed record TcpConnectionInfo(
     IPAddress LocalIp, int LocalPort, byte[]? LocalHost,
-    IPAddress RemoteIp, int RemotePort, byte[]? RemoteHost, byte[]? RemoteInfo);
+    IPAddress RemoteIp, int RemotePort, byte[]? RemoteHost, byte[]? RemoteInfo)
+{
+    /// <summary>TCP6INTERFACE: the name of the interface of a link-local local address; null otherwise (unset).</summary>
+    public byte[]? LocalInterface { get; init; }
+}

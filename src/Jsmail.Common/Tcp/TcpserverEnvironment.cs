@@ -12,8 +12,8 @@ namespace Jsmail.Common.Tcp;
 /// PROTO=TCP, TCPLOCALIP, TCPLOCALPORT, TCPLOCALHOST, TCPREMOTEIP,
 /// TCPREMOTEPORT, TCPREMOTEHOST, TCPREMOTEINFO. IPv6 gets ucspi-tcp-ipv6's:
 /// PROTO=TCP6 and each TCP variable followed by its TCP6 twin with the same
-/// value (TCP6LOCALIP, ...). TCP6INTERFACE (a link-local address's interface)
-/// is not set. Unknown names unset their variables, so that a stale one
+/// value (TCP6LOCALIP, ...), and TCP6INTERFACE after the local names when the
+/// local address is link-local (its interface's name). Unknown names unset their variables, so that a stale one
 /// inherited from the server's environment never reaches the program.
 /// </remarks>
 public static class TcpserverEnvironment
@@ -26,6 +26,8 @@ public static class TcpserverEnvironment
         Set(env, v6, "LOCALIP", TcpAddressText.Format(connection.LocalIp));
         Set(env, v6, "LOCALPORT", Port(connection.LocalPort));
         Set(env, v6, "LOCALHOST", connection.LocalHost);
+        // ucspi-tcp-ipv6 sets it after the local names, for an IPv6 connection on a scoped address only
+        env.SetOrUnset("TCP6INTERFACE", v6 ? connection.LocalInterface : null);
         Set(env, v6, "REMOTEIP", TcpAddressText.Format(connection.RemoteIp));
         Set(env, v6, "REMOTEPORT", Port(connection.RemotePort));
         Set(env, v6, "REMOTEHOST", connection.RemoteHost);
