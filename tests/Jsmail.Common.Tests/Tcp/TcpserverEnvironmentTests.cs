@@ -75,6 +75,23 @@ public class TcpserverEnvironmentTests
     }
 
     [Fact]
+    public void A_link_local_connection_gets_TCP6INTERFACE_after_the_local_names_and_an_IPv4_one_loses_a_stale_one()
+    {
+        var scoped = new TcpConnectionInfo(IPAddress.Parse("fe80::1%3"), 25, "mx"u8.ToArray(), IPAddress.Parse("fe80::2%3"), 40000, null, null)
+        {
+            LocalInterface = "eth0"u8.ToArray(),
+        };
+        TcpserverEnvironment.Build([], scoped, TcpRuleDecision.NoRule).Select(e => Text(e)).Should().Equal(
+            "PROTO=TCP6", "TCPLOCALIP=fe80::1", "TCP6LOCALIP=fe80::1", "TCPLOCALPORT=25", "TCP6LOCALPORT=25",
+            "TCPLOCALHOST=mx", "TCP6LOCALHOST=mx", "TCP6INTERFACE=eth0",
+            "TCPREMOTEIP=fe80::2", "TCP6REMOTEIP=fe80::2", "TCPREMOTEPORT=40000", "TCP6REMOTEPORT=40000");
+
+        var v4 = new TcpConnectionInfo(IPAddress.Loopback, 25, null, IPAddress.Loopback, 40000, null, null);
+        TcpserverEnvironment.Build([Bytes("TCP6INTERFACE=stale")], v4, TcpRuleDecision.NoRule).Select(e => Text(e))
+            .Should().NotContain(e => e.StartsWith("TCP6INTERFACE="));
+    }
+
+    [Fact]
     public void An_IPv4_mapped_connection_is_IPv4_and_known_names_are_set()
     {
         var connection = new TcpConnectionInfo(IPAddress.Parse("::ffff:192.0.2.1"), 25, null,
