@@ -44,7 +44,8 @@ public sealed class SmtpSink : IDisposable
     public int Port { get; }
     public string DumpPath => _dir["dump/all"];
 
-    public SmtpSink()
+    /// <param name="counting">smtp-sink -c as well: its running "sess=S quit=Q mesg=M" counts, read by <see cref="Counts"/></param>
+    public SmtpSink(bool counting = false)
     {
         Directory.CreateDirectory(_dir["dump"]);
         File.SetUnixFileMode(_dir["dump"], (UnixFileMode)0x1FF); // written as nobody
@@ -53,7 +54,10 @@ public sealed class SmtpSink : IDisposable
             probe.Start();
             Port = ((IPEndPoint)probe.LocalEndpoint).Port;
         }
-        _process = Run.Start("/usr/sbin/smtp-sink", ["-u", "nobody", "-D", DumpPath, $"127.0.0.1:{Port}", "10"], redirect: Redirect.Error);
+        _process = counting
+            ? Run.Start("/bin/bash", ["-c", "exec /usr/sbin/smtp-sink -u nobody -c -D \"$1\" 127.0.0.1:\"$2\" 256 >\"$3\" 2>/dev/null </dev/null",
+                "smtp-sink", DumpPath, Port.ToString(), _dir["counts"]])
+            : Run.Start("/usr/sbin/smtp-sink", ["-u", "nobody", "-D", DumpPath, $"127.0.0.1:{Port}", "10"], redirect: Redirect.Error);
         var up = SendHarness.WaitUntil(() =>
         {
             try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return true; }
@@ -63,6 +67,21 @@ public sealed class SmtpSink : IDisposable
     }
 
     public string Dump => File.Exists(DumpPath) ? File.ReadAllText(DumpPath, Encoding.Latin1) : "";
+
+    /// <summary>
+    /// With counting: the SMTP sessions that have ended and the DATA
+    /// transactions so far, from smtp-sink -c's last "sess=S quit=Q mesg=M"
+    /// (a session counts once it has ended: stop the client first).
+    /// </summary>
+    public (int Sessions, int Transactions) Counts
+    {
+        get
+        {
+            var text = File.Exists(_dir["counts"]) ? File.ReadAllText(_dir["counts"]) : "";
+            var last = System.Text.RegularExpressions.Regex.Matches(text, @"sess=(\d+) quit=\d+ mesg=(\d+)").LastOrDefault();
+            return last == null ? (0, 0) : (int.Parse(last.Groups[1].Value), int.Parse(last.Groups[2].Value));
+        }
+    }
 
     public void Dispose()
     {
