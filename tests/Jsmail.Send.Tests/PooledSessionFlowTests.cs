@@ -40,7 +40,7 @@ public sealed class PooledSessionFlowTests(ITestOutputHelper output)
         subjects.Should().HaveCount(Messages).And.OnlyHaveUniqueItems();
         // control/remotesessions (default 20) bounds the sessions open at once, but one idle for control/remoteidle
         // (2 s, as Postfix's smtp_connection_cache_time_limit) is closed, and a busy test machine makes such pauses:
-        // here 21 to 71 in all. One a message is what the per-process mode (and qmail) make.
+        // 71 in all in a loaded run here. One a message is what the per-process mode (and qmail) make.
         sessions.Should().BeInRange(1, Messages / 10, "sessions are reused across messages, at least ten each on the average");
         foreach (var dir in new[] { "mess", "info", "remote", "todo", "intd" }) h.Home.Entries(dir).Should().BeEmpty();
     }
