@@ -44,10 +44,11 @@ public sealed class InProcessDelivery
         if (!Libc.Pipe(out var endRead, out _endWrite)) throw new SpawnException("delivery thread", Libc.Errno);
         EndRead = endRead;
         _messageFd = Libc.Fcntl(messageFd, Libc.F_DUPFD_CLOEXEC, 10);
-        _reportFd = Libc.Fcntl(reportFd, Libc.F_DUPFD_CLOEXEC, 10);
+        var errno = Libc.Errno; // the failing call's: any later call that succeeds leaves 0
+        _reportFd = _messageFd < 0 ? -1 : Libc.Fcntl(reportFd, Libc.F_DUPFD_CLOEXEC, 10);
+        if (_messageFd >= 0) errno = Libc.Errno;
         if (_messageFd < 0 || _reportFd < 0)
         {
-            var errno = Libc.Errno;
             foreach (var fd in (ReadOnlySpan<int>)[_messageFd, _reportFd, EndRead, _endWrite]) if (fd >= 0) Libc.Close(fd);
             throw new SpawnException("delivery thread", errno);
         }

@@ -30,12 +30,15 @@ internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironmen
         var environment = parameters.For(messageFd, command);
         // The spawner closes both once we return: the thread keeps its own copies (never inherited by children).
         var message = Libc.Fcntl(messageFd, Libc.F_DUPFD_CLOEXEC, 3);
-        var report = Libc.Fcntl(reportFd, Libc.F_DUPFD_CLOEXEC, 3);
+        var errno = Libc.Errno;
+        var report = message < 0 ? -1 : Libc.Fcntl(reportFd, Libc.F_DUPFD_CLOEXEC, 3);
+        if (message >= 0) errno = Libc.Errno;
         if (message < 0 || report < 0)
         {
+            // errno taken before the close: a close that succeeds leaves 0 there, and an
+            // errno of 0 read as permanent once bounced messages as "Unable to run qmail-remote"
             if (message >= 0) Libc.Close(message);
-            if (report >= 0) Libc.Close(report);
-            throw new SpawnException("dup", Libc.Errno);
+            throw new SpawnException("dup", errno);
         }
         var host = command.Recipient[(at + 1)..];
         var delivery = new PooledDelivery(pool, home, host, command.Sender, command.Recipients,

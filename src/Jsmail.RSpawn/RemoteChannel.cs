@@ -32,7 +32,11 @@ internal sealed class RemoteChannel(string program, DeliveryEnvironment? paramet
     public byte[][] Reports(int waitStatus, ReadOnlySpan<byte> output, int recipients) =>
         recipients == 1 ? [RemoteReport.Build(waitStatus, output)] : RemoteReport.BuildEach(waitStatus, output, recipients);
 
-    /// <summary>exec failed: qmail's child exits 111 for a temporary errno, else 100.</summary>
-    public byte[] StartFailed(int errno) => Report(ErrorText.IsTemporary(errno) ? 111 << 8 : 100 << 8, default);
+    /// <summary>
+    /// exec failed: qmail's child exits 111 for a temporary errno, else 100. An
+    /// errno of 0 (the cause was lost on the way) is temporary: a message is
+    /// never bounced for a failure nobody can name.
+    /// </summary>
+    public byte[] StartFailed(int errno) => Report(errno == 0 || ErrorText.IsTemporary(errno) ? 111 << 8 : 100 << 8, default);
 
 }

@@ -30,6 +30,14 @@ public class RemoteReportTests
     public void Builds_qmail_rspawns_report(int status, string output, string report) =>
         Encoding.Latin1.GetString(RemoteReport.Build(status, Encoding.Latin1.GetBytes(output.Replace('|', '\0'))))
             .Should().Be(report);
+
+    [Theory]
+    [InlineData(24, "ZUnable to run qmail-remote.\n")]  // EMFILE
+    [InlineData(9, "DUnable to run qmail-remote.\n")]   // EBADF: qmail's child exits 100 for it
+    [InlineData(2, "DUnable to run qmail-remote.\n")]   // ENOENT
+    [InlineData(0, "ZUnable to run qmail-remote.\n")]   // lost on the way (a close after the failure): never a bounce
+    public void A_start_that_failed_is_temporary_by_its_errno_and_an_unknown_one_is_temporary(int errno, string report) =>
+        Encoding.Latin1.GetString(new RemoteChannel("qmail-remote", null).StartFailed(errno)).Should().Be(report);
 }
 
 /// <summary>jsmail-rspawn speaking the spawner protocol (§4.1, §6.1, §16 items 34, 35, 54).</summary>

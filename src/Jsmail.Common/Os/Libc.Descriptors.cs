@@ -115,11 +115,14 @@ public static unsafe partial class Libc
         readEnd = writeEnd = -1;
         if (Pipe2Raw(fds, O_CLOEXEC) != 0) return false;
         readEnd = MoveHigh(fds[0]);
+        var errno = readEnd < 0 ? Errno : 0;
         writeEnd = MoveHigh(fds[1]);
         if (readEnd >= 0 && writeEnd >= 0) return true;
+        if (errno == 0) errno = Errno;
         // out of descriptors at 10 and above: no end is left open behind the failure
         if (readEnd >= 0) Close(readEnd);
         if (writeEnd >= 0) Close(writeEnd);
+        KeepErrno(errno);
         readEnd = writeEnd = -1;
         return false;
     }
@@ -127,15 +130,25 @@ public static unsafe partial class Libc
     /// <summary>
     /// Moves a close-on-exec fd to 10 or above (closing the old number). -1
     /// when no number from 10 up is free (EMFILE): the fd is closed then too,
-    /// so a caller must check before it hands the result on.
+    /// so a caller must check before it hands the result on. <see cref="Errno"/>
+    /// is the failure's, not the close's.
     /// </summary>
     public static int MoveHigh(int fd)
     {
         if (fd >= 10) return fd;
         var moved = Fcntl(fd, F_DUPFD_CLOEXEC, 10);
+        var errno = Errno;
         Close(fd);
+        KeepErrno(errno);
         return moved;
     }
+
+    /// <summary>
+    /// Puts an errno back where <see cref="Errno"/> reads it: a call that
+    /// succeeds after a failure (a close on the way out) leaves 0 there, and a
+    /// caller deciding temporary or permanent from 0 once bounced messages.
+    /// </summary>
+    private static void KeepErrno(int errno) => Marshal.SetLastPInvokeError(errno);
 
     public static int Poll(Span<PollFd> fds, int timeoutMs)
     {
