@@ -33,6 +33,12 @@ public sealed class MtaStsTests : IDisposable
         Policy("outside.test", "version: STSv1\r\nmode: enforce\r\nmx: mx.outside.test\r\nmax_age: 86400\r\n");
         Policy("badcert.test", "version: STSv1\nmode: enforce\nmx: mx.badcert.test\nmax_age: 86400\n");
         Policy("testing.test", "version: STSv1\nmode: testing\nmx: mx.testing.test\nmax_age: 86400\n");
+        // Policies the fetch must not take (FetchRules): each names only mx.<domain>, which has no MX record.
+        foreach (var d in FetchRules.Select(r => (string)r[0]))
+            Policy(d, $"version: STSv1\nmode: enforce\nmx: mx.{d}\nmax_age: 86400\n");
+        File.WriteAllText(_dir["www/mta-sts.redirect.test/.well-known/mta-sts.txt.redirect"], "https://mta-sts.enforce.test/.well-known/mta-sts.txt");
+        File.WriteAllText(_dir["www/mta-sts.html.test/.well-known/mta-sts.txt.type"], "text/html");
+        File.AppendAllText(_dir["www/mta-sts.big.test/.well-known/mta-sts.txt"], "comment: " + new string('x', 70_000) + "\n");
         _dns = Dns("1");
         _home.WriteControl("timeoutconnect", "5\n");
     }
@@ -54,7 +60,7 @@ public sealed class MtaStsTests : IDisposable
     /// <summary>A fresh dnsmasq whose TXT records carry <paramref name="id"/> for enforce.test (the others keep theirs).</summary>
     private DnsServer Dns(string id)
     {
-        var dns = new DnsServer(
+        var dns = new DnsServer([
             $"txt-record=_mta-sts.enforce.test,\"v=STSv1; id={id}\"",
             "txt-record=_mta-sts.outside.test,\"v=STSv1; id=o1;\"",
             "txt-record=_mta-sts.badcert.test,\"v=STSv1; id=b1\"",
@@ -66,7 +72,12 @@ public sealed class MtaStsTests : IDisposable
             $"host-record=mx.enforce.test,{GoodMx}", $"host-record=rogue.elsewhere.test,{RogueMx}",
             "mx-host=outside.test,rogue.elsewhere.test,10",
             "mx-host=badcert.test,mx.badcert.test,10", $"host-record=mx.badcert.test,{BadCertMx}",
-            "mx-host=testing.test,mx.testing.test,10", $"host-record=mx.testing.test,{TestingMx}");
+            "mx-host=testing.test,mx.testing.test,10", $"host-record=mx.testing.test,{TestingMx}",
+            .. FetchRules.SelectMany(r => new[]
+            {
+                $"txt-record=_mta-sts.{r[0]},\"v=STSv1; id=f1\"", $"host-record=mta-sts.{r[0]},{PolicyIp}",
+                $"mx-host={r[0]},rogue.elsewhere.test,10",
+            })]);
         _home.WriteControl("dnsresolvers", $"127.0.0.1:{dns.Port}\n");
         return dns;
     }
@@ -206,6 +217,26 @@ public sealed class MtaStsTests : IDisposable
             .And.Contain("; the cached policy stays in force\n");
     }
 
+    /// <summary>Domains whose policy host breaks a rule of RFC 8461 §3.3, and the log's words for it.</summary>
+    public static TheoryData<string, string> FetchRules => new()
+    {
+        { "redirect.test", "https://mta-sts.redirect.test/ answered HTTP 301 (a redirect, which MTA-STS does not follow)" },
+        { "html.test", "https://mta-sts.html.test/ served the policy as text/html, not text/plain" },
+        { "big.test", "the policy at mta-sts.big.test is over 65536 bytes" },
+        { "unnamed.test", "the policy host's certificate is not good: certificate does not name mta-sts.unnamed.test" },
+    };
+
+    [Theory, MemberData(nameof(FetchRules))]
+    public void A_policy_fetched_against_the_rules_is_no_policy(string domain, string why)
+    {
+        StartPolicyHost();
+        RoguePeer();
+        var (report, log) = Remote(domain);
+        report.Should().Be(Accepted(RogueMx), "without a policy the only exchanger is used");
+        log.Should().Contain($"jsmail-remote: MTA-STS for {domain}: {why}").And.EndWith("; no policy applies\n");
+        Directory.GetFiles(_home.Queue("mta-sts")).Should().BeEmpty("nothing is cached");
+    }
+
     [Fact]
     public void The_pooled_rspawn_enforces_the_policy()
     {
@@ -257,7 +288,7 @@ public sealed class PolicyHost : IDisposable
     }
 }
 
-/// <summary>A test CA with the certificates of the policy host (every mta-sts.*.test), a good MX (*.enforce.test) and a wrong one (elsewhere.test).</summary>
+/// <summary>A test CA with the certificates of the policy host (every mta-sts.*.test but mta-sts.unnamed.test), a good MX (mx.enforce.test) and a wrong one (elsewhere.test).</summary>
 public sealed class MtaStsCertificates
 {
     private readonly TempDir _dir = new("jsmail-mtasts-certs");
@@ -278,7 +309,7 @@ public sealed class MtaStsCertificates
               printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$2" > $1.ext
               openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile $1.ext -out $1.pem 2>/dev/null
             }
-            make policy DNS:mta-sts.enforce.test,DNS:mta-sts.outside.test,DNS:mta-sts.badcert.test,DNS:mta-sts.testing.test
+            make policy DNS:mta-sts.enforce.test,DNS:mta-sts.outside.test,DNS:mta-sts.badcert.test,DNS:mta-sts.testing.test,DNS:mta-sts.redirect.test,DNS:mta-sts.html.test,DNS:mta-sts.big.test
             make mx DNS:mx.enforce.test
             make elsewhere DNS:elsewhere.test
             """, args: _dir.Path);

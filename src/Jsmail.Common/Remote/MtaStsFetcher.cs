@@ -37,6 +37,12 @@ public sealed class MtaStsFetcher(MailHosts dns, int connectTimeoutSeconds)
             ConnectCallback = (context, token) => new ValueTask<Stream>(Connect(context.DnsEndPoint, token)),
             MaxResponseHeadersLength = 16, // KiB
         };
+        string? certificateProblem = null;
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, _, chain, errors) =>
+        {
+            if (errors != System.Net.Security.SslPolicyErrors.None) certificateProblem = MtaStsObserver.Problem(errors, chain, host);
+            return errors == System.Net.Security.SslPolicyErrors.None;
+        };
         using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(TimeoutSeconds), MaxResponseContentBufferSize = MaxBytes };
         using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{host}/.well-known/mta-sts.txt");
         request.Version = HttpVersion.Version11;
@@ -72,7 +78,9 @@ public sealed class MtaStsFetcher(MailHosts dns, int connectTimeoutSeconds)
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or SocketException)
         {
-            why = $"fetching https://{host}/.well-known/mta-sts.txt failed: {Innermost(e)}";
+            why = certificateProblem != null
+                ? $"the policy host's certificate is not good: {certificateProblem}"
+                : $"fetching https://{host}/.well-known/mta-sts.txt failed: {Innermost(e)}";
             return null;
         }
     }

@@ -1,4 +1,5 @@
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Jsmail.Common.Remote;
 
@@ -13,14 +14,19 @@ public static class MtaStsObserver
     public static RemoteCertificateValidationCallback Callback(string peerName, Action<string> observe) =>
         (_, _, chain, errors) =>
         {
-            if (errors == SslPolicyErrors.None) return true;
-            var what = new List<string>();
-            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) what.Add("no certificate");
-            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) what.Add($"certificate does not name {peerName}");
-            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
-                what.Add("certificate does not verify" + (chain is { ChainStatus.Length: > 0 }
-                    ? " (" + string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct()) + ")" : ""));
-            observe(string.Join("; ", what));
+            if (errors != SslPolicyErrors.None) observe(Problem(errors, chain, peerName));
             return true;
         };
+
+    /// <summary>What is wrong with a certificate, in the words of jsmail-remote's TLS reports.</summary>
+    public static string Problem(SslPolicyErrors errors, X509Chain? chain, string name)
+    {
+        var what = new List<string>();
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) what.Add("no certificate");
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) what.Add($"certificate does not name {name}");
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
+            what.Add("certificate does not verify" + (chain is { ChainStatus.Length: > 0 }
+                ? " (" + string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct()) + ")" : ""));
+        return string.Join("; ", what);
+    }
 }

@@ -6,7 +6,8 @@
   log                   file that receives "NAME PATH" for every request, a line each
   readyfile             written once the server listens
   timeout               seconds to serve in all (default 60)
-A file ROOT/NAME/PATH.type, when present, holds the Content-Type to send (default text/plain).
+A file ROOT/NAME/PATH.type, when present, holds the Content-Type to send (default text/plain);
+a file ROOT/NAME/PATH.redirect, a URL to answer with instead (301 Moved Permanently).
 """
 import http.server, json, os, ssl, sys, time
 
@@ -19,6 +20,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(cfg["log"], "a") as log:
             log.write(f"{host} {self.path}\n")
         path = os.path.join(cfg["root"], host, self.path.lstrip("/"))
+        if ".." not in self.path and os.path.isfile(path + ".redirect"):
+            self.send_response(301)
+            self.send_header("Location", open(path + ".redirect").read().strip())
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if ".." in self.path or not os.path.isfile(path):
             self.send_error(404)
             return
