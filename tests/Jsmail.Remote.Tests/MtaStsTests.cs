@@ -72,7 +72,7 @@ public sealed class MtaStsTests : IDisposable
             $"host-record=mx.enforce.test,{GoodMx}", $"host-record=rogue.elsewhere.test,{RogueMx}",
             "mx-host=outside.test,rogue.elsewhere.test,10",
             "mx-host=badcert.test,mx.badcert.test,10", $"host-record=mx.badcert.test,{BadCertMx}",
-            "mx-host=testing.test,mx.testing.test,10", $"host-record=mx.testing.test,{TestingMx}",
+            "mx-host=testing.test,mx.testing.test,10", $"host-record=mx.testing.test,{TestingMx}", "mx-host=testing.test,rogue.elsewhere.test,20",
             .. FetchRules.SelectMany(r => new[]
             {
                 $"txt-record=_mta-sts.{r[0]},\"v=STSv1; id=f1\"", $"host-record=mta-sts.{r[0]},{PolicyIp}",
@@ -158,13 +158,16 @@ public sealed class MtaStsTests : IDisposable
             "ZSorry, the MTA-STS policy of outside.test (mode enforce) names none of its mail exchangers (rogue.elsewhere.test). (#4.7.0)\n|");
     }
 
-    [Fact]
-    public void Enforce_defers_a_peer_whose_certificate_does_not_verify_and_sends_it_nothing()
+    [Theory]
+    [InlineData("elsewhere", "certificate does not name mx.badcert.test")]
+    [InlineData("stranger", "certificate does not verify (UntrustedRoot)")]
+    public void Enforce_defers_a_peer_whose_certificate_does_not_verify_and_sends_it_nothing(string certificate, string why)
     {
         StartPolicyHost();
-        var peer = Peer(BadCertMx, new JsonObject { ["replies"] = new JsonObject { ["EHLO"] = StartTls }, ["tls"] = Certs.Elsewhere, ["connections"] = 1 });
+        var cert = certificate == "elsewhere" ? Certs.Elsewhere : Certs.Stranger;
+        var peer = Peer(BadCertMx, new JsonObject { ["replies"] = new JsonObject { ["EHLO"] = StartTls }, ["tls"] = cert, ["connections"] = 1 });
         Remote("badcert.test").Report.Should().Be(
-            $"ZConnected to {BadCertMx} but the TLS handshake failed: certificate does not name mx.badcert.test; " +
+            $"ZConnected to {BadCertMx} but the TLS handshake failed: {why}; " +
             "the MTA-STS policy of badcert.test requires a certificate that verifies for mx.badcert.test. (#4.7.0)\n|");
         peer.Transcript.Should().NotContain(l => l.StartsWith("C: MAIL", StringComparison.Ordinal));
     }
@@ -186,7 +189,8 @@ public sealed class MtaStsTests : IDisposable
         var peer = Peer(TestingMx, new JsonObject { ["replies"] = new JsonObject { ["EHLO"] = StartTls }, ["tls"] = Certs.Elsewhere, ["connections"] = 1 });
         var (report, log) = Remote("testing.test");
         report.Should().Be(Accepted(TestingMx), "the report is the one without a policy");
-        log.Should().Contain("jsmail-remote: MTA-STS testing for testing.test: certificate does not name mx.testing.test (mx.testing.test); enforce would not deliver there\n");
+        log.Should().Contain("jsmail-remote: MTA-STS testing for testing.test: certificate does not name mx.testing.test (mx.testing.test); enforce would not deliver there\n")
+            .And.Contain("jsmail-remote: MTA-STS testing for testing.test: rogue.elsewhere.test matches no mx of the policy; enforce would not use it\n");
         peer.Transcript.Should().Contain("C: MAIL FROM:<a@b.test>");
     }
 
@@ -288,7 +292,10 @@ public sealed class PolicyHost : IDisposable
     }
 }
 
-/// <summary>A test CA with the certificates of the policy host (every mta-sts.*.test but mta-sts.unnamed.test), a good MX (mx.enforce.test) and a wrong one (elsewhere.test).</summary>
+/// <summary>
+/// A test CA with the certificates of the policy host (every mta-sts.*.test but mta-sts.unnamed.test),
+/// a good MX (mx.enforce.test) and a wrong one (elsewhere.test); and a self-signed one for mx.badcert.test.
+/// </summary>
 public sealed class MtaStsCertificates
 {
     private readonly TempDir _dir = new("jsmail-mtasts-certs");
@@ -296,6 +303,8 @@ public sealed class MtaStsCertificates
     public (string, string) PolicyHost => (_dir["policy.pem"], _dir["policy.key"]);
     public JsonArray Mx => new(_dir["mx.pem"], _dir["mx.key"]);
     public JsonArray Elsewhere => new(_dir["elsewhere.pem"], _dir["elsewhere.key"]);
+    /// <summary>Names mx.badcert.test, but from a CA nobody trusts.</summary>
+    public JsonArray Stranger => new(_dir["stranger.pem"], _dir["stranger.key"]);
 
     public MtaStsCertificates()
     {
@@ -312,6 +321,8 @@ public sealed class MtaStsCertificates
             make policy DNS:mta-sts.enforce.test,DNS:mta-sts.outside.test,DNS:mta-sts.badcert.test,DNS:mta-sts.testing.test,DNS:mta-sts.redirect.test,DNS:mta-sts.html.test,DNS:mta-sts.big.test
             make mx DNS:mx.enforce.test
             make elsewhere DNS:elsewhere.test
+            openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.badcert.test" -addext subjectAltName=DNS:mx.badcert.test \
+              -keyout stranger.key -out stranger.pem 2>/dev/null
             """, args: _dir.Path);
         if (r.ExitCode != 0) throw new InvalidOperationException("openssl: " + Encoding.UTF8.GetString(r.Stderr));
     }
