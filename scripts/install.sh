@@ -284,6 +284,8 @@ tree() {
   split qmailq qmail 0750 "$q/ext"
   split qmails qmail 0750 "$q/rparam"
   dir qmailq qmail 0750 "$q/lock"
+  # jsmail-remote's cache of MTA-STS policies (docs/jsmail-remote.md): qmailr writes it
+  dir qmailr qmail 0750 "$q/mta-sts"
   operator_dirs
   lock_files
   service_dir
@@ -305,8 +307,9 @@ operator_dirs() {
 # --binaries-only: a home made by qmail (or an older jsmail) lacks jsmail's own
 # queue directories: queue/ext (envelope extensions, owned like queue/mess) and
 # queue/rparam (remote delivery parameters, owned like queue/remote but
-# group-readable, so that qmailr's jsmail-rspawn can read them). Create what is
-# missing; what exists is left as it is.
+# group-readable, so that qmailr's jsmail-rspawn can read them), queue/hold,
+# queue/command and queue/mta-sts. Create what is missing; what exists is left
+# as it is.
 jsmail_stores() {
   missing_split "$prefix/queue/ext" "$prefix/queue/mess"
   missing_split "$prefix/queue/rparam" "$prefix/queue/remote"
@@ -319,6 +322,14 @@ jsmail_stores() {
     fi
     chmod 00700 "$prefix/queue/$d" || fatal "cannot chmod $prefix/queue/$d"
   done
+  # the MTA-STS cache: qmailr's, like lock/tcpto, which qmail-remote also writes
+  if [ ! -d "$prefix/queue/mta-sts" ]; then
+    mkdir "$prefix/queue/mta-sts" || fatal "cannot create $prefix/queue/mta-sts"
+    if [ "$single_user" = 0 ] && [ -e "$prefix/queue/lock/tcpto" ]; then
+      chown --reference="$prefix/queue/lock/tcpto" "$prefix/queue/mta-sts" || fatal "cannot chown $prefix/queue/mta-sts"
+    fi
+    chmod 00750 "$prefix/queue/mta-sts" || fatal "cannot chmod $prefix/queue/mta-sts"
+  fi
 }
 # missing_split PATH REFERENCE: PATH's split directories that are missing, owned like REFERENCE, mode 0750.
 missing_split() {

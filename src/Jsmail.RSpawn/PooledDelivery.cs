@@ -37,7 +37,8 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             return;
         }
         if (new Destination(settings).Resolve(host, output) is not { } hosts) return;
-        var key = Key(settings, hosts.Hosts, hosts.Port, hosts.Route);
+        if (MtaSts.Apply(settings, home, host, hosts.Route, hosts.Hosts, output, Log) is not { } sts) return;
+        var key = Key(settings, sts.Hosts, hosts.Port, hosts.Route) + "|" + sts.Decision?.PoolKey;
         var source = new MessageSource(message);
 
         // Each stale session is given up; a fresh one is never stale, so this ends.
@@ -46,8 +47,8 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             var session = pool.Take(key);
             if (session == null)
             {
-                var (connection, ip) = Connector.Connect(hosts.Hosts, hosts.Port, settings,
-                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate), "../lock/tcpto");
+                var (connection, ip) = Connector.Connect(sts.Hosts, hosts.Port, settings,
+                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, sts.Decision), "../lock/tcpto");
                 if (connection == null)
                 {
                     pool.Give(key, null, false);
@@ -68,6 +69,9 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             if (end != TransactionEnd.Stale) return;
         }
     }
+
+    /// <summary>A line for the log: jsmail-rspawn's stderr, jsmail-send's log.</summary>
+    private static void Log(string line) => Libc.WriteAll(2, System.Text.Encoding.UTF8.GetBytes("jsmail-rspawn: " + line + "\n"));
 
     /// <summary>
     /// One destination: the same hosts in the same order, port, TLS rule and

@@ -39,10 +39,12 @@ public static class Program
         var host = argv[0];
         var hosts = new Destination(settings).Resolve(host, report);
         if (hosts == null) return;
+        var sts = MtaSts.Apply(settings, home, host, hosts.Value.Route, hosts.Value.Hosts, report, Log);
+        if (sts == null) return;
         if (!SendTimeProcessing.Apply(new ControlReader(home), settings.Compat, host, argv[1], argv[2..], report)) return;
 
-        var (connection, ip) = Connector.Connect(hosts.Value.Hosts, hosts.Value.Port, settings,
-            candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate));
+        var (connection, ip) = Connector.Connect(sts.Value.Hosts, hosts.Value.Port, settings,
+            candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, sts.Value.Decision));
         if (connection == null)
         {
             report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
@@ -54,4 +56,7 @@ public static class Program
                 .Run(settings.HeloHost, argv[1], argv[2..], new MessageSource());
         }
     }
+
+    /// <summary>A line for the log: stderr, which qmail-rspawn and jsmail-rspawn pass on to jsmail-send's log.</summary>
+    private static void Log(string line) => Libc.WriteAll(2, System.Text.Encoding.UTF8.GetBytes("jsmail-remote: " + line + "\n"));
 }

@@ -32,12 +32,23 @@ public static class Connector
 
     private static string Format(IPAddress ip) => ip.ToString();
 
-    /// <summary>TLS by the destination domain (tlsdestinations), AUTH by the smtproutes relay (remoteauth).</summary>
-    public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate)
+    /// <summary>
+    /// TLS by the destination domain (tlsdestinations, or its MTA-STS policy:
+    /// enforce verifies the exchanger's name against the system's roots, testing
+    /// only watches), AUTH by the smtproutes relay (remoteauth).
+    /// </summary>
+    public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate, MtaStsDecision? sts = null)
     {
         if (settings.Compat) return PeerSecurity.None;
         var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
-        return new PeerSecurity(TlsPolicy.For(settings.TlsDestinations, host), candidate.Name,
-            Encoding.Latin1.GetString(host), auth);
+        var tls = sts is { Policy.Mode: MtaStsMode.Enforce }
+            ? new TlsPolicy(TlsMode.Verify, null) { RequiredBy = $"the MTA-STS policy of {sts.Domain}" }
+            : TlsPolicy.For(settings.TlsDestinations, host);
+        return new PeerSecurity(tls, candidate.Name, Encoding.Latin1.GetString(host), auth)
+        {
+            Observe = sts is { Policy.Mode: MtaStsMode.Testing }
+                ? what => sts.Log($"MTA-STS testing for {sts.Domain}: {what} ({candidate.Name}); enforce would not deliver there")
+                : null,
+        };
     }
 }

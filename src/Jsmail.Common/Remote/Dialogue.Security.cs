@@ -24,9 +24,11 @@ public sealed partial class Dialogue
             {
                 if (tls.Required)
                 {
-                    Quit('Z', $"Connected to {ip} but it does not offer STARTTLS, which control/tlsdestinations requires for {Report.Printable(Encoding.UTF8.GetBytes(security.Destination))}. (#4.7.0)\n");
+                    Quit('Z', $"Connected to {ip} but it does not offer STARTTLS, which " + (tls.RequiredBy is { } by ? $"{by} requires" :
+                        $"control/tlsdestinations requires for {Report.Printable(Encoding.UTF8.GetBytes(security.Destination))}") + ". (#4.7.0)\n");
                     return null;
                 }
+                security.Observe?.Invoke($"{ip} does not offer STARTTLS");
             }
             else
             {
@@ -39,7 +41,8 @@ public sealed partial class Dialogue
                     catch (TlsFailedException e)
                     {
                         // The connection is in an unknown state: no QUIT, nothing more sent.
-                        report.Add('Z', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}. (#4.7.0)\n");
+                        var required = why.Length > 0 && tls.RequiredBy is { } by ? $"; {by} requires a certificate that verifies for {security.PeerName}" : "";
+                        report.Add('Z', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}{required}. (#4.7.0)\n");
                         return null;
                     }
                     var again = Hello(helo);
@@ -51,6 +54,7 @@ public sealed partial class Dialogue
                     Quit('Z', "Connected to ", " but STARTTLS was refused", reply.Text);
                     return null;
                 }
+                else security.Observe?.Invoke($"{ip} refused STARTTLS");
             }
         }
         return security.Auth == null ? extensions : Authenticate(security.Auth, extensions) ? extensions : null;
@@ -71,7 +75,9 @@ public sealed partial class Dialogue
         };
         if (!verify)
         {
-            options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
+            options.RemoteCertificateValidationCallback = security.Observe is { } observe
+                ? MtaStsObserver.Callback(name, observe)
+                : (_, _, _, _) => true;
             return options;
         }
         var policy = new X509ChainPolicy { RevocationMode = X509RevocationMode.NoCheck };

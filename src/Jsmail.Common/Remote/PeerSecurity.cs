@@ -23,6 +23,9 @@ public sealed record TlsPolicy(TlsMode Mode, string? CaFile)
 
     public bool Required => Mode is TlsMode.Require or TlsMode.Verify;
 
+    /// <summary>Who asks for this rule, as a refusal names it; null: control/tlsdestinations (an MTA-STS policy sets its own).</summary>
+    public string? RequiredBy { get; init; }
+
     /// <summary>
     /// control/tlsdestinations, looked up like smtproutes (the host, each
     /// .suffix longest first, the empty key): <c>domain:require</c>,
@@ -90,4 +93,11 @@ public sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destina
 {
     /// <summary>qmail's dialogue: no STARTTLS, no AUTH.</summary>
     public static readonly PeerSecurity None = new(new TlsPolicy(TlsMode.Off, null), "", "", null);
+
+    /// <summary>
+    /// MTA-STS testing: told (for the log) what would fail under enforce -- no
+    /// STARTTLS, or a certificate that does not verify for the peer's name --
+    /// while the delivery goes on as the TLS rule allows.
+    /// </summary>
+    public Action<string>? Observe { get; init; }
 }
