@@ -48,6 +48,9 @@ internal sealed class DeliveryEnvironment
     private static RemoteParameters? Read(int messageFd, SpawnCommand command)
     {
         using var file = OwnedFd.Open(RemoteParameters.PathFromMess(command.MessageId), Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        // no file: no parameters; one that cannot be opened now (out of descriptors) is a
+        // temporary refusal, never a delivery that silently drops the message's DSN requests
+        if (!file.IsOpen && Libc.Errno != Errno.ENOENT) throw new SpawnException("rparam", Libc.Errno);
         if (!file.IsOpen) return null;
         try
         {

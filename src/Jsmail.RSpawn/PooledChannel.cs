@@ -25,8 +25,13 @@ internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironmen
 
     public int Start(int messageFd, int reportFd, SpawnCommand command, int at)
     {
-        if (new ControlReader(home).ReadList(SendTimeProcessing.ProcessorsFile).Count > 0)
-            return perProcess.Start(messageFd, reportFd, command, at);
+        // Everything that can fail here fails as a SpawnException (a temporary refusal): any
+        // other exception would end jsmail-rspawn, and with it the reports of the deliveries
+        // in flight, whose messages the peer already has (sent again: duplicates).
+        bool processors;
+        try { processors = new ControlReader(home).ReadList(SendTimeProcessing.ProcessorsFile).Count > 0; }
+        catch (ControlReadException e) { throw new SpawnException("control/" + SendTimeProcessing.ProcessorsFile, e.Errno); }
+        if (processors) return perProcess.Start(messageFd, reportFd, command, at);
         var environment = parameters.For(messageFd, command);
         // The spawner closes both once we return: the thread keeps its own copies (never inherited by children).
         var message = Libc.Fcntl(messageFd, Libc.F_DUPFD_CLOEXEC, 3);

@@ -245,6 +245,8 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
         foreach (var c in Deliveries.Read(flow, mta, _peer).Bounced.Where(c => v.Misplaced.Any(m => m.EndsWith($"message {c.Message} ({flow.KindOf(c.Message)})"))).Take(3))
             output.WriteLine($"misplaced bounce {c.File}: " + string.Join(" | ", File.ReadLines(c.File, Encoding.Latin1)
                 .SkipWhile(l => l.Length > 0).Skip(1).Take(12)));
+        // what jsmail-send found wrong on the way: the first place to look when a check below fails
+        foreach (var warning in mta.LogLines("warning: ").Take(5)) output.WriteLine(warning);
         v.Lost.Should().BeEmpty("every message that got its 250 is delivered or bounced");
         v.Partial.Should().BeEmpty("no cut file in a Maildir's new/ or cur/, nor at the peer");
         v.Misplaced.Should().BeEmpty("each message goes where its kind says");

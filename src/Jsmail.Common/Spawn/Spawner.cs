@@ -100,10 +100,13 @@ public sealed class Spawner(ISpawnChannel channel, uint queueOwner, int input = 
             if (!Libc.Pipe(out var readEnd, out var writeEnd)) { Refuse(c, SpawnerSide.CannotPipe); return; }
             int pid;
             try { pid = channel.Start(message, writeEnd, c, at); }
-            catch (SpawnException e)
+            catch (Exception e) when (e is SpawnException or IOException)
             {
+                // a file the channel reads on the way (a control file, say) that cannot be read
+                // now is as temporary as a fork that failed: never the end of the spawner
+                var errno = e switch { SpawnException s => s.Errno, Control.ControlReadException r => r.Errno, _ => Errno.EIO };
                 Libc.Close(readEnd);
-                if (channel.StartFailed(e.Errno) is { } report) Refuse(c, report);
+                if (channel.StartFailed(errno) is { } report) Refuse(c, report);
                 else Refuse(c, SpawnerSide.CannotFork);
                 return;
             }

@@ -80,6 +80,7 @@ public sealed partial class QueueManager
                 fds[2 + (int)c] = new Libc.PollFd { Fd = alive ? s.FdIn : -1, Events = Libc.POLLIN };
             }
             var wakeup = Math.Min(_scheduler.Wakeup(recent), _cleanup.Wakeup);
+            if (_unmarked.Count > 0) wakeup = Math.Min(wakeup, recent + 1);
             fds[4] = new Libc.PollFd { Fd = _todo.Alive ? _todo.FdIn : -1, Events = Libc.POLLIN };
             fds[5] = new Libc.PollFd { Fd = _todo.Alive && _todo.HasOutput ? _todo.FdOut : -1, Events = Libc.POLLOUT };
             fds[6] = new Libc.PollFd { Fd = _signals.WakeFd, Events = Libc.POLLIN };
@@ -101,6 +102,7 @@ public sealed partial class QueueManager
             if ((fds[4].Revents & (Libc.POLLIN | Libc.POLLHUP | Libc.POLLERR)) != 0) TodoDo();
             _commands?.Step(fds[7..], recent, Command);
             Apply();
+            if (_unmarked.Count > 0) SettleMarks();
             _scheduler.Tick(recent);
             Apply();
             _cleanup.Step(recent);
