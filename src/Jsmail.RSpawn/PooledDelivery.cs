@@ -8,7 +8,8 @@ namespace Jsmail.RSpawn;
 /// One delivery of the pooled mode, as jsmail-remote makes it (same control
 /// files, MX order, tcpto, smtproutes, outgoingip, TLS rules, timeouts and
 /// report texts), on a pooled session: a reused one first, and when that
-/// turns out stale (<see cref="TransactionEnd.Stale"/>) a fresh one.
+/// turns out stale (<see cref="TransactionEnd.Stale"/>) or has too few
+/// transactions left under the peer's LIMITS MAILMAX for this delivery, a fresh one.
 /// Writes qmail-remote's output to <c>report</c> and closes it and <c>message</c>.
 /// </summary>
 internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host, byte[] sender, IReadOnlyList<byte[]> recipients,
@@ -41,10 +42,16 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
         var key = Key(settings, sts.Hosts, hosts.Port, hosts.Route) + "|" + sts.Decision?.PoolKey;
         var source = new MessageSource(message);
 
-        // Each stale session is given up; a fresh one is never stale, so this ends.
+        // Each stale or full session is given up; a fresh one is neither, so this ends.
         while (true)
         {
             var session = pool.Take(key);
+            if (session != null && !session.Dialogue.HasRoomFor(recipients.Count))
+            {
+                // Its LIMITS MAILMAX would defer some recipients that a fresh session can take.
+                pool.Give(key, session, false);
+                continue;
+            }
             if (session == null)
             {
                 var (connection, ip) = Connector.Connect(sts.Hosts, hosts.Port, settings,

@@ -100,10 +100,11 @@ internal sealed class SessionPool
         }
     }
 
-    /// <summary>Back after a transaction: kept when <paramref name="reusable"/> and under the message limit, else closed.</summary>
+    /// <summary>Back after a delivery: kept when <paramref name="reusable"/> and under the message limit and the peer's LIMITS MAILMAX, else closed.</summary>
     public void Give(string key, PooledSession? session, bool reusable)
     {
-        var keep = session != null && reusable && session.Dialogue.Transactions < _limits.MessagesPerSession && _limits.IdleSeconds > 0;
+        var keep = session != null && reusable && session.Dialogue.Transactions < _limits.MessagesPerSession
+            && session.Dialogue.MayStartAnother && _limits.IdleSeconds > 0;
         lock (_lock)
         {
             var d = _destinations[key];

@@ -7,7 +7,7 @@ namespace Jsmail.Remote.Tests;
 /// <summary>
 /// control/remotedisable: each feature of the SMTP client switched off on its
 /// own, the scripted peer recording what it receives, in jsmail-remote and in
-/// jsmail-rspawn's pooled deliveries. (AAAA: DefaultModeDnsTests.)
+/// jsmail-rspawn's pooled deliveries. (AAAA: DefaultModeDnsTests; CHUNKING: ChunkingTests; LIMITS: LimitsTests.)
 /// </summary>
 public class RemoteSwitchTests : IDisposable
 {

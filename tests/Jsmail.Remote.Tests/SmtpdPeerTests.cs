@@ -50,11 +50,12 @@ public sealed class SmtpdPeerTests : IDisposable
         _dir.Dispose();
     }
 
-    private string Remote()
+    private string Remote(byte[]? message = null, string? mailParameters = null)
     {
-        File.WriteAllBytes(_dir["msg"], Encoding.UTF8.GetBytes(Body));
+        File.WriteAllBytes(_dir["msg"], message ?? Encoding.UTF8.GetBytes(Body));
         var r = Run.Process("/bin/bash", ["-c", "exec \"$0\" \"$@\" <\"$MSG\"", _sender.Bin("qmail-remote"), "x.test", "a@b.test", "c@x.test"],
-            env: new Dictionary<string, string?> { ["MSG"] = _dir["msg"], ["JSMAIL_COMPAT"] = null }, timeoutMs: 60_000);
+            env: new Dictionary<string, string?> { ["MSG"] = _dir["msg"], ["JSMAIL_COMPAT"] = null, ["JSMAIL_MAIL_PARAMETERS"] = mailParameters },
+            timeoutMs: 60_000);
         r.TimedOut.Should().BeFalse();
         r.ExitCode.Should().Be(0);
         return Encoding.Latin1.GetString(r.Stdout).Replace('\0', '|');
@@ -92,5 +93,45 @@ public sealed class SmtpdPeerTests : IDisposable
             .And.EndWith(". (#4.7.0)\n|");
         Queued().Should().BeEmpty();
         _receiver.Entries("mess").Should().BeEmpty();
+    }
+
+    /// <summary>What the receiver queued below its own two Received lines (the second one's "  by" line ends them).</summary>
+    private static byte[] BelowReceived(byte[] queued)
+    {
+        var text = Encoding.Latin1.GetString(queued);
+        text.Should().MatchRegex(@"^Received: \(qmail \d+ invoked [^)]*\); [^\n]*\nReceived: from [^\n]*\n  by mx\.x\.test with ESMTPS? ");
+        var by = text.IndexOf("\n  by mx.x.test ", StringComparison.Ordinal);
+        return queued[(text.IndexOf('\n', by + 1) + 1)..];
+    }
+
+    /// <summary>
+    /// jsmail-smtpd offers CHUNKING, so the message goes by BDAT: bare dots and
+    /// 8-bit bytes arrive byte for byte, and so does a last line without LF,
+    /// which DATA cannot carry (qmail's 5.6.2): that it arrives shows BDAT carried it.
+    /// </summary>
+    [Fact]
+    public void Bdat_carries_dots_8bit_bytes_and_a_partial_last_line_into_the_smtpds_queue_byte_for_byte()
+    {
+        var message = Encoding.UTF8.GetBytes(Body + ".\n..\nlast line without LF");
+        Remote(message).Should().MatchRegex(@"^r\|K127\.0\.0\.1 accepted message\.\nRemote host said: 250 2\.0\.0 ok \d+ qp \d+\n\|$");
+        var (envelope, queued) = Queued().Should().ContainSingle().Subject;
+        envelope.Should().EndWith("\0Fa@b.test\0Tc@x.test\0");
+        BelowReceived(queued).Should().Equal(message);
+    }
+
+    /// <summary>
+    /// A BODY=BINARYMIME message as jsmail-smtpd queues one (its Received line
+    /// ends in LF, the client's bytes in CRLF, NULs, lone CRs and bare LFs
+    /// included): the receiver, which takes BINARYMIME only by BDAT, queues
+    /// exactly those bytes, the header's LF line ends made CRLF.
+    /// </summary>
+    [Fact]
+    public void A_binarymime_message_arrives_in_the_smtpds_queue_byte_for_byte()
+    {
+        var head = "Received: from relay.test\n  by first.test; 5 Dec 2026 06:00:00 +0000\n"u8.ToArray();
+        byte[] rest = [.. "Subject: binary\r\nMIME-Version: 1.0\r\n\r\n"u8, 0, 1, 0xff, 0xfe, .. " bare\nLF, lone\rCR\r\n.\r\n"u8, 0x80];
+        Remote([.. head, .. rest], "BODY=BINARYMIME").Should().MatchRegex(@"^r\|K127\.0\.0\.1 accepted message\.\n");
+        var (_, queued) = Queued().Should().ContainSingle().Subject;
+        BelowReceived(queued).Should().Equal([.. "Received: from relay.test\r\n  by first.test; 5 Dec 2026 06:00:00 +0000\r\n"u8, .. rest]);
     }
 }

@@ -11,7 +11,7 @@ public enum TransactionEnd
 {
     /// <summary>Reported, and the session sent QUIT or died: it is done.</summary>
     Closed,
-    /// <summary>Reported K, and the session is open for the next message (RSET first).</summary>
+    /// <summary>Reported (K, when it is a delivery's end), and the session is open for the next transaction (RSET first).</summary>
     Reusable,
     /// <summary>
     /// A reused session turned out gone (EOF, or 421 at RSET or MAIL) before
@@ -25,12 +25,13 @@ public enum TransactionEnd
 /// when <see cref="RemoteFeatures.Ehlo"/> is on), then per transaction MAIL, a RCPT per recipient
 /// with its own report, DATA, the message, the final reply.
 /// After EHLO also STARTTLS and AUTH (Dialogue.Security.cs), MAIL and RCPT
-/// parameters, and MAIL with the RCPTs as one PIPELINING group, each as
+/// parameters, MAIL with the RCPTs as one PIPELINING group, BDAT instead of
+/// DATA (Dialogue.Chunking.cs) and the peer's LIMITS (Dialogue.Limits.cs), each as
 /// <paramref name="features"/> allows (none: qmail-remote's dialogue, compat mode).
 /// Every outcome of the dialogue sends QUIT without waiting; a dead connection
-/// does not. jsmail-remote runs one transaction (<see cref="Run"/>);
+/// does not. jsmail-remote runs one delivery (<see cref="Run"/>);
 /// jsmail-rspawn's pool keeps the session open after a K and runs the next
-/// transaction on it after RSET.
+/// delivery on it after RSET.
 /// </summary>
 public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report report, RemoteFeatures features)
 {
@@ -45,7 +46,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
     /// <summary>The peer's address as reports name it.</summary>
     public string Ip => ip;
 
-    /// <summary>Transactions started on this session.</summary>
+    /// <summary>Transactions started on this session (MAILs, those of a split delivery each counted).</summary>
     public int Transactions { get; private set; }
 
     /// <summary>Quit with a message report (QUIT is sent first, its reply never awaited).</summary>
@@ -92,6 +93,8 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             extensions = Secure(helo, extensions);
             if (extensions == null) return false;
             _extensions = extensions;
+            _limits = (_features & RemoteFeatures.Limits) != 0 && extensions.TryGetValue("LIMITS", out var limits)
+                ? PeerLimits.Parse(limits) : PeerLimits.None;
             return true;
         }
         catch (ConnectionDiedException)
@@ -102,16 +105,40 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
     }
 
     /// <summary>
-    /// One transaction, reported into <paramref name="into"/>. A session that
-    /// had a transaction before sends RSET first; with <paramref name="keepOpen"/>
-    /// an accepted message leaves the session open (<see cref="TransactionEnd.Reusable"/>).
+    /// One delivery, reported into <paramref name="into"/>: one transaction,
+    /// or several when the peer's LIMITS RCPTMAX takes fewer recipients
+    /// (Dialogue.Limits.cs). A session that had a transaction before sends
+    /// RSET first; with <paramref name="keepOpen"/> an accepted message leaves
+    /// the session open (<see cref="TransactionEnd.Reusable"/>).
     /// </summary>
     public TransactionEnd Transact(Report into, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message,
         DeliveryParameters parameters, bool keepOpen)
     {
         report = into;
+        // Once for the delivery: a message this peer cannot take is refused for every transaction alike.
+        var mailParams = MailParameters(message, sender, recipients, parameters);
+        if (mailParams == null) return TransactionEnd.Closed;
+        var outgoing = new Outgoing(sender, recipients, message, parameters, mailParams, IsBinary(parameters));
+        var batches = Batches(recipients.Count);
+        return batches.Count == 1
+            ? OneTransaction(outgoing, 0, recipients.Count, keepOpen, more: false, mayBeStale: true)
+            : Split(into, outgoing, batches, keepOpen);
+    }
+
+    /// <summary>What one delivery sends, whichever of its transactions is running.</summary>
+    private sealed record Outgoing(byte[] Sender, IReadOnlyList<byte[]> Recipients, MessageSource Message,
+        DeliveryParameters Parameters, string MailParams, bool Binary);
+
+    /// <summary>
+    /// MAIL, the RCPTs of recipients [<paramref name="first"/>, +<paramref name="count"/>),
+    /// the message (DATA, or BDAT: Dialogue.Chunking.cs), the final reply.
+    /// With <paramref name="more"/> (transactions of the same delivery follow)
+    /// a refusal leaves the session open (no QUIT) unless it was a 421.
+    /// </summary>
+    private TransactionEnd OneTransaction(Outgoing o, int first, int count, bool keepOpen, bool more, bool mayBeStale)
+    {
         var reused = Transactions++ > 0;
-        var dotSent = false;
+        var messageSent = false;
         var peerTookSomething = false;
         try
         {
@@ -119,25 +146,27 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             {
                 // RFC 5321 4.1.1.5: the earlier transaction is over; any refusal here means the session is no good.
                 smtp.Command("RSET");
-                if (smtp.ReadReply().Code != 250) return Abandon();
+                if (smtp.ReadReply().Code != 250)
+                {
+                    if (mayBeStale) return Abandon();
+                    Close();
+                    return TransactionEnd.Closed; // nothing reported: the delivery names this transaction's recipients itself
+                }
             }
-            var mailParams = MailParameters(message, sender, recipients, parameters);
-            if (mailParams == null) return TransactionEnd.Closed;
             var dsn = Uses(RemoteFeatures.Dsn, "DSN");
-            var mailLine = SmtpConnection.Line("MAIL FROM:<"u8, AddressQuoting.Quote(sender), Encoding.UTF8.GetBytes(">" + mailParams));
-            var rcptLines = recipients.Select((r, i) => SmtpConnection.Line("RCPT TO:<"u8, AddressQuoting.Quote(r),
-                Encoding.UTF8.GetBytes(">" + (dsn ? DeliveryParameters.Words(parameters.Rcpt[i], "NOTIFY", "ORCPT") : "")))).ToList();
+            var mailLine = SmtpConnection.Line("MAIL FROM:<"u8, AddressQuoting.Quote(o.Sender), Encoding.UTF8.GetBytes(">" + o.MailParams));
+            var rcptLines = new List<byte[]>(count);
+            for (var i = first; i < first + count; i++)
+                rcptLines.Add(SmtpConnection.Line("RCPT TO:<"u8, AddressQuoting.Quote(o.Recipients[i]),
+                    Encoding.UTF8.GetBytes(">" + (dsn ? DeliveryParameters.Words(o.Parameters.Rcpt[i], "NOTIFY", "ORCPT") : ""))));
 
             var replies = Uses(RemoteFeatures.Pipelining, "PIPELINING") ? Pipelined(mailLine, rcptLines) : OneByOne(mailLine, rcptLines);
             var mail = replies[0];
             // A reused session the peer has given up on (RFC 5321 3.8: 421 closes it): say nothing, go again afresh.
-            if (reused && mail.Code == 421) return Abandon();
+            if (reused && mayBeStale && mail.Code == 421) return Abandon();
             peerTookSomething = true;
             if (Failed(mail.Code, out var mailLetter))
-            {
-                Quit(mailLetter, "Connected to ", " but sender was rejected", mail.Text);
-                return TransactionEnd.Closed;
-            }
+                return Refused(more, mail.Code, mailLetter, Report.About("Connected to ", ip, " but sender was rejected", mail.Text));
 
             var anyAccepted = false;
             foreach (var r in replies.Skip(1))
@@ -145,28 +174,60 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
                 if (!Failed(r.Code, out var letter)) { report.Add('r'); anyAccepted = true; continue; }
                 report.Add(letter == 'D' ? 'h' : 's', Report.About("", ip, " does not like recipient", r.Text));
             }
-            if (!anyAccepted) { Quit('D', "Giving up on ", "", null); return TransactionEnd.Closed; }
-            // Known now only for a file; from a pipe, Blast finds it after DATA, as qmail-remote does.
-            if (message.EndsInPartialLine) { Quit('D', PartialLine); return TransactionEnd.Closed; }
+            if (!anyAccepted) return Refused(more, 0, 'D', Report.About("Giving up on ", ip, "", null));
 
-            smtp.Command("DATA");
-            var data = smtp.ReadReply();
-            if (Failed(data.Code, out var dataLetter)) { Quit(dataLetter, "", " failed on DATA command", data.Text); return TransactionEnd.Closed; }
+            ServerReply final;
+            if (o.Binary || Uses(RemoteFeatures.Chunking, "CHUNKING"))
+            {
+                if (SendChunks(o.Message, o.Binary, ref messageSent) is not { } chunked) return TransactionEnd.Closed;
+                final = chunked.Reply;
+                if (Failed(final.Code, out var chunkLetter))
+                    return Refused(more, final.Code, chunkLetter,
+                        Report.About("", ip, chunked.Last ? " failed after I sent the message" : " failed on BDAT command", final.Text));
+            }
+            else
+            {
+                // Known now only for a file; from a pipe, Blast finds it after DATA, as qmail-remote does.
+                if (o.Message.EndsInPartialLine) return Refused(more, 0, 'D', Encoding.Latin1.GetBytes(PartialLine));
 
-            if (!Blast(message)) return TransactionEnd.Closed;
-            dotSent = true;
-            var final = smtp.ReadReply();
-            if (Failed(final.Code, out var finalLetter)) { Quit(finalLetter, "", " failed after I sent the message", final.Text); return TransactionEnd.Closed; }
+                smtp.Command("DATA");
+                var data = smtp.ReadReply();
+                if (Failed(data.Code, out var dataLetter))
+                    return Refused(more, data.Code, dataLetter, Report.About("", ip, " failed on DATA command", data.Text));
+
+                if (!Blast(o.Message)) return TransactionEnd.Closed;
+                messageSent = true;
+                final = smtp.ReadReply();
+                if (Failed(final.Code, out var finalLetter))
+                    return Refused(more, final.Code, finalLetter, Report.About("", ip, " failed after I sent the message", final.Text));
+            }
             if (!keepOpen) { Quit('K', "", " accepted message", final.Text); return TransactionEnd.Closed; }
             report.Add('K', Report.About("", ip, " accepted message", final.Text));
             return TransactionEnd.Reusable;
         }
         catch (ConnectionDiedException)
         {
-            if (reused && !peerTookSomething) { report.Clear(); return TransactionEnd.Stale; }
-            report.Add('Z', $"Connected to {ip} but connection died. {(dotSent ? "Possible duplicate! " : "")}(#4.4.2)\n");
+            if (reused && mayBeStale && !peerTookSomething) { report.Clear(); return TransactionEnd.Stale; }
+            report.Add('Z', $"Connected to {ip} but connection died. {(messageSent ? "Possible duplicate! " : "")}(#4.4.2)\n");
             return TransactionEnd.Closed;
         }
+    }
+
+    /// <summary>
+    /// A refused transaction's message record. The last transaction of a
+    /// delivery quits (qmail-remote's way); one that more follow keeps the
+    /// session, which is in step after any reply but a 421 (RFC 5321 3.8: the peer closes).
+    /// </summary>
+    private TransactionEnd Refused(bool more, int code, char letter, byte[] text)
+    {
+        if (more && code != 421)
+        {
+            report.Add(letter, text);
+            return TransactionEnd.Reusable;
+        }
+        try { smtp.Command("QUIT"); } catch (ConnectionDiedException) { }
+        report.Add(letter, text);
+        return TransactionEnd.Closed;
     }
 
     /// <summary>A stale reused session: nothing of this message reached the peer's queue; nothing is reported.</summary>
@@ -272,13 +333,22 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             Quit('D', $"Connected to {ip} but it does not support SMTPUTF8, which this message needs. (#5.6.7)\n");
             return null;
         }
-        if (EnvelopeExtension.Find(parameters.Mail, "BODY") is { Value: { } body } && Encoding.ASCII.GetString(body).Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase))
+        if (IsBinary(parameters))
         {
-            // Accepted by BDAT with its CRLFs as they came; DATA would turn them into CR CR LF (RFC 3030 §3: return it, or convert).
-            Quit('D', $"Connected to {ip}, but this message is binary (BODY=BINARYMIME) and can only be sent with BDAT, which this delivery does not speak. (#5.6.3)\n");
-            return null;
+            // Only BDAT carries its CRLFs as they came; DATA would turn them into CR CR LF. RFC 3030 §3: return it, or convert; we return it.
+            if ((_features & RemoteFeatures.Chunking) == 0)
+            {
+                Quit('D', $"Connected to {ip}, but this message is binary (BODY=BINARYMIME) and can only be sent with BDAT, which control/remotedisable switches off. (#5.6.3)\n");
+                return null;
+            }
+            if (!_extensions.ContainsKey("CHUNKING") || !_extensions.ContainsKey("BINARYMIME"))
+            {
+                Quit('D', $"Connected to {ip} but it does not support CHUNKING and BINARYMIME, and this message is binary (BODY=BINARYMIME). (#5.6.3)\n");
+                return null;
+            }
+            p.Append(" BODY=BINARYMIME");
         }
-        if ((_features & RemoteFeatures.EightBitMime) != 0 && message.HasEightBit)
+        else         if ((_features & RemoteFeatures.EightBitMime) != 0 && message.HasEightBit)
         {
             if (!_extensions.ContainsKey("8BITMIME"))
             {
@@ -291,6 +361,11 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         if (Uses(RemoteFeatures.Dsn, "DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
         return p.ToString();
     }
+
+    /// <summary>BODY=BINARYMIME in the envelope (jsmail-smtpd queued the message as it came, docs/jsmail-smtpd.md).</summary>
+    private static bool IsBinary(DeliveryParameters parameters) =>
+        EnvelopeExtension.Find(parameters.Mail, "BODY") is { Value: { } body } &&
+        Encoding.ASCII.GetString(body).Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsEightBit(byte[] address) => address.AsSpan().IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0;
 
@@ -322,65 +397,4 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         smtp.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output));
         return true;
     }
-}
-
-/// <summary>
-/// The message on fd 0, sent from where fd 0 stands. When it is a file (the
-/// spawners give the queue file) its size is known, and whether it holds 8-bit
-/// bytes is found on demand (only a peer offering 8BITMIME asks).
-/// </summary>
-public sealed class MessageSource
-{
-    private readonly int _fd;
-    private readonly long _start = -1;
-    private bool? _eightBit;
-
-    public long? Size { get; }
-
-    /// <param name="fd">the message (jsmail-remote: fd 0; jsmail-rspawn's pool: its own copy of the queue file's)</param>
-    public MessageSource(int fd = 0)
-    {
-        _fd = fd;
-        if (Libc.Fstat(fd, out var st) != 0 || !st.IsRegular) return;
-        _start = Libc.Lseek(fd, 0, 1 /* SEEK_CUR */);
-        if (_start >= 0) Size = st.Size - _start;
-    }
-
-    public bool HasEightBit => _eightBit ??= ScanForEightBit();
-
-    /// <summary>
-    /// True when the message is a file whose last byte ends no line, which
-    /// DataEncoder would refuse at the end (a trailing lone CR counts as a line
-    /// end there, an empty message is a dot alone); false when not a file.
-    /// </summary>
-    public bool EndsInPartialLine
-    {
-        get
-        {
-            if (Size is not > 0) return false;
-            Span<byte> last = stackalloc byte[1];
-            var read = Libc.Lseek(_fd, _start + Size.Value - 1, 0) >= 0 && Libc.Read(_fd, last) == 1;
-            Rewind();
-            return read && last[0] is not ((byte)'\n' or (byte)'\r');
-        }
-    }
-
-    private bool ScanForEightBit()
-    {
-        if (_start < 0) return false;
-        var buf = GC.AllocateUninitializedArray<byte>(65536);
-        int n;
-        var found = false;
-        while (!found && (n = Libc.Read(_fd, buf)) > 0)
-            found = buf.AsSpan(0, n).IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0;
-        Rewind();
-        return found;
-    }
-
-    public void Rewind()
-    {
-        if (_start >= 0) Libc.Lseek(_fd, _start, 0);
-    }
-
-    public int Read(Span<byte> buffer) => Libc.Read(_fd, buffer);
 }

@@ -25,7 +25,11 @@ public enum RemoteFeatures
     Aaaa = 64,
     /// <summary>RFC 8461: the recipient domain's MTA-STS policy applied to delivery by MX (MtaSts.cs).</summary>
     MtaSts = 128,
-    All = 255,
+    /// <summary>RFC 3030: BDAT instead of DATA to a peer offering CHUNKING, and BODY=BINARYMIME to one offering BINARYMIME too; off: DATA, and a binary message refused (5.6.3).</summary>
+    Chunking = 256,
+    /// <summary>RFC 9422: the peer's LIMITS obeyed (RCPTMAX splits the recipients into transactions, MAILMAX bounds a session's transactions); off: ignored.</summary>
+    Limits = 512,
+    All = 1023,
 }
 
 public static class RemoteFeatureNames
@@ -43,6 +47,8 @@ public static class RemoteFeatureNames
         "DSN" => RemoteFeatures.Dsn,
         "AAAA" => RemoteFeatures.Aaaa,
         "MTASTS" or "MTA-STS" => RemoteFeatures.MtaSts,
+        "CHUNKING" => RemoteFeatures.Chunking,
+        "LIMITS" => RemoteFeatures.Limits,
         _ => RemoteFeatures.None,
     };
 

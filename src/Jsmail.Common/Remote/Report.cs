@@ -15,6 +15,23 @@ public sealed class Report
     /// <summary>Forgets what was added (a transaction on a stale pooled session, to be made again).</summary>
     public void Clear() => _out.Clear();
 
+    /// <summary>The records added so far, each its letter and text (a delivery split into transactions merges them).</summary>
+    public List<(char Letter, byte[] Text)> Records
+    {
+        get
+        {
+            var records = new List<(char, byte[])>();
+            var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_out);
+            while (!span.IsEmpty)
+            {
+                var nul = span.IndexOf((byte)0);
+                records.Add(((char)span[0], span[1..nul].ToArray()));
+                span = span[(nul + 1)..];
+            }
+            return records;
+        }
+    }
+
     public void Add(char letter, ReadOnlySpan<byte> text)
     {
         _out.Add((byte)letter);

@@ -6,7 +6,11 @@ connections and exits. Config (JSON, argv[1]):
   record                   file that receives every byte read (after STARTTLS: decrypted), connection after connection
   transcript               file of "C: line" / "S: reply" entries in the order they happened
   greeting                 first reply ("" sends nothing: a silent peer)
-  replies {VERB: reply}    for EHLO HELO MAIL RCPT DATA DOT QUIT RSET NOOP STARTTLS AUTH; reply may hold CRLFs (multiline)
+  replies {VERB: reply}    for EHLO HELO MAIL RCPT DATA DOT BDAT QUIT RSET NOOP STARTTLS AUTH; reply may hold CRLFs (multiline);
+                           BDAT answers a chunk before the last, DOT the message's end (DATA's dot, or BDAT ... LAST)
+  finals [reply...]        the replies to the message's end, in turn over the stub's life (then DOT's)
+  rcptmax N                RCPTs past N in a transaction get "452 4.5.3 too many recipients"
+  mailmax N                MAILs past N on a connection get "451 4.5.3 too many messages"
   rcpt {substring: reply}  RCPT replies chosen by the address
   ehlo_tls reply           the EHLO reply after STARTTLS (default: the EHLO reply)
   tls [cert, key]          STARTTLS answered 220 is followed by a real TLS handshake with this certificate
@@ -15,7 +19,9 @@ connections and exits. Config (JSON, argv[1]):
   hold S                   replies wait until no command has arrived for S seconds, then go out together:
                            a client that pipelines shows all its commands before the first reply
   hang_on VERB             stop answering from this command on (the peer hangs)
-  close_on VERB            close the connection instead of answering this command
+  close_on VERB            close the connection instead of answering this command (DOT: the message's end)
+BDAT <n> [LAST] is read as RFC 3030 says: the command line, then exactly n bytes of
+chunk (recorded, never parsed as commands); the transcript shows the command line.
   connections N            how many connections to serve (default 1)
   timeout S                give up after S seconds in all (default 30)
   clients                  file that receives each connecting client's address, a line each
@@ -39,10 +45,18 @@ replies = {"EHLO": "250 stub", "HELO": "250 stub", "MAIL": "250 ok", "RCPT": "25
            "DATA": "354 go ahead", "DOT": "250 ok 1 qp 2", "QUIT": "221 bye", "RSET": "250 ok", "NOOP": "250 ok",
            "STARTTLS": "220 ready", "AUTH": "235 ok"}
 replies.update(cfg.get("replies", {}))
+finals = list(cfg.get("finals", []))
 
 def log(entry):
     if transcript:
         transcript.write(entry + "\n"); transcript.flush()
+
+def chunk_reply(last):
+    """The reply to a chunk whose bytes are in; None: close instead (close_on)."""
+    verb = "DOT" if last else "BDAT"
+    if cfg.get("close_on") == verb:
+        return None
+    return finals.pop(0) if last and finals else replies.get(verb, "250 2.0.0 chunk ok")
 
 def serve(conn):
     conn.settimeout(max(1, deadline - time.time()))
@@ -57,6 +71,7 @@ def serve(conn):
     if cfg.get("greeting", "220 stub ESMTP"):
         send(cfg.get("greeting", "220 stub ESMTP")); flush()
     buf, in_data, tls_on, auth_left = b"", False, False, []
+    chunk_left, chunk_last, rcpts, mails = 0, False, 0, 0
     while time.time() < deadline:
         if cfg.get("hold") and pending:
             ready, _, _ = select.select([conn], [], [], cfg["hold"]) if not tls_on or not conn.pending() else ([conn], [], [])
@@ -73,6 +88,16 @@ def serve(conn):
             record.write(chunk); record.flush()
         buf += chunk
         while True:
+            if chunk_left:
+                take = min(chunk_left, len(buf))
+                buf, chunk_left = buf[take:], chunk_left - take
+                if chunk_left:
+                    break
+                reply = chunk_reply(chunk_last)
+                if reply is None:
+                    return
+                send(reply)
+                continue
             if in_data:
                 end = buf.find(b"\r\n.\r\n")
                 if end < 0 and buf.startswith(b".\r\n"):
@@ -89,6 +114,15 @@ def serve(conn):
                 line, buf = buf[:nl + 1], buf[nl + 1:]
                 verb = line.split(b" ")[0].split(b":")[0].strip().upper().decode("latin-1")
             log("C: " + line.rstrip(b"\r\n").decode("latin-1"))
+            if verb == "BDAT":
+                words = line.split()
+                chunk_left, chunk_last = int(words[1]), len(words) > 2 and words[2].upper() == b"LAST"
+                if chunk_left == 0:  # an empty chunk is over at once
+                    reply = chunk_reply(chunk_last)
+                    if reply is None:
+                        return
+                    send(reply)
+                continue
             if auth_left:
                 send(auth_left.pop(0)); continue
             if cfg.get("close_on") == verb:
@@ -96,12 +130,22 @@ def serve(conn):
             if cfg.get("hang_on") == verb:
                 flush(); time.sleep(max(0, deadline - time.time())); return
             reply = replies.get(verb, "502 unimplemented")
+            if verb == "DOT" and finals:
+                reply = finals.pop(0)
+            if verb == "MAIL":
+                mails, rcpts = mails + 1, 0
+                if cfg.get("mailmax") and mails > cfg["mailmax"]:
+                    reply = "451 4.5.3 too many messages"
+            if verb == "RCPT":
+                rcpts += 1
             if verb == "EHLO" and tls_on and "ehlo_tls" in cfg:
                 reply = cfg["ehlo_tls"]
             if verb == "RCPT":
                 for pattern, r in cfg.get("rcpt", {}).items():
                     if pattern.encode("latin-1") in line:
                         reply = r
+                if cfg.get("rcptmax") and rcpts > cfg["rcptmax"]:
+                    reply = "452 4.5.3 too many recipients"
             send(reply)
             if verb == "AUTH" and reply.startswith("334"):
                 auth_left = list(cfg.get("auth_steps", []))
