@@ -106,11 +106,13 @@ public sealed class ServerModeNamesTests : IDisposable
             ip link set jv1 up
             QMAILQUEUE={wrapper} {_h.Home.Bin("jsmail-smtpd")} --listen '[::]:2525' --listen 127.0.0.1:2526 --single-user --local-host mx.example > {_dir["server.log"]} 2>&1 &
             server=$!
+            trap 'kill $server 2>/dev/null' EXIT # a failed step below must not leave the server running
             for i in $(seq 200); do grep -q 'listening on' {_dir["server.log"]} && break; sleep 0.05; done
             /usr/bin/python3 {client} fe80::1%jv0 2525
             /usr/bin/python3 {client} 127.0.0.1 2526
             kill $server
             wait $server || true
+            trap - EXIT
             """);
         var env = SmtpdHome.BaseEnvironment(compat: false).ToDictionary(kv => kv.Key, _ => (string?)null);
         var r = Run.Process("unshare", ["-n", "sh", script], env: env, timeoutMs: 60_000);
