@@ -170,6 +170,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (LimitsLine() is { } limits) lines.Add(limits);
             if (StartTlsOffered) lines.Add("STARTTLS");
             if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
+            if (RequireTlsOffered) lines.Add("REQUIRETLS");
             if (Native is { } native) lines.AddRange(native.EhloLines);
         }
         _out.AddRange(lines.Count > 0 ? "250-"u8 : "250 "u8);
@@ -183,6 +184,13 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         }
         return SessionStep.Command;
     }
+
+    /// <summary>
+    /// RFC 8689 §2: REQUIRETLS is a promise to relay the message only over
+    /// verified TLS, so it is offered only once this session is itself under
+    /// TLS, and only when parameters are read at all (STRICTSYNTAX).
+    /// </summary>
+    private bool RequireTlsOffered => _inTls && !settings.Compat && settings.Has(Standards.RequireTls | Standards.StrictSyntax);
 
     /// <summary>RFC 9422: the limits this session applies, those that are set; null when none is, or LIMITS is off.</summary>
     private string? LimitsLine()
@@ -218,6 +226,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (NonAscii(address, mp!.Utf8) is { } bad) return Reply(bad);
             if (mp.Size is { } size && settings.DataBytes > 0 && size > settings.DataBytes)
                 return Reply(SmtpReplyId.SizeExceedsLimit);
+            // RFC 8689 §2: REQUIRETLS is only ever given within TLS; the reply is RFC 3207's to a command that needs TLS first.
+            if (mp.RequireTls && !_inTls) return Reply(530, "REQUIRETLS needs a TLS session: STARTTLS first (#5.7.10)");
         }
         if (_heloRefused) return Reply(SmtpReplyId.BadHelo);
         return NativeParameters(true, mp?.List,
