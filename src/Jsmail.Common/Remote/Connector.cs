@@ -32,12 +32,25 @@ public static class Connector
 
     private static string Format(IPAddress ip) => ip.ToString();
 
-    /// <summary>TLS by the destination domain (tlsdestinations), AUTH by the smtproutes relay (remoteauth).</summary>
-    public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate)
+    /// <summary>
+    /// The candidates after the one at <paramref name="ip"/> (as <see cref="Connect"/> named it):
+    /// where a message that one peer could not take goes next (RFC 8689 §4.2.1: each MX host in turn).
+    /// </summary>
+    public static List<MailHost> After(List<MailHost> candidates, string ip)
+    {
+        var at = candidates.FindIndex(c => Format(c.Address) == ip);
+        return at < 0 ? [] : candidates[(at + 1)..];
+    }
+
+    /// <summary>
+    /// TLS by the destination domain (tlsdestinations) as the message changes
+    /// it (<see cref="MessageTlsDemand.Apply"/>), AUTH by the smtproutes relay (remoteauth).
+    /// </summary>
+    public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate, MessageTls demand)
     {
         if (settings.Compat) return PeerSecurity.None;
         var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
-        return new PeerSecurity(TlsPolicy.For(settings.TlsDestinations, host), candidate.Name,
-            Encoding.Latin1.GetString(host), auth);
+        return new PeerSecurity(MessageTlsDemand.Apply(TlsPolicy.For(settings.TlsDestinations, host), demand), candidate.Name,
+            Encoding.Latin1.GetString(host), auth) { RequireTls = demand == MessageTls.RequireTls };
     }
 }

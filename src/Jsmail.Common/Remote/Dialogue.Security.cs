@@ -9,12 +9,67 @@ namespace Jsmail.Common.Remote;
 /// STARTTLS (RFC 3207) and AUTH (RFC 4954: PLAIN, RFC 4616; LOGIN) between
 /// EHLO and MAIL, as the connection's <see cref="PeerSecurity"/> asks. Every
 /// failure here is temporary: the message waits in the queue for a peer, or a
-/// control file, that works.
+/// control file, that works. Except for a message with REQUIRETLS (RFC 8689
+/// §4.2.1): a peer that cannot give it verified TLS and REQUIRETLS gets
+/// nothing, and the message is returned.
 /// </summary>
 public sealed partial class Dialogue
 {
+    /// <summary>
+    /// The session did not open because this peer cannot meet the message's
+    /// REQUIRETLS (reported D): RFC 8689 §4.2.1 has the next MX host tried.
+    /// </summary>
+    public bool RequireTlsUnmet { get; private set; }
+
     /// <summary>The extensions to use for the transaction (after STARTTLS, the second EHLO's), or null (reported).</summary>
     private Dictionary<string, string>? Secure(byte[] helo, Dictionary<string, string> extensions)
+    {
+        var security = smtp.Security;
+        var secured = security.RequireTls ? RequiredTls(helo, extensions) : StartTlsAsRuled(helo, extensions);
+        if (secured == null) return null;
+        return security.Auth == null ? secured : Authenticate(security.Auth, secured) ? secured : null;
+    }
+
+    /// <summary>
+    /// RFC 8689 §4.2.1 for a message with REQUIRETLS: STARTTLS, a certificate
+    /// that verifies for the peer's name, and REQUIRETLS in the EHLO reply under
+    /// TLS. Failing TLS is 5.7.10 ("encryption needed"), a peer without
+    /// REQUIRETLS 5.7.30 ("REQUIRETLS support required"), as §4.2.1 names them;
+    /// both permanent, since the message may not go any other way.
+    /// </summary>
+    private Dictionary<string, string>? RequiredTls(byte[] helo, Dictionary<string, string> extensions)
+    {
+        if (!extensions.ContainsKey("STARTTLS"))
+            return Unmet($"Connected to {ip} but it does not offer STARTTLS, and this message requires TLS (REQUIRETLS). (#5.7.10)\n");
+        smtp.Command("STARTTLS");
+        var reply = smtp.ReadReply();
+        if (reply.Code != 220)
+            return Unmet($"Connected to {ip} but STARTTLS was refused ({reply.Code}), and this message requires TLS (REQUIRETLS). (#5.7.10)\n");
+        var why = "";
+        try { smtp.StartTls(TlsOptions(smtp.Security, e => why = e)); }
+        catch (TlsFailedException e)
+        {
+            // The connection is in an unknown state: no QUIT, nothing more sent.
+            RequireTlsUnmet = true;
+            report.Add('D', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}; this message requires verified TLS (REQUIRETLS). (#5.7.10)\n");
+            return null;
+        }
+        var again = Hello(helo);
+        if (again == null) return null;
+        if (!again.ContainsKey("REQUIRETLS"))
+            return Unmet($"Connected to {ip} but it does not support REQUIRETLS, which this message requires. (#5.7.30)\n");
+        return again;
+    }
+
+    private Dictionary<string, string>? Unmet(string text)
+    {
+        RequireTlsUnmet = true;
+        Quit('D', text);
+        return null;
+    }
+
+    /// <summary>STARTTLS as control/tlsdestinations rules it: the extensions to go on with, or null (reported, temporary).</summary>
+    private Dictionary<string, string>? StartTlsAsRuled(byte[] helo, Dictionary<string, string> extensions)
     {
         var security = smtp.Security;
         var tls = security.Tls;
@@ -53,7 +108,7 @@ public sealed partial class Dialogue
                 }
             }
         }
-        return security.Auth == null ? extensions : Authenticate(security.Auth, extensions) ? extensions : null;
+        return extensions;
     }
 
     /// <summary>

@@ -68,11 +68,11 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         try { smtp.Command("QUIT"); } catch (ConnectionDiedException) { }
     }
 
-    /// <summary>jsmail-remote: one session, one transaction, parameters from the environment.</summary>
-    public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message)
+    /// <summary>jsmail-remote: one session, one transaction, the parameters jsmail-rspawn gave in the environment.</summary>
+    public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message, DeliveryParameters parameters)
     {
         if (!Open(helo)) return;
-        var parameters = _features == RemoteFeatures.None ? DeliveryParameters.Empty(recipients.Count) : DeliveryParameters.FromEnvironment(recipients.Count);
+        if (_features == RemoteFeatures.None) parameters = DeliveryParameters.Empty(recipients.Count);
         Transact(report, sender, recipients, message, parameters, keepOpen: false);
     }
 
@@ -288,6 +288,8 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             p.Append(" BODY=8BITMIME");
         }
         if (utf8) p.Append(" SMTPUTF8");
+        // RFC 8689 §4.2.1: the session was opened for it (verified TLS, REQUIRETLS offered), and the next hop is held to it too.
+        if (smtp.Security.RequireTls) p.Append(" REQUIRETLS");
         if (Uses(RemoteFeatures.Dsn, "DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
         return p.ToString();
     }
@@ -375,6 +377,20 @@ public sealed class MessageSource
             found = buf.AsSpan(0, n).IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0;
         Rewind();
         return found;
+    }
+
+    /// <summary>
+    /// Up to <paramref name="buffer"/>'s length from the start of the message,
+    /// leaving the position where it was; 0 when the message is not a file.
+    /// </summary>
+    public int ReadHead(Span<byte> buffer)
+    {
+        if (_start < 0) return 0;
+        var total = 0;
+        int n;
+        while (total < buffer.Length && (n = Libc.Read(_fd, buffer[total..])) > 0) total += n;
+        Rewind();
+        return total;
     }
 
     public void Rewind()

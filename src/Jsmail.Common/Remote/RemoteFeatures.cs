@@ -23,7 +23,9 @@ public enum RemoteFeatures
     Dsn = 32,
     /// <summary>AAAA records of exchangers and relays (DNS); an [IPv6:...] literal in smtproutes works without it.</summary>
     Aaaa = 64,
-    All = 127,
+    /// <summary>RFC 8689 §3: a <c>TLS-Required: No</c> header field relaxes control/tlsdestinations' require and verify (MessageTls.cs).</summary>
+    TlsRequiredHeader = 128,
+    All = 255,
 }
 
 public static class RemoteFeatureNames
@@ -40,6 +42,7 @@ public static class RemoteFeatureNames
         "SMTPUTF8" => RemoteFeatures.SmtpUtf8,
         "DSN" => RemoteFeatures.Dsn,
         "AAAA" => RemoteFeatures.Aaaa,
+        "TLS-REQUIRED" => RemoteFeatures.TlsRequiredHeader,
         _ => RemoteFeatures.None,
     };
 
