@@ -71,11 +71,11 @@ public sealed class RequireTlsTests : IDisposable
     private List<string> Extensions() => _h.Home.Entries("ext").Select(e => SmtpdHome.S(_h.Home.ReadQueueFile(Path.Combine("ext", e)))).ToList();
 
     [Theory, ForEachDriver]
-    public void Without_tls_it_is_not_offered_and_the_parameter_is_refused_with_530(SmtpdDriver driver)
+    public void Without_tls_it_is_not_offered_and_the_parameter_is_refused_with_rfc_3207s_530(SmtpdDriver driver)
     {
         var r = _h.Talk(driver, "EHLO c\r\nMAIL FROM:<s@x> REQUIRETLS\r\nMAIL FROM:<s@x>\r\nQUIT\r\n");
         r.Out.Should().Contain("STARTTLS\r\n", "the session could go to TLS").And.NotContain("REQUIRETLS\r\n")
-            .And.Contain("\r\n530 5.7.10 REQUIRETLS needs a TLS session: STARTTLS first (#5.7.10)\r\n250 2.1.0 ok\r\n");
+            .And.Contain("\r\n530 5.7.0 must issue a STARTTLS command first: REQUIRETLS needs TLS (#5.7.0)\r\n250 2.1.0 ok\r\n");
         _h.Queued().Should().BeEmpty();
     }
 

@@ -169,8 +169,8 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (ChunkingOn && settings.BinaryMimeOffered) lines.Add("BINARYMIME");
             if (LimitsLine() is { } limits) lines.Add(limits);
             if (StartTlsOffered) lines.Add("STARTTLS");
-            if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
             if (RequireTlsOffered) lines.Add("REQUIRETLS");
+            if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
             if (Native is { } native) lines.AddRange(native.EhloLines);
         }
         _out.AddRange(lines.Count > 0 ? "250-"u8 : "250 "u8);
@@ -226,8 +226,9 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (NonAscii(address, mp!.Utf8) is { } bad) return Reply(bad);
             if (mp.Size is { } size && settings.DataBytes > 0 && size > settings.DataBytes)
                 return Reply(SmtpReplyId.SizeExceedsLimit);
-            // RFC 8689 §2: REQUIRETLS is only ever given within TLS; the reply is RFC 3207's to a command that needs TLS first.
-            if (mp.RequireTls && !_inTls) return Reply(530, "REQUIRETLS needs a TLS session: STARTTLS first (#5.7.10)");
+            // RFC 8689 §2: REQUIRETLS is only ever given within TLS. It names no reply for a client that gives it
+            // outside; RFC 3207 §4 names one for a command that needs TLS first: 530, with 5.7.0.
+            if (mp.RequireTls && !_inTls) return Reply(530, "must issue a STARTTLS command first: REQUIRETLS needs TLS (#5.7.0)");
         }
         if (_heloRefused) return Reply(SmtpReplyId.BadHelo);
         return NativeParameters(true, mp?.List,
