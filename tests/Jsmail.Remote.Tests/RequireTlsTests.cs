@@ -177,10 +177,12 @@ public sealed class RequireTlsTests : IDisposable
 
     // The pooled path: jsmail-rspawn delivering in-process, the parameters from queue/rparam/.
 
-    private string QueuedMessage(string id, string text)
+    /// <param name="requireTls">an rparam/ file gives the delivery REQUIRETLS; false: no file, no parameters</param>
+    private string QueuedMessage(string id, string text, bool requireTls = true)
     {
         var mess = $"{ulong.Parse(id) % 23}/{id}";
         File.WriteAllText(_sender.Queue("mess/" + mess), text);
+        if (!requireTls) return mess;
         var f = new FileInfo(_sender.Queue("mess/" + mess));
         var identity = $"I{f.Length},{new DateTimeOffset(f.LastWriteTimeUtc).ToUnixTimeSeconds()}\0";
         File.WriteAllBytes(_sender.Queue("rparam/" + mess), Encoding.Latin1.GetBytes(identity + "Tc@x.test\0X1\0MREQUIRETLS\0\0"));
@@ -212,5 +214,15 @@ public sealed class RequireTlsTests : IDisposable
         PooledRSpawn(QueuedMessage("702", Body.Replace("sealed", "third")))
             .Should().EndWith("DConnected to 127.0.0.1 but it does not support REQUIRETLS, which this message requires. (#5.7.30)\n|");
         Queued().Should().HaveCount(2);
+    }
+
+    [Fact]
+    public void The_pool_relaxes_a_verify_rule_for_tls_required_no_only()
+    {
+        _sender.WriteControl("tlsdestinations", $"x.test:verify:{Certs.OtherCaFile}\n");
+        PooledRSpawn(QueuedMessage("710", OptionalBody, requireTls: false)).Should().Contain("K127.0.0.1 accepted message.");
+        PooledRSpawn(QueuedMessage("711", Body, requireTls: false))
+            .Should().Contain("ZConnected to 127.0.0.1 but the TLS handshake failed: certificate does not verify (");
+        Queued().Should().ContainSingle();
     }
 }
