@@ -108,6 +108,14 @@ public sealed class RequireTlsTests : IDisposable
     }
 
     [Fact]
+    public void An_unreadable_ca_file_is_a_temporary_failure_not_a_return()
+    {
+        _sender.WriteControl("tlsdestinations", $"x.test:verify:{_dir["no-such-ca.pem"]}\n");
+        Remote("REQUIRETLS").Should().Be($"ZConnected to 127.0.0.1 but the TLS handshake failed: no CA certificate could be read from {_dir["no-such-ca.pem"]}. (#4.7.0)\n|");
+        _receiver.Entries("mess").Should().BeEmpty();
+    }
+
+    [Fact]
     public void A_destination_ruled_opportunistic_or_off_still_gets_verified_tls_for_it()
     {
         // the rule's CA is only for verify rules: opportunistic and off verify against the system's roots, which lack the test CA

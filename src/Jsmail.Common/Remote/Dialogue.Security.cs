@@ -46,10 +46,17 @@ public sealed partial class Dialogue
         if (reply.Code != 220)
             return Unmet($"Connected to {ip} but STARTTLS was refused ({reply.Code}), and this message requires TLS (REQUIRETLS). (#5.7.10)\n");
         var why = "";
-        try { smtp.StartTls(TlsOptions(smtp.Security, e => why = e)); }
+        var ourFault = false;
+        try { smtp.StartTls(TlsOptions(smtp.Security, e => why = e, () => ourFault = true)); }
         catch (TlsFailedException e)
         {
             // The connection is in an unknown state: no QUIT, nothing more sent.
+            if (ourFault)
+            {
+                // an unreadable CA file is the administrator's to mend, not the peer's failing: try again later
+                report.Add('Z', $"Connected to {ip} but the TLS handshake failed: {why}. (#4.7.0)\n");
+                return null;
+            }
             RequireTlsUnmet = true;
             report.Add('D', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}; this message requires verified TLS (REQUIRETLS). (#5.7.10)\n");
             return null;
@@ -115,7 +122,8 @@ public sealed partial class Dialogue
     /// Any certificate unless the rule is Verify: then the chain must reach the
     /// CA file's roots (or the system's) and name the peer.
     /// </summary>
-    private static SslClientAuthenticationOptions TlsOptions(PeerSecurity security, Action<string> rejected)
+    /// <param name="caUnreadable">called when the rule's CA file could not be read (the certificate was then refused)</param>
+    private static SslClientAuthenticationOptions TlsOptions(PeerSecurity security, Action<string> rejected, Action? caUnreadable = null)
     {
         var verify = security.Tls.Mode == TlsMode.Verify;
         var name = security.PeerName.Length > 0 ? security.PeerName : security.Destination;
@@ -143,7 +151,7 @@ public sealed partial class Dialogue
         options.CertificateChainPolicy = policy;
         options.RemoteCertificateValidationCallback = (_, _, chain, errors) =>
         {
-            if (caProblem != null) { rejected(caProblem); return false; }
+            if (caProblem != null) { rejected(caProblem); caUnreadable?.Invoke(); return false; }
             if (errors == SslPolicyErrors.None) return true;
             var what = new List<string>();
             if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) what.Add("no certificate");
