@@ -39,8 +39,10 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
         }
         if (new Destination(settings).Resolve(host, output) is not { } hosts) return;
         if (MtaSts.Apply(settings, home, host, hosts.Route, hosts.Hosts, output, Log) is not { } sts) return;
-        var key = Key(settings, sts.Hosts, hosts.Port, hosts.Route) + "|" + sts.Decision?.PoolKey;
         var source = new MessageSource(message);
+        var demand = MessageTlsDemand.Of(settings, parameters, sender, source);
+        var key = Key(settings, sts.Hosts, hosts.Port, hosts.Route, demand) + "|" + sts.Decision?.PoolKey;
+        var candidates = sts.Hosts;
 
         // Each stale or full session is given up; a fresh one is neither, so this ends.
         while (true)
@@ -54,8 +56,8 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             }
             if (session == null)
             {
-                var (connection, ip) = Connector.Connect(sts.Hosts, hosts.Port, settings,
-                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, sts.Decision), "../lock/tcpto");
+                var (connection, ip) = Connector.Connect(candidates, hosts.Port, settings,
+                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, demand, sts.Decision), "../lock/tcpto");
                 if (connection == null)
                 {
                     pool.Give(key, null, false);
@@ -67,7 +69,11 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
                 {
                     connection.Dispose(); // Open has sent QUIT where qmail-remote would
                     pool.Give(key, null, false);
-                    return;
+                    // RFC 8689 §4.2.1: a host that cannot meet REQUIRETLS is passed over for the next; the last one's report stands.
+                    if (!dialogue.RequireTlsUnmet || Connector.After(candidates, ip) is not { Count: > 0 } rest) return;
+                    output.Clear();
+                    candidates = rest;
+                    continue;
                 }
                 session = new PooledSession(connection, dialogue);
             }
@@ -81,15 +87,17 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
     private static void Log(string line) => Libc.WriteAll(2, System.Text.Encoding.UTF8.GetBytes("jsmail-rspawn: " + line + "\n"));
 
     /// <summary>
-    /// One destination: the same hosts in the same order, port, TLS rule and
-    /// relay (credentials); a verifying rule also the domain, whose name a certificate may have to carry;
+    /// One destination: the same hosts in the same order, port, TLS rule (as
+    /// the message changes it: REQUIRETLS, TLS-Required) and relay (credentials);
+    /// a verifying rule also the domain, whose name a certificate may have to carry;
     /// and the same features (control/remotedisable), since EHLO and STARTTLS happened when the session opened.
+    /// A REQUIRETLS message only ever shares a session opened for REQUIRETLS (verified, and the peer offered it).
     /// </summary>
-    private string Key(RemoteSettings settings, List<MailHost> hosts, int port, Route? route)
+    private string Key(RemoteSettings settings, List<MailHost> hosts, int port, Route? route, MessageTls demand)
     {
-        var tls = settings.Compat ? TlsMode.Off : TlsPolicy.For(settings.TlsDestinations, host).Mode;
-        var ca = settings.Compat ? null : TlsPolicy.For(settings.TlsDestinations, host).CaFile;
+        var policy = settings.Compat ? new TlsPolicy(TlsMode.Off, null) : MessageTlsDemand.Apply(TlsPolicy.For(settings.TlsDestinations, host), demand);
         return string.Join(",", hosts.Select(h => h.Address + "/" + h.Name)) + "|" + port.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            + "|" + tls + "|" + ca + "|" + route?.Relay + "|" + (tls == TlsMode.Verify ? Report.Printable(host) : "") + "|" + (int)settings.Features;
+            + "|" + policy.Mode + "|" + policy.CaFile + "|" + route?.Relay + "|" + (policy.Mode == TlsMode.Verify ? Report.Printable(host) : "")
+            + "|" + (int)settings.Features + (demand == MessageTls.RequireTls ? "|REQUIRETLS" : "");
     }
 }

@@ -43,17 +43,29 @@ public static class Program
         if (sts == null) return;
         if (!SendTimeProcessing.Apply(new ControlReader(home), settings.Compat, host, argv[1], argv[2..], report)) return;
 
-        var (connection, ip) = Connector.Connect(sts.Value.Hosts, hosts.Value.Port, settings,
-            candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, sts.Value.Decision));
-        if (connection == null)
+        var recipients = argv[2..];
+        var message = new MessageSource();
+        var parameters = settings.Compat ? DeliveryParameters.Empty(recipients.Length) : DeliveryParameters.FromEnvironment(recipients.Length);
+        var demand = MessageTlsDemand.Of(settings, parameters, argv[1], message);
+        var candidates = sts.Value.Hosts;
+        while (true)
         {
-            report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
-            return;
-        }
-        using (connection)
-        {
-            new Dialogue(connection, ip, report, settings.Features)
-                .Run(settings.HeloHost, argv[1], argv[2..], new MessageSource());
+            var (connection, ip) = Connector.Connect(candidates, hosts.Value.Port, settings,
+                candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, demand, sts.Value.Decision));
+            if (connection == null)
+            {
+                report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
+                return;
+            }
+            using (connection)
+            {
+                var dialogue = new Dialogue(connection, ip, report, settings.Features);
+                dialogue.Run(settings.HeloHost, argv[1], recipients, message, parameters);
+                // RFC 8689 §4.2.1: a host that cannot meet REQUIRETLS is passed over for the next; the last one's report stands.
+                if (!dialogue.RequireTlsUnmet || Connector.After(candidates, ip) is not { Count: > 0 } rest) return;
+                report.Clear();
+                candidates = rest;
+            }
         }
     }
 

@@ -17,21 +17,26 @@ public static class Ports
         return port;
     }
 
-    public static bool Listening(int port)
+    public static bool Listening(int port) => Listening(IPAddress.Loopback, port);
+
+    public static bool Listening(IPAddress address, int port)
     {
         try
         {
-            using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, port);
+            using var c = new TcpClient(address.AddressFamily);
+            c.Connect(address, port);
             return true;
         }
         catch (SocketException) { return false; }
     }
 
     /// <summary>Waits (bounded) for <paramref name="server"/> to listen on <paramref name="port"/>, or throws.</summary>
-    public static void WaitForListener(int port, string server, int seconds = 5)
+    public static void WaitForListener(int port, string server, int seconds = 5) => WaitForListener(IPAddress.Loopback, port, server, seconds);
+
+    /// <summary>The same on another loopback address (an exchanger on port 25 of 127.0.0.x).</summary>
+    public static void WaitForListener(IPAddress address, int port, string server, int seconds = 5)
     {
-        if (!Wait.Until(() => Listening(port), seconds, pollMs: 50))
+        if (!Wait.Until(() => Listening(address, port), seconds, pollMs: 50))
             throw new InvalidOperationException($"{server} did not listen");
     }
 }

@@ -33,19 +33,33 @@ public static class Connector
     private static string Format(IPAddress ip) => ip.ToString();
 
     /// <summary>
+    /// The candidates after the one at <paramref name="ip"/> (as <see cref="Connect"/> named it):
+    /// where a message that one peer could not take goes next (RFC 8689 §4.2.1: each MX host in turn).
+    /// </summary>
+    public static List<MailHost> After(List<MailHost> candidates, string ip)
+    {
+        var at = candidates.FindIndex(c => Format(c.Address) == ip);
+        return at < 0 ? [] : candidates[(at + 1)..];
+    }
+
+    /// <summary>
     /// TLS by the destination domain (tlsdestinations, or its MTA-STS policy:
     /// enforce verifies the exchanger's name against the system's roots, testing
-    /// only watches), AUTH by the smtproutes relay (remoteauth).
+    /// only watches), as the message changes it (<see cref="MessageTlsDemand.Apply"/>:
+    /// REQUIRETLS, or TLS-Required: No, which RFC 8689 §5 lets set MTA-STS aside too);
+    /// AUTH by the smtproutes relay (remoteauth).
     /// </summary>
-    public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate, MtaStsDecision? sts = null)
+    public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate, MessageTls demand,
+        MtaStsDecision? sts = null)
     {
         if (settings.Compat) return PeerSecurity.None;
         var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
         var tls = sts is { Policy.Mode: MtaStsMode.Enforce }
             ? new TlsPolicy(TlsMode.Verify, null) { RequiredBy = $"the MTA-STS policy of {sts.Domain}" }
             : TlsPolicy.For(settings.TlsDestinations, host);
-        return new PeerSecurity(tls, candidate.Name, Encoding.Latin1.GetString(host), auth)
+        return new PeerSecurity(MessageTlsDemand.Apply(tls, demand), candidate.Name, Encoding.Latin1.GetString(host), auth)
         {
+            RequireTls = demand == MessageTls.RequireTls,
             Observe = sts is { Policy.Mode: MtaStsMode.Testing }
                 ? what => sts.Log($"MTA-STS testing for {sts.Domain}: {what} ({candidate.Name}); enforce would not deliver there")
                 : null,

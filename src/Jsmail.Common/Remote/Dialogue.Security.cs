@@ -9,12 +9,74 @@ namespace Jsmail.Common.Remote;
 /// STARTTLS (RFC 3207) and AUTH (RFC 4954: PLAIN, RFC 4616; LOGIN) between
 /// EHLO and MAIL, as the connection's <see cref="PeerSecurity"/> asks. Every
 /// failure here is temporary: the message waits in the queue for a peer, or a
-/// control file, that works.
+/// control file, that works. Except for a message with REQUIRETLS (RFC 8689
+/// §4.2.1): a peer that cannot give it verified TLS and REQUIRETLS gets
+/// nothing, and the message is returned.
 /// </summary>
 public sealed partial class Dialogue
 {
+    /// <summary>
+    /// The session did not open because this peer cannot meet the message's
+    /// REQUIRETLS (reported D): RFC 8689 §4.2.1 has the next MX host tried.
+    /// </summary>
+    public bool RequireTlsUnmet { get; private set; }
+
     /// <summary>The extensions to use for the transaction (after STARTTLS, the second EHLO's), or null (reported).</summary>
     private Dictionary<string, string>? Secure(byte[] helo, Dictionary<string, string> extensions)
+    {
+        var security = smtp.Security;
+        var secured = security.RequireTls ? RequiredTls(helo, extensions) : StartTlsAsRuled(helo, extensions);
+        if (secured == null) return null;
+        return security.Auth == null ? secured : Authenticate(security.Auth, secured) ? secured : null;
+    }
+
+    /// <summary>
+    /// RFC 8689 §4.2.1 for a message with REQUIRETLS: STARTTLS, a certificate
+    /// that verifies for the peer's name, and REQUIRETLS in the EHLO reply under
+    /// TLS. Failing TLS is 5.7.10 ("encryption needed"), a peer without
+    /// REQUIRETLS 5.7.30 ("REQUIRETLS support required"), as §4.2.1 names them;
+    /// both permanent, since the message may not go any other way.
+    /// </summary>
+    private Dictionary<string, string>? RequiredTls(byte[] helo, Dictionary<string, string> extensions)
+    {
+        if (!extensions.ContainsKey("STARTTLS"))
+            return Unmet($"Connected to {ip} but it does not offer STARTTLS, and this message requires TLS (REQUIRETLS). (#5.7.10)\n");
+        smtp.Command("STARTTLS");
+        var reply = smtp.ReadReply();
+        if (reply.Code != 220)
+            return Unmet($"Connected to {ip} but STARTTLS was refused ({reply.Code}), and this message requires TLS (REQUIRETLS). (#5.7.10)\n");
+        var why = "";
+        var ourFault = false;
+        try { smtp.StartTls(TlsOptions(smtp.Security, e => why = e, () => ourFault = true)); }
+        catch (TlsFailedException e)
+        {
+            // The connection is in an unknown state: no QUIT, nothing more sent.
+            if (ourFault)
+            {
+                // an unreadable CA file is the administrator's to mend, not the peer's failing: try again later
+                report.Add('Z', $"Connected to {ip} but the TLS handshake failed: {why}. (#4.7.0)\n");
+                return null;
+            }
+            RequireTlsUnmet = true;
+            report.Add('D', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}; this message requires verified TLS (REQUIRETLS). (#5.7.10)\n");
+            return null;
+        }
+        var again = Hello(helo);
+        if (again == null) return null;
+        if (!again.ContainsKey("REQUIRETLS"))
+            return Unmet($"Connected to {ip} but it does not support REQUIRETLS, which this message requires. (#5.7.30)\n");
+        return again;
+    }
+
+    private Dictionary<string, string>? Unmet(string text)
+    {
+        RequireTlsUnmet = true;
+        Quit('D', text);
+        return null;
+    }
+
+    /// <summary>STARTTLS as control/tlsdestinations rules it: the extensions to go on with, or null (reported, temporary).</summary>
+    private Dictionary<string, string>? StartTlsAsRuled(byte[] helo, Dictionary<string, string> extensions)
     {
         var security = smtp.Security;
         var tls = security.Tls;
@@ -57,14 +119,15 @@ public sealed partial class Dialogue
                 else security.Observe?.Invoke($"{ip} refused STARTTLS");
             }
         }
-        return security.Auth == null ? extensions : Authenticate(security.Auth, extensions) ? extensions : null;
+        return extensions;
     }
 
     /// <summary>
     /// Any certificate unless the rule is Verify: then the chain must reach the
     /// CA file's roots (or the system's) and name the peer.
     /// </summary>
-    private static SslClientAuthenticationOptions TlsOptions(PeerSecurity security, Action<string> rejected)
+    /// <param name="caUnreadable">called when the rule's CA file could not be read (the certificate was then refused)</param>
+    private static SslClientAuthenticationOptions TlsOptions(PeerSecurity security, Action<string> rejected, Action? caUnreadable = null)
     {
         var verify = security.Tls.Mode == TlsMode.Verify;
         var name = security.PeerName.Length > 0 ? security.PeerName : security.Destination;
@@ -94,7 +157,7 @@ public sealed partial class Dialogue
         options.CertificateChainPolicy = policy;
         options.RemoteCertificateValidationCallback = (_, _, chain, errors) =>
         {
-            if (caProblem != null) { rejected(caProblem); return false; }
+            if (caProblem != null) { rejected(caProblem); caUnreadable?.Invoke(); return false; }
             if (errors == SslPolicyErrors.None) return true;
             var what = new List<string>();
             if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) what.Add("no certificate");

@@ -69,11 +69,11 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         try { smtp.Command("QUIT"); } catch (ConnectionDiedException) { }
     }
 
-    /// <summary>jsmail-remote: one session, one transaction, parameters from the environment.</summary>
-    public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message)
+    /// <summary>jsmail-remote: one session, one transaction, the parameters jsmail-rspawn gave in the environment.</summary>
+    public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message, DeliveryParameters parameters)
     {
         if (!Open(helo)) return;
-        var parameters = _features == RemoteFeatures.None ? DeliveryParameters.Empty(recipients.Count) : DeliveryParameters.FromEnvironment(recipients.Count);
+        if (_features == RemoteFeatures.None) parameters = DeliveryParameters.Empty(recipients.Count);
         Transact(report, sender, recipients, message, parameters, keepOpen: false);
     }
 
@@ -358,6 +358,8 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             p.Append(" BODY=8BITMIME");
         }
         if (utf8) p.Append(" SMTPUTF8");
+        // RFC 8689 §4.2.1: the session was opened for it (verified TLS, REQUIRETLS offered), and the next hop is held to it too.
+        if (smtp.Security.RequireTls) p.Append(" REQUIRETLS");
         if (Uses(RemoteFeatures.Dsn, "DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
         return p.ToString();
     }

@@ -55,6 +55,20 @@ public sealed class MessageSource
         return found;
     }
 
+    /// <summary>
+    /// Up to <paramref name="buffer"/>'s length from the start of the message,
+    /// leaving the position where it was; 0 when the message is not a file.
+    /// </summary>
+    public int ReadHead(Span<byte> buffer)
+    {
+        if (_start < 0) return 0;
+        var total = 0;
+        int n;
+        while (total < buffer.Length && (n = Libc.Read(_fd, buffer[total..])) > 0) total += n;
+        Rewind();
+        return total;
+    }
+
     public void Rewind()
     {
         if (_start >= 0) Libc.Lseek(_fd, _start, 0);

@@ -91,6 +91,13 @@ public sealed record Credentials(byte[] User, byte[] Password, bool WithoutTls)
 /// </summary>
 public sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destination, Credentials? Auth)
 {
+    /// <summary>
+    /// The message carries REQUIRETLS (RFC 8689): <see cref="Tls"/> is Verify,
+    /// the peer must offer REQUIRETLS after STARTTLS, MAIL carries REQUIRETLS,
+    /// and every failure to get there returns the message (5.7.10, 5.7.30).
+    /// </summary>
+    public bool RequireTls { get; init; }
+
     /// <summary>qmail's dialogue: no STARTTLS, no AUTH.</summary>
     public static readonly PeerSecurity None = new(new TlsPolicy(TlsMode.Off, null), "", "", null);
 

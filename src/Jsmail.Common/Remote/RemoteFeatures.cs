@@ -29,7 +29,9 @@ public enum RemoteFeatures
     Chunking = 256,
     /// <summary>RFC 9422: the peer's LIMITS obeyed (RCPTMAX splits the recipients into transactions, MAILMAX bounds a session's transactions); off: ignored.</summary>
     Limits = 512,
-    All = 1023,
+    /// <summary>RFC 8689 §3: a <c>TLS-Required: No</c> header field relaxes control/tlsdestinations' require and verify (MessageTls.cs).</summary>
+    TlsRequiredHeader = 1024,
+    All = 2047,
 }
 
 public static class RemoteFeatureNames
@@ -49,6 +51,7 @@ public static class RemoteFeatureNames
         "MTASTS" or "MTA-STS" => RemoteFeatures.MtaSts,
         "CHUNKING" => RemoteFeatures.Chunking,
         "LIMITS" => RemoteFeatures.Limits,
+        "TLS-REQUIRED" => RemoteFeatures.TlsRequiredHeader,
         _ => RemoteFeatures.None,
     };
 

@@ -12,6 +12,8 @@ public enum EsmtpFeatures
     None = 0, Size = 1, EightBitMime = 2, SmtpUtf8 = 4, Dsn = 8,
     /// <summary>RFC 3030: BODY=BINARYMIME.</summary>
     BinaryMime = 16,
+    /// <summary>RFC 8689: REQUIRETLS (no value). Whether the session is under TLS is the caller's to check.</summary>
+    RequireTls = 32,
 }
 
 /// <summary>MAIL FROM parameters, validated.</summary>
@@ -19,12 +21,15 @@ public sealed record MailParameters(List<EsmtpParameter> List, ulong? Size, bool
 {
     /// <summary>BODY=BINARYMIME (RFC 3030): the message may only come by BDAT, and is kept byte for byte.</summary>
     public bool Binary { get; init; }
+
+    /// <summary>RFC 8689 REQUIRETLS: the message may only be relayed over verified TLS to peers that offer REQUIRETLS.</summary>
+    public bool RequireTls { get; init; }
 }
 
 /// <summary>
 /// ESMTP parameters after the path of MAIL and RCPT (RFC 5321 §4.1.2
-/// esmtp-param): SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531), RET
-/// and ENVID on MAIL, NOTIFY and ORCPT on RCPT (RFC 3461). Values are checked
+/// esmtp-param): SIZE (RFC 1870), BODY (RFC 6152), SMTPUTF8 (RFC 6531),
+/// REQUIRETLS (RFC 8689), RET and ENVID on MAIL, NOTIFY and ORCPT on RCPT (RFC 3461). Values are checked
 /// here so that only well-formed ones reach the envelope extension.
 /// </summary>
 public static class EsmtpParameters
@@ -37,7 +42,7 @@ public static class EsmtpParameters
         var fault = Split(text, out var list);
         if (fault != EsmtpParameterFault.None) return fault;
         ulong? size = null;
-        bool eightBit = false, utf8 = false, binary = false;
+        bool eightBit = false, utf8 = false, binary = false, requireTls = false;
         foreach (var p in list)
         {
             var v = p.Value;
@@ -57,6 +62,10 @@ public static class EsmtpParameters
                     if (v != null) return EsmtpParameterFault.BadValue;
                     utf8 = true;
                     break;
+                case "REQUIRETLS" when features.HasFlag(EsmtpFeatures.RequireTls):
+                    if (v != null) return EsmtpParameterFault.BadValue;
+                    requireTls = true;
+                    break;
                 case "RET" when features.HasFlag(EsmtpFeatures.Dsn):
                     if (v == null || !(Is(v, "FULL") || Is(v, "HDRS"))) return EsmtpParameterFault.BadValue;
                     break;
@@ -68,7 +77,7 @@ public static class EsmtpParameters
                     return EsmtpParameterFault.Unknown;
             }
         }
-        result = new MailParameters(list, size, eightBit, utf8) { Binary = binary };
+        result = new MailParameters(list, size, eightBit, utf8) { Binary = binary, RequireTls = requireTls };
         return EsmtpParameterFault.None;
     }
 

@@ -169,6 +169,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (ChunkingOn && settings.BinaryMimeOffered) lines.Add("BINARYMIME");
             if (LimitsLine() is { } limits) lines.Add(limits);
             if (StartTlsOffered) lines.Add("STARTTLS");
+            if (RequireTlsOffered) lines.Add("REQUIRETLS");
             if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
             if (Native is { } native) lines.AddRange(native.EhloLines);
         }
@@ -183,6 +184,13 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         }
         return SessionStep.Command;
     }
+
+    /// <summary>
+    /// RFC 8689 §2: REQUIRETLS is a promise to relay the message only over
+    /// verified TLS, so it is offered only once this session is itself under
+    /// TLS, and only when parameters are read at all (STRICTSYNTAX).
+    /// </summary>
+    private bool RequireTlsOffered => _inTls && !settings.Compat && settings.Has(Standards.RequireTls | Standards.StrictSyntax);
 
     /// <summary>RFC 9422: the limits this session applies, those that are set; null when none is, or LIMITS is off.</summary>
     private string? LimitsLine()
@@ -218,6 +226,9 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (NonAscii(address, mp!.Utf8) is { } bad) return Reply(bad);
             if (mp.Size is { } size && settings.DataBytes > 0 && size > settings.DataBytes)
                 return Reply(SmtpReplyId.SizeExceedsLimit);
+            // RFC 8689 §2: REQUIRETLS is only ever given within TLS. It names no reply for a client that gives it
+            // outside; RFC 3207 §4 names one for a command that needs TLS first: 530, with 5.7.0.
+            if (mp.RequireTls && !_inTls) return Reply(530, "must issue a STARTTLS command first: REQUIRETLS needs TLS (#5.7.0)");
         }
         if (_heloRefused) return Reply(SmtpReplyId.BadHelo);
         return NativeParameters(true, mp?.List,

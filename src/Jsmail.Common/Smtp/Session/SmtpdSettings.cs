@@ -24,7 +24,13 @@ public enum Standards
     BinaryMime = 2048,
     /// <summary>RFC 9422: the session's limits (RCPTMAX, MAILMAX) in the EHLO reply.</summary>
     Limits = 4096,
-    All = 8191,
+    /// <summary>
+    /// RFC 8689: REQUIRETLS offered after STARTTLS, and its MAIL parameter kept
+    /// in the envelope extension. Needs <see cref="StrictSyntax"/>: without it no
+    /// parameter is read, and a client's demand would be lost without a word.
+    /// </summary>
+    RequireTls = 8192,
+    All = 16383,
 }
 
 /// <summary>
@@ -151,6 +157,7 @@ public sealed class SmtpdSettings
         "CHUNKING" => Standards.Chunking,
         "BINARYMIME" => Standards.BinaryMime,
         "LIMITS" => Standards.Limits,
+        "REQUIRETLS" => Standards.RequireTls,
         _ => Standards.None,
     };
 
@@ -159,7 +166,8 @@ public sealed class SmtpdSettings
         (Has(Standards.EightBitMime) ? EsmtpFeatures.EightBitMime : 0) |
         (Has(Standards.SmtpUtf8) ? EsmtpFeatures.SmtpUtf8 : 0) |
         (Has(Standards.Dsn) ? EsmtpFeatures.Dsn : 0) |
-        (BinaryMimeOffered ? EsmtpFeatures.BinaryMime : 0);
+        (BinaryMimeOffered ? EsmtpFeatures.BinaryMime : 0) |
+        (Has(Standards.RequireTls) ? EsmtpFeatures.RequireTls : 0);
 
     /// <summary>BODY=BINARYMIME can only come by BDAT, and BODY= is 8BITMIME's: without either it is not offered.</summary>
     public bool BinaryMimeOffered => Has(Standards.Chunking | Standards.BinaryMime | Standards.EightBitMime);
