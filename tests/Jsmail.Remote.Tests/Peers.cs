@@ -3,10 +3,6 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Jsmail.TestSupport;
 
-// The test classes mostly wait on processes (jsmail-remote, the peers, openssl, dnsmasq), and each
-// class keeps to its own loopback addresses: four at a time on two cores, not one a core.
-[assembly: CollectionBehavior(MaxParallelThreads = 4)]
-
 namespace Jsmail.Remote.Tests;
 
 /// <summary>A scripted SMTP peer (peers/smtp_stub.py) on a loopback address, recording what it receives.</summary>
