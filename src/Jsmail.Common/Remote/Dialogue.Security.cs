@@ -159,13 +159,7 @@ public sealed partial class Dialogue
         {
             if (caProblem != null) { rejected(caProblem); caUnreadable?.Invoke(); return false; }
             if (errors == SslPolicyErrors.None) return true;
-            var what = new List<string>();
-            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNotAvailable)) what.Add("no certificate");
-            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) what.Add($"certificate does not name {name}");
-            if (errors.HasFlag(SslPolicyErrors.RemoteCertificateChainErrors))
-                what.Add("certificate does not verify" + (chain is { ChainStatus.Length: > 0 }
-                    ? " (" + string.Join(", ", chain.ChainStatus.Select(s => s.Status.ToString()).Distinct()) + ")" : ""));
-            rejected(string.Join("; ", what));
+            rejected(MtaStsObserver.Problem(errors, chain, name));
             return false;
         };
         return options;
