@@ -56,6 +56,10 @@ public sealed class RewritingTableTests
     [InlineData("To: <a@x>", "To: <a@x>\n")]
     [InlineData("To: g: a, b;", "To: g: a, b;\n")]
     [InlineData("To: [1.2.3.4]", "To: [1.2.3.4]\n")]
+    // qmail's token822 prints these bare, so they read back otherwise (fuzz/corpus/inject/crashes-fixed):
+    [InlineData("To:\\", "To: \n")] // a lone trailing backslash: an empty atom after the colon's space
+    [InlineData("To: D\\ ", "To: D \n")] // an escaped space stays in the atom, unquoted
+    [InlineData("To: teB \\>", "To: teB >\n")] // an escaped '>' is an atom, printed as the special
     public void Tokenizes_and_prints(string field, string printed) =>
         S(Token822.Unparse(Token822.Parse(L(field))!)).Should().Be(printed);
 
