@@ -64,11 +64,48 @@ public sealed class MetricsTests(ITestOutputHelper output) : IDisposable
         Query(prometheus, "jsmail_smtpd_received_bytes_total").Should().BeGreaterThan(Count * 20);
         Query(prometheus, "jsmail_send_concurrency_limit{channel=\"local\"}").Should().BePositive();
 
+        SortedSet<string> served = [], sampled = [];
         foreach (var port in new[] { sendMetrics, serverMetrics, queuedMetrics })
         {
-            var lint = Run.Shell("exec promtool check metrics < \"$1\"", stdin: null, args: [Scrape(port)]);
+            var scrape = Scrape(port);
+            served.UnionWith(GrafanaDashboard.Served(File.ReadAllText(scrape)));
+            sampled.UnionWith(GrafanaDashboard.Sampled(File.ReadAllText(scrape)));
+            var lint = Run.Shell("exec promtool check metrics < \"$1\"", stdin: null, args: [scrape]);
             lint.ExitCode.Should().Be(0, $"promtool on port {port}: {lint.Out}{lint.Err}");
         }
+        DashboardPanelsAnswer(prometheus, served, sampled);
+    }
+
+    /// <summary>
+    /// docs/grafana's dashboard over this flow: every panel's query is PromQL
+    /// Prometheus runs, and answers with series; every metric it reads is one
+    /// these programs serve. The pooled rspawn's panel is not fed here
+    /// (Remote.Tests' PoolMetricsTests checks its names against its endpoint),
+    /// nor the TLS one: a labelled metric has no series before its first event.
+    /// </summary>
+    private void DashboardPanelsAnswer(string prometheus, SortedSet<string> served, SortedSet<string> sampled)
+    {
+        var pooled = GrafanaDashboard.MetricNames("jsmail_rspawn_");
+        GrafanaDashboard.MetricNames().Except(pooled).Should().BeSubsetOf(served, "the dashboard reads only metrics the programs serve");
+        GrafanaDashboard.MetricNames().Except(sampled).Should().BeEquivalentTo(pooled.Append("jsmail_smtpd_tls_handshakes_total"),
+            "every other panel has samples from this flow to show");
+        foreach (var (panel, query) in GrafanaDashboard.Queries())
+        {
+            var body = Get($"{prometheus}/api/v1/query?query={Uri.EscapeDataString(query)}");
+            body.Should().NotBeNull($"Prometheus runs panel \"{panel}\"'s query {query}");
+            using (var json = JsonDocument.Parse(body!))
+                json.RootElement.GetProperty("status").GetString().Should().Be("success", query);
+            if (!GrafanaDashboard.NamesIn(query).All(sampled.Contains)) continue;
+            // a rate needs two scrapes in its range: bounded wait for the second
+            WaitFor(() => Series(prometheus, query) > 0, $"panel \"{panel}\" has data: {query}");
+        }
+    }
+
+    private static int Series(string prometheus, string query)
+    {
+        if (Get($"{prometheus}/api/v1/query?query={Uri.EscapeDataString(query)}") is not { } body) return 0;
+        using var json = JsonDocument.Parse(body);
+        return json.RootElement.GetProperty("data").GetProperty("result").GetArrayLength();
     }
 
     /// <summary>Home, Maildir (owned by nobody: qmail never delivers as root), controls; returns the mailbox's directory.</summary>

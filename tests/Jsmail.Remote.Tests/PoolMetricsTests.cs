@@ -47,6 +47,8 @@ public sealed class PoolMetricsTests : IDisposable
             text.Should().Contain("\njsmail_rspawn_sessions_opened_total 1\n");
             text.Should().Contain($"\njsmail_rspawn_sessions_reused_total {n - 1}\n");
             text.Should().Contain("\njsmail_rspawn_sessions_open 1\n");
+            GrafanaDashboard.MetricNames("jsmail_rspawn_").Should().NotBeEmpty()
+                .And.BeSubsetOf(GrafanaDashboard.Served(text), "docs/grafana's outbound-session panel reads what jsmail-rspawn serves");
         }
         finally
         {
