@@ -9,7 +9,8 @@ namespace Jsmail.Common.Remote;
 /// as jsmail-rspawn passes them in the environment (<see cref="ParameterWords"/>:
 /// <c>JSMAIL_MAIL_PARAMETERS</c>, <c>JSMAIL_RCPT_PARAMETERS_&lt;i&gt;</c> for the
 /// i-th recipient argument). Only what a peer can be given is used:
-/// SMTPUTF8, RET and ENVID on MAIL; NOTIFY and ORCPT on RCPT.
+/// SMTPUTF8, RET and ENVID on MAIL; NOTIFY and ORCPT on RCPT; and the MAIL
+/// parameters a plugin took in, to a peer that offers their keyword.
 /// </summary>
 public sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IReadOnlyList<IReadOnlyList<EsmtpParameter>> Rcpt)
 {
@@ -57,6 +58,29 @@ public sealed record DeliveryParameters(IReadOnlyList<EsmtpParameter> Mail, IRea
         foreach (var k in keywords)
             if (EnvelopeExtension.Find(list, k) is { } p)
                 sb.Append(' ').Append(p.Keyword.ToUpperInvariant()).Append(p.ValueText is { } v ? "=" + v : "");
+        return sb.ToString();
+    }
+
+    // What jsmail-smtpd takes in itself (EsmtpParameters.ParseMail), each sent on,
+    // or not, by its own rule; any other MAIL parameter in an envelope came
+    // through a native plugin, which registered it and checked its value.
+    private static readonly HashSet<string> s_ownMailKeywords = new(StringComparer.OrdinalIgnoreCase)
+        { "SIZE", "BODY", "SMTPUTF8", "REQUIRETLS", "RET", "ENVID", "AUTH" };
+
+    /// <summary>
+    /// " KEY=value" for each plugin's MAIL parameter whose keyword the peer
+    /// offers in its EHLO reply: an extension the next hop also speaks
+    /// (MT-PRIORITY, RFC 6710 §4.2) goes on, and a site's own parameter stops here.
+    /// </summary>
+    public static string OfferedPluginWords(IEnumerable<EsmtpParameter> list, IReadOnlyDictionary<string, string> offered)
+    {
+        var sb = new StringBuilder();
+        foreach (var p in list)
+        {
+            var keyword = p.Keyword.ToUpperInvariant();
+            if (s_ownMailKeywords.Contains(keyword) || !offered.ContainsKey(keyword)) continue;
+            sb.Append(' ').Append(keyword).Append(p.ValueText is { } v ? "=" + v : "");
+        }
         return sb.ToString();
     }
 }

@@ -306,11 +306,12 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
 
     /// <summary>
     /// SIZE, BODY, SMTPUTF8, RET and ENVID as the peer offers them and the
-    /// features allow; null when the message cannot go to this peer (reported):
-    /// over its SIZE limit, needing SMTPUTF8 it lacks (5.6.7), or 8-bit to a
-    /// peer without 8BITMIME (5.6.3: RFC 6152 lets us refuse rather than
-    /// convert). A feature switched off does none of its part, refusals
-    /// included: the message goes as qmail-remote sends it.
+    /// features allow, and plugins' parameters whose keyword it offers; null
+    /// when the message cannot go to this peer (reported): over its SIZE
+    /// limit, needing SMTPUTF8 it lacks (5.6.7), or 8-bit to a peer without
+    /// 8BITMIME (5.6.3: RFC 6152 lets us refuse rather than convert). A
+    /// feature switched off does none of its part, refusals included: the
+    /// message goes as qmail-remote sends it.
     /// </summary>
     private string? MailParameters(MessageSource message, byte[] sender,
         IReadOnlyList<byte[]> recipients, DeliveryParameters parameters)
@@ -361,6 +362,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         // RFC 8689 §4.2.1: the session was opened for it (verified TLS, REQUIRETLS offered), and the next hop is held to it too.
         if (smtp.Security.RequireTls) p.Append(" REQUIRETLS");
         if (Uses(RemoteFeatures.Dsn, "DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
+        if ((_features & RemoteFeatures.PluginParameters) != 0) p.Append(DeliveryParameters.OfferedPluginWords(parameters.Mail, _extensions));
         return p.ToString();
     }
 

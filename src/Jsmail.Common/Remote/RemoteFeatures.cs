@@ -31,7 +31,9 @@ public enum RemoteFeatures
     Limits = 512,
     /// <summary>RFC 8689 §3: a <c>TLS-Required: No</c> header field relaxes control/tlsdestinations' require and verify (MessageTls.cs).</summary>
     TlsRequiredHeader = 1024,
-    All = 2047,
+    /// <summary>MAIL parameters a native plugin took in (docs/plugins.md: MT-PRIORITY, say) given to a peer that offers the same EHLO keyword; off: never sent on.</summary>
+    PluginParameters = 4096,
+    All = 2047 | PluginParameters,
 }
 
 public static class RemoteFeatureNames
@@ -52,6 +54,7 @@ public static class RemoteFeatureNames
         "CHUNKING" => RemoteFeatures.Chunking,
         "LIMITS" => RemoteFeatures.Limits,
         "TLS-REQUIRED" => RemoteFeatures.TlsRequiredHeader,
+        "PLUGIN-PARAMETERS" => RemoteFeatures.PluginParameters,
         _ => RemoteFeatures.None,
     };
 
