@@ -31,7 +31,9 @@ public enum RemoteFeatures
     Limits = 512,
     /// <summary>RFC 8689 §3: a <c>TLS-Required: No</c> header field relaxes control/tlsdestinations' require and verify (MessageTls.cs).</summary>
     TlsRequiredHeader = 1024,
-    All = 2047,
+    /// <summary>RFC 7672: TLSA records of DNSSEC-validated MX hosts make their TLS mandatory and judge their certificates (Dane.cs).</summary>
+    Dane = 2048,
+    All = 4095,
 }
 
 public static class RemoteFeatureNames
@@ -52,6 +54,7 @@ public static class RemoteFeatureNames
         "CHUNKING" => RemoteFeatures.Chunking,
         "LIMITS" => RemoteFeatures.Limits,
         "TLS-REQUIRED" => RemoteFeatures.TlsRequiredHeader,
+        "DANE" => RemoteFeatures.Dane,
         _ => RemoteFeatures.None,
     };
 
