@@ -41,8 +41,9 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
         if (MtaSts.Apply(settings, home, host, hosts.Route, hosts.Hosts, output, Log) is not { } sts) return;
         var source = new MessageSource(message);
         var demand = MessageTlsDemand.Of(settings, parameters, sender, source);
-        var key = Key(settings, sts.Hosts, hosts.Port, hosts.Route, demand) + "|" + sts.Decision?.PoolKey;
-        var candidates = sts.Hosts;
+        if (Dane.Apply(settings, host, hosts.Port, sts.Hosts, demand, output, Log) is not { } dane) return;
+        var key = Key(settings, dane.Hosts, hosts.Port, hosts.Route, demand) + "|" + sts.Decision?.PoolKey + "|" + dane.Decision?.PoolKey;
+        var candidates = dane.Hosts;
 
         // Each stale or full session is given up; a fresh one is neither, so this ends.
         while (true)
@@ -57,7 +58,7 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             if (session == null)
             {
                 var (connection, ip) = Connector.Connect(candidates, hosts.Port, settings,
-                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, demand, sts.Decision), "../lock/tcpto");
+                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, demand, sts.Decision, dane.Decision), "../lock/tcpto");
                 if (connection == null)
                 {
                     pool.Give(key, null, false);

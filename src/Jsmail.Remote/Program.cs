@@ -47,11 +47,13 @@ public static class Program
         var message = new MessageSource();
         var parameters = settings.Compat ? DeliveryParameters.Empty(recipients.Length) : DeliveryParameters.FromEnvironment(recipients.Length);
         var demand = MessageTlsDemand.Of(settings, parameters, argv[1], message);
-        var candidates = sts.Value.Hosts;
+        var dane = Dane.Apply(settings, host, hosts.Value.Port, sts.Value.Hosts, demand, report, Log);
+        if (dane == null) return;
+        var candidates = dane.Value.Hosts;
         while (true)
         {
             var (connection, ip) = Connector.Connect(candidates, hosts.Value.Port, settings,
-                candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, demand, sts.Value.Decision));
+                candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, demand, sts.Value.Decision, dane.Value.Decision));
             if (connection == null)
             {
                 report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");

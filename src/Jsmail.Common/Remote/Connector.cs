@@ -47,22 +47,33 @@ public static class Connector
     /// enforce verifies the exchanger's name against the system's roots, testing
     /// only watches), as the message changes it (<see cref="MessageTlsDemand.Apply"/>:
     /// REQUIRETLS, or TLS-Required: No, which RFC 8689 §5 lets set MTA-STS aside too);
-    /// AUTH by the smtproutes relay (remoteauth).
+    /// AUTH by the smtproutes relay (remoteauth). A candidate with TLSA records
+    /// (<paramref name="dane"/>, which <see cref="Dane.Apply"/> found only where the
+    /// rule lets DANE decide) is under DANE instead, MTA-STS or not (RFC 8461 §2):
+    /// usable records judge its certificate alone; published but unusable ones
+    /// still make TLS mandatory (RFC 7672 §2.2).
     /// </summary>
     public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate, MessageTls demand,
-        MtaStsDecision? sts = null)
+        MtaStsDecision? sts = null, DaneDecision? dane = null)
     {
         if (settings.Compat) return PeerSecurity.None;
         var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
-        var tls = sts is { Policy.Mode: MtaStsMode.Enforce }
-            ? new TlsPolicy(TlsMode.Verify, null) { RequiredBy = $"the MTA-STS policy of {sts.Domain}" }
-            : TlsPolicy.For(settings.TlsDestinations, host);
+        var tlsa = dane?.For(candidate.Name);
+        var tls = tlsa switch
+        {
+            { Count: > 0 } => new TlsPolicy(TlsMode.Dane, null) { RequiredBy = $"DANE (the TLSA records of {dane!.Owner(candidate.Name)})" },
+            { Count: 0 } => new TlsPolicy(TlsMode.Require, null) { RequiredBy = $"DANE (the unusable TLSA records of {dane!.Owner(candidate.Name)})" },
+            null when sts is { Policy.Mode: MtaStsMode.Enforce } => new TlsPolicy(TlsMode.Verify, null) { RequiredBy = $"the MTA-STS policy of {sts.Domain}" },
+            _ => TlsPolicy.For(settings.TlsDestinations, host),
+        };
         return new PeerSecurity(MessageTlsDemand.Apply(tls, demand), candidate.Name, Encoding.Latin1.GetString(host), auth)
         {
             RequireTls = demand == MessageTls.RequireTls,
-            Observe = sts is { Policy.Mode: MtaStsMode.Testing }
+            Observe = tlsa == null && sts is { Policy.Mode: MtaStsMode.Testing }
                 ? what => sts.Log($"MTA-STS testing for {sts.Domain}: {what} ({candidate.Name}); enforce would not deliver there")
                 : null,
+            Tlsa = tlsa ?? [],
+            DaneObserve = tlsa is { Count: > 0 } ? (result, what) => dane!.Log($"DANE for {candidate.Name}: {Dane.Word(result)}: {what}") : null,
         };
     }
 }

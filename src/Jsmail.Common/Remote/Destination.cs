@@ -27,7 +27,7 @@ public sealed class Destination(RemoteSettings settings)
             (hosts, failure) = ([new MailHost(literal, 0, target)], LookupFailure.None);
         else
         {
-            var dns = new MailHosts(MailHosts.Client(settings.DnsServers), aaaa);
+            var dns = new MailHosts(MailHosts.Client(settings.DnsServers, dnssec: Dane.Enabled(settings)), aaaa);
             (hosts, failure) = route != null ? dns.Addresses(target) : dns.Exchangers(target);
         }
 

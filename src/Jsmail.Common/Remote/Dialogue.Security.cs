@@ -86,8 +86,9 @@ public sealed partial class Dialogue
             {
                 if (tls.Required)
                 {
+                    security.DaneObserve?.Invoke(DaneResult.StartTlsNotSupported, $"{ip} does not offer STARTTLS");
                     Quit('Z', $"Connected to {ip} but it does not offer STARTTLS, which " + (tls.RequiredBy is { } by ? $"{by} requires" :
-                        $"control/tlsdestinations requires for {Report.Printable(Encoding.UTF8.GetBytes(security.Destination))}") + ". (#4.7.0)\n");
+                        $"control/tlsdestinations requires for {Report.Printable(Encoding.UTF8.GetBytes(security.Destination))}") + $". (#{TlsStatus(tls)})\n");
                     return null;
                 }
                 security.Observe?.Invoke($"{ip} does not offer STARTTLS");
@@ -103,8 +104,10 @@ public sealed partial class Dialogue
                     catch (TlsFailedException e)
                     {
                         // The connection is in an unknown state: no QUIT, nothing more sent.
-                        var required = why.Length > 0 && tls.RequiredBy is { } by ? $"; {by} requires a certificate that verifies for {security.PeerName}" : "";
-                        report.Add('Z', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}{required}. (#4.7.0)\n");
+                        var required = why.Length == 0 || tls.RequiredBy is not { } by ? ""
+                            : tls.Mode == TlsMode.Dane ? $"; {by} requires a certificate that matches them"
+                            : $"; {by} requires a certificate that verifies for {security.PeerName}";
+                        report.Add('Z', $"Connected to {ip} but the TLS handshake failed: {(why.Length > 0 ? why : e.Message)}{required}. (#{TlsStatus(tls)})\n");
                         return null;
                     }
                     var again = Hello(helo);
@@ -113,6 +116,7 @@ public sealed partial class Dialogue
                 }
                 else if (tls.Required)
                 {
+                    security.DaneObserve?.Invoke(DaneResult.StartTlsNotSupported, $"{ip} refused STARTTLS");
                     Quit('Z', "Connected to ", " but STARTTLS was refused", reply.Text);
                     return null;
                 }
@@ -122,9 +126,13 @@ public sealed partial class Dialogue
         return extensions;
     }
 
+    /// <summary>RFC 3463's code for a TLS failure: 4.7.5 ("cryptographic failure") under DANE, else 4.7.0.</summary>
+    private static string TlsStatus(TlsPolicy tls) => tls.Mode == TlsMode.Dane ? "4.7.5" : "4.7.0";
+
     /// <summary>
     /// Any certificate unless the rule is Verify: then the chain must reach the
-    /// CA file's roots (or the system's) and name the peer.
+    /// CA file's roots (or the system's) and name the peer; or Dane: then the
+    /// peer's TLSA records alone judge it (<see cref="DaneVerifier"/>).
     /// </summary>
     /// <param name="caUnreadable">called when the rule's CA file could not be read (the certificate was then refused)</param>
     private static SslClientAuthenticationOptions TlsOptions(PeerSecurity security, Action<string> rejected, Action? caUnreadable = null)
@@ -136,6 +144,18 @@ public sealed partial class Dialogue
             TargetHost = name.StartsWith('[') ? name.Trim('[', ']') : name,
             EnabledSslProtocols = System.Security.Authentication.SslProtocols.None, // the system's choice
         };
+        if (security.Tls.Mode == TlsMode.Dane)
+        {
+            options.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
+            {
+                var leaf = certificate as X509Certificate2 ?? (certificate == null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+                var problem = DaneVerifier.Problem(security.Tlsa, leaf, Sent(leaf, chain), name);
+                if (problem == null) security.DaneObserve?.Invoke(DaneResult.Success, $"the certificate matches a TLSA record of {name}");
+                else { security.DaneObserve?.Invoke(DaneResult.CertificateMismatch, problem); rejected(problem); }
+                return problem == null;
+            };
+            return options;
+        }
         if (!verify)
         {
             options.RemoteCertificateValidationCallback = security.Observe is { } observe
@@ -163,6 +183,17 @@ public sealed partial class Dialogue
             return false;
         };
         return options;
+    }
+
+    /// <summary>The certificates the peer sent (the chain's extra store holds them) and those the chain was built of.</summary>
+    private static List<X509Certificate2> Sent(X509Certificate2? leaf, X509Chain? chain)
+    {
+        var list = new List<X509Certificate2>();
+        if (leaf != null) list.Add(leaf);
+        if (chain == null) return list;
+        list.AddRange(chain.ChainPolicy.ExtraStore);
+        list.AddRange(chain.ChainElements.Select(e => e.Certificate));
+        return list;
     }
 
     private static X509Certificate2Collection LoadPem(string path)

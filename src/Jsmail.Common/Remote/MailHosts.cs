@@ -8,8 +8,10 @@ namespace Jsmail.Common.Remote;
 /// <summary>
 /// An address to try, with the MX preference it came from (0 for A records and
 /// literals) and the name it was found under (what its TLS certificate names).
+/// <paramref name="Secure"/>: the name and its addresses came DNSSEC-validated
+/// (the AD bit of every answer that led here), which DANE needs (RFC 7672 §2.2).
 /// </summary>
-public readonly record struct MailHost(IPAddress Address, int Preference, string Name = "");
+public readonly record struct MailHost(IPAddress Address, int Preference, string Name = "", bool Secure = false);
 
 public enum LookupFailure { None, Soft, Hard, NullMx }
 
@@ -18,11 +20,17 @@ public enum LookupFailure { None, Soft, Hard, NullMx }
 /// order), each exchanger's A and AAAA records (<see cref="Interleave"/>), the
 /// host's own A/AAAA records when it has no MX (implicit MX), null
 /// MX (RFC 7505), temporary DNS errors kept apart from "no such name". Answers
-/// too large for UDP come over TCP; a truncated answer is never used.
+/// too large for UDP come over TCP; a truncated answer is never used. With a
+/// client made with <c>dnssec</c>, each host is marked secure when every answer
+/// on its way had the AD bit (<see cref="MailHost.Secure"/>).
 /// </summary>
 public sealed class MailHosts(ILookupClient dns, bool withIpv6)
 {
-    public static ILookupClient Client(IReadOnlyList<IPEndPoint>? servers)
+    /// <param name="dnssec">
+    /// ask with the DO bit, so that a validating resolver tells (the AD bit)
+    /// which answers it validated; what the answers hold is the same
+    /// </param>
+    public static ILookupClient Client(IReadOnlyList<IPEndPoint>? servers, bool dnssec = false)
     {
         var ns = servers is { Count: > 0 }
             ? servers.Select(s => new NameServer(s)).ToArray()
@@ -37,14 +45,18 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
             ContinueOnDnsError = false,
             ContinueOnEmptyResponse = false,
             Recursion = true,
+            RequestDnsSecRecords = dnssec,
         });
     }
 
     /// <summary>Addresses for a relay or an MX-less host: its A (and AAAA) records at preference 0.</summary>
-    public (List<MailHost> Hosts, LookupFailure Failure) Addresses(string host)
+    public (List<MailHost> Hosts, LookupFailure Failure) Addresses(string host) => Addresses(host, true);
+
+    /// <param name="secureSoFar">whether what led to this name (a denied MX lookup) was validated</param>
+    private (List<MailHost> Hosts, LookupFailure Failure) Addresses(string host, bool secureSoFar)
     {
-        var (addresses, failure) = Resolve(host);
-        return (addresses.Select(a => new MailHost(a, 0, host)).ToList(), failure);
+        var (addresses, failure, secure) = Resolve(host);
+        return (addresses.Select(a => new MailHost(a, 0, host, secureSoFar && secure)).ToList(), failure);
     }
 
     /// <summary>The MX list for a domain, falling back to the domain's own addresses.</summary>
@@ -57,10 +69,10 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
 
         if (mx.HasError)
             return mx.Header.ResponseCode == DnsHeaderResponseCode.NotExistentDomain
-                ? Addresses(domain)
+                ? Addresses(domain, mx.Header.IsAuthenticData)
                 : ([], LookupFailure.Soft);
         var records = mx.Answers.OfType<MxRecord>().ToList();
-        if (records.Count == 0) return Addresses(domain);
+        if (records.Count == 0) return Addresses(domain, mx.Header.IsAuthenticData);
         if (records.Count == 1 && records[0].Exchange.Value is "." or "")
             return ([], LookupFailure.NullMx);
 
@@ -71,9 +83,10 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
             foreach (var record in group.OrderBy(_ => Random.Shared.Next()))
             {
                 var name = record.Exchange.Value.TrimEnd('.');
-                var (addresses, failure) = Resolve(name);
+                var (addresses, failure, secure) = Resolve(name);
                 if (failure == LookupFailure.Soft) soft = true;
-                hosts.AddRange(addresses.Select(a => new MailHost(a, group.Key, name)));
+                // RFC 7672 §2.2.1: an MX host named by an insecure MX RRset is no DANE candidate, whatever its own zone.
+                hosts.AddRange(addresses.Select(a => new MailHost(a, group.Key, name, mx.Header.IsAuthenticData && secure)));
             }
         }
         if (hosts.Count == 0 && soft) return ([], LookupFailure.Soft);
@@ -84,18 +97,19 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
     /// A host's addresses: its A records, and with <c>withIpv6</c> its AAAA
     /// records, in the order of <see cref="Interleave"/>. A name with records of
     /// one family and an error for the other is usable; with none, a temporary
-    /// error of either lookup makes the whole temporary.
+    /// error of either lookup makes the whole temporary. Secure: each answer that gave addresses had the AD bit.
     /// </summary>
-    private (List<IPAddress> Addresses, LookupFailure Failure) Resolve(string host)
+    private (List<IPAddress> Addresses, LookupFailure Failure, bool Secure) Resolve(string host)
     {
         var failure = LookupFailure.Hard;
-        var v4 = Query(host, QueryType.A, ref failure);
-        var v6 = withIpv6 ? Query(host, QueryType.AAAA, ref failure) : [];
+        var secure = true;
+        var v4 = Query(host, QueryType.A, ref failure, ref secure);
+        var v6 = withIpv6 ? Query(host, QueryType.AAAA, ref failure, ref secure) : [];
         var result = Interleave(v6, v4);
-        return result.Count > 0 ? (result, LookupFailure.None) : ([], failure);
+        return result.Count > 0 ? (result, LookupFailure.None, secure) : ([], failure, false);
     }
 
-    private List<IPAddress> Query(string host, QueryType type, ref LookupFailure failure)
+    private List<IPAddress> Query(string host, QueryType type, ref LookupFailure failure, ref bool secure)
     {
         IDnsQueryResponse r;
         try { r = dns.Query(Fqdn(host), type); }
@@ -106,6 +120,7 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
             if (r.Header.ResponseCode != DnsHeaderResponseCode.NotExistentDomain) failure = LookupFailure.Soft;
             return [];
         }
+        if (r.Answers.Count > 0 && !r.Header.IsAuthenticData) secure = false;
         // A CNAME chain comes in the same answer (the server follows it); only the addresses count.
         return type == QueryType.A
             ? r.Answers.OfType<ARecord>().Select(a => a.Address).ToList()

@@ -54,10 +54,12 @@ public static class MessageTlsDemand
     /// The destination's rule as the message changes it. REQUIRETLS is always
     /// Verify, with the CA file the destination's own verify rule names (else
     /// the system's roots), whatever the rule says, <c>off</c> included: the
-    /// sender's demand is not the administrator's to waive.
+    /// sender's demand is not the administrator's to waive. A DANE rule stays
+    /// (RFC 8689 §4.2.1 counts DANE as verification).
     /// </summary>
     public static TlsPolicy Apply(TlsPolicy configured, MessageTls demand) => demand switch
     {
+        MessageTls.RequireTls when configured.Mode == TlsMode.Dane => configured,
         MessageTls.RequireTls => new TlsPolicy(TlsMode.Verify, configured.Mode == TlsMode.Verify ? configured.CaFile : null),
         MessageTls.Optional when configured.Required => TlsPolicy.Opportunistic,
         _ => configured,

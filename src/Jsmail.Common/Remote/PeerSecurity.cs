@@ -14,6 +14,22 @@ public enum TlsMode
     Verify,
     /// <summary>Never STARTTLS (a peer whose TLS is broken).</summary>
     Off,
+    /// <summary>
+    /// DANE (RFC 7672): STARTTLS must be offered and succeed, and the
+    /// certificate must match the peer's usable TLSA records (<see cref="PeerSecurity.Tlsa"/>), nothing else.
+    /// </summary>
+    Dane,
+}
+
+/// <summary>Whether a destination's rule lets DANE decide (control/tlsdestinations' words; RFC 7672).</summary>
+public enum DaneRule
+{
+    /// <summary>The rule's word is the administrator's choice of TLS (<c>may</c>, <c>encrypt</c>, <c>verify</c>, <c>off</c>...): no TLSA lookup.</summary>
+    Never,
+    /// <summary>No line, or <c>dane</c>: DANE for the hosts with usable TLSA records, the rule's mode for the others.</summary>
+    WhenUsable,
+    /// <summary><c>dane-only</c>: a host without usable TLSA records is not used.</summary>
+    Only,
 }
 
 /// <summary>A destination's TLS rule: the mode and, for Verify, the CA file (null: the system's roots).</summary>
@@ -21,7 +37,13 @@ public sealed record TlsPolicy(TlsMode Mode, string? CaFile)
 {
     public static readonly TlsPolicy Opportunistic = new(TlsMode.Opportunistic, null);
 
-    public bool Required => Mode is TlsMode.Require or TlsMode.Verify;
+    /// <summary>No line in control/tlsdestinations: opportunistic, and DANE where the peer publishes it.</summary>
+    public static readonly TlsPolicy Default = new(TlsMode.Opportunistic, null) { Dane = DaneRule.WhenUsable };
+
+    public bool Required => Mode is TlsMode.Require or TlsMode.Verify or TlsMode.Dane;
+
+    /// <summary>Whether DANE may replace this rule for a host with usable TLSA records.</summary>
+    public DaneRule Dane { get; init; }
 
     /// <summary>Who asks for this rule, as a refusal names it; null: control/tlsdestinations (an MTA-STS policy sets its own).</summary>
     public string? RequiredBy { get; init; }
@@ -30,21 +52,26 @@ public sealed record TlsPolicy(TlsMode Mode, string? CaFile)
     /// control/tlsdestinations, looked up like smtproutes (the host, each
     /// .suffix longest first, the empty key): <c>domain:require</c>,
     /// <c>domain:verify</c>, <c>domain:verify:/path/ca.pem</c>,
-    /// <c>domain:opportunistic</c>, <c>domain:off</c>. A word it does not know
+    /// <c>domain:opportunistic</c>, <c>domain:off</c>, and Postfix's words:
+    /// <c>none</c> (off), <c>may</c> (opportunistic), <c>encrypt</c> (require),
+    /// <c>dane</c> (DANE where usable TLSA records exist, else opportunistic)
+    /// and <c>dane-only</c> (DANE or nothing). A word it does not know
     /// counts as <c>verify</c>: a typo must not send mail unprotected.
     /// </summary>
     public static TlsPolicy For(ControlMap tlsDestinations, ReadOnlySpan<byte> host)
     {
-        if (!tlsDestinations.TryGetByDomain(host, out var value)) return Opportunistic;
+        if (!tlsDestinations.TryGetByDomain(host, out var value)) return Default;
         var text = Encoding.UTF8.GetString(value).Trim();
         var colon = text.IndexOf(':');
         var word = (colon < 0 ? text : text[..colon]).Trim().ToLowerInvariant();
         var ca = colon < 0 ? null : text[(colon + 1)..].Trim();
         return word switch
         {
-            "" or "opportunistic" => Opportunistic,
-            "off" => new TlsPolicy(TlsMode.Off, null),
-            "require" => new TlsPolicy(TlsMode.Require, null),
+            "" or "opportunistic" or "may" => Opportunistic,
+            "off" or "none" => new TlsPolicy(TlsMode.Off, null),
+            "require" or "encrypt" => new TlsPolicy(TlsMode.Require, null),
+            "dane" => Default,
+            "dane-only" => new TlsPolicy(TlsMode.Dane, null) { Dane = DaneRule.Only },
             _ => new TlsPolicy(TlsMode.Verify, string.IsNullOrEmpty(ca) ? null : ca),
         };
     }
@@ -107,4 +134,10 @@ public sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destina
     /// while the delivery goes on as the TLS rule allows.
     /// </summary>
     public Action<string>? Observe { get; init; }
+
+    /// <summary>With <see cref="TlsMode.Dane"/>: the peer's usable TLSA records, the only judges of its certificate.</summary>
+    public IReadOnlyList<Tlsa> Tlsa { get; init; } = [];
+
+    /// <summary>Told each DANE outcome of this connection (the log now, TLS reporting later).</summary>
+    public Action<DaneResult, string>? DaneObserve { get; init; }
 }

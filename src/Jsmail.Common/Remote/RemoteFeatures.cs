@@ -31,9 +31,11 @@ public enum RemoteFeatures
     Limits = 512,
     /// <summary>RFC 8689 §3: a <c>TLS-Required: No</c> header field relaxes control/tlsdestinations' require and verify (MessageTls.cs).</summary>
     TlsRequiredHeader = 1024,
+    /// <summary>RFC 7672: TLSA records of DNSSEC-validated MX hosts make their TLS mandatory and judge their certificates (Dane.cs).</summary>
+    Dane = 2048,
     /// <summary>MAIL parameters a native plugin took in (docs/plugins.md: MT-PRIORITY, say) given to a peer that offers the same EHLO keyword; off: never sent on.</summary>
     PluginParameters = 4096,
-    All = 2047 | PluginParameters,
+    All = 4095 | PluginParameters,
 }
 
 public static class RemoteFeatureNames
@@ -54,6 +56,7 @@ public static class RemoteFeatureNames
         "CHUNKING" => RemoteFeatures.Chunking,
         "LIMITS" => RemoteFeatures.Limits,
         "TLS-REQUIRED" => RemoteFeatures.TlsRequiredHeader,
+        "DANE" => RemoteFeatures.Dane,
         "PLUGIN-PARAMETERS" => RemoteFeatures.PluginParameters,
         _ => RemoteFeatures.None,
     };
