@@ -59,7 +59,7 @@ public sealed class Report
     /// reads it at the start of a K result (qmail-rspawn puts the recipient
     /// record's text first) and reports the recipient as relayed.
     /// </summary>
-    public static string Relayed(string ip) => $"Relayed to {ip}, which does not offer DSN.\n";
+    public static string Relayed(string ip) => $"Relayed to {ip} without DSN.\n";
 
     /// <summary>A host name as qmail prints it in errors: bytes outside 33..126 become '?'.</summary>
     public static string Printable(ReadOnlySpan<byte> host)

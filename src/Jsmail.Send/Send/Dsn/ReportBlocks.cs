@@ -39,7 +39,7 @@ public sealed record DeliveryFacts(string Status, string? RemoteMta, string Diag
 /// Reads the status, the remote MTA and the diagnostic out of the texts
 /// jsmail-local and jsmail-remote write (qmail's: "... (#5.1.1)", "Remote host
 /// said: 550 5.1.1 ...", "Giving up on 192.0.2.1."), and jsmail-remote's
-/// "Relayed to 192.0.2.1, which does not offer DSN." that starts a success
+/// "Relayed to 192.0.2.1 without DSN." that starts a success
 /// when the peer got no DSN request (docs/spawn-protocol.md). Pure.
 /// </summary>
 public static partial class DeliveryText
@@ -77,10 +77,10 @@ public static partial class DeliveryText
     [GeneratedRegex(@"Remote host said: ([245]\d\d)(?:[ -]([245]\.\d{1,3}\.\d{1,3}))?[^\n]*")]
     private static partial Regex RemoteSaid();
 
-    [GeneratedRegex(@"(?:^|\n)(?:Connected to (?<h>\S+) but|Giving up on (?<h>\S+?)\.\n|(?<h>\S+) does not like|Relayed to (?<h>[^,\s]+), which)")]
+    [GeneratedRegex(@"(?:^|\n)(?:Connected to (?<h>\S+) but|Giving up on (?<h>\S+?)\.\n|(?<h>\S+) does not like|Relayed to (?<h>\S+) without DSN\.\n)")]
     private static partial Regex RemoteHost();
 
-    [GeneratedRegex(@"\ARelayed to [^,\s]+, which does not offer DSN\.\n")]
+    [GeneratedRegex(@"\ARelayed to \S+ without DSN\.\n")]
     private static partial Regex Relayed();
 
     [GeneratedRegex(@"\s+")]
