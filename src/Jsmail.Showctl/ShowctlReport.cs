@@ -30,7 +30,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     /// <summary>jsmail's own control files (docs/differences.md), described outside compat mode.</summary>
     public static readonly string[] JsmailFiles =
     [
-        "badhelo.cdb", "badmailfrom.cdb", "dnsresolvers", "localinprocess", "maxmail", "maxrcpt", "milters", "outgoingip", "policy",
+        "badhelo.cdb", "badmailfrom.cdb", "bounceformat", "bouncemaxbytes", "delaywarningtime", "dnsresolvers", "localinprocess", "maxmail", "maxrcpt", "milters", "outgoingip", "policy",
         "quarantine", "queuedcommitwait", "queuescanners", "remoteauth", "remotedisable", "remoteprocessors", "remoterecipients", "smtpauthtls",
         "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "tlsdestinations",
         "validrcptto.cdb",
@@ -103,6 +103,9 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     {
         Cdb("badhelo.cdb", "No HELO name is refused.", "HELO names listed in this cdb are refused (jsmail-smtpd).");
         Cdb("badmailfrom.cdb", "No envelope sender is refused at MAIL.", "Envelope senders listed in this cdb are refused at MAIL (jsmail-smtpd).");
+        Str("bounceformat", false, "asked", "Bounce format (asked: RFC 3464 reports for senders who gave DSN parameters; dsn: for all; qsbmf: qmail's for all) is ");
+        Int("bouncemaxbytes", "50000", "A failure report returns the whole message (0: any size) up to ", " bytes");
+        Int("delaywarningtime", "0", "A deferred message gets a delay warning (0: never) after ", " seconds");
         List("dnsresolvers", "DNS servers from /etc/resolv.conf.", "DNS server: ", ".");
         Int("localinprocess", "1", "jsmail-lspawn delivers to Maildir and mbox in-process (0: through jsmail-local) is ", "");
         Int("maxmail", "0", "SMTP messages per session limit (0: none) is ", "");

@@ -9,7 +9,8 @@ namespace Jsmail.E2E.Tests;
 /// Delivery status notifications end to end (RFC 3461/3464/6522): DSN
 /// parameters given to jsmail-smtpd by a real SMTP client, kept through the
 /// queue, honoured by jsmail-send after real local deliveries; the reports
-/// read from the sender's Maildir by MimeKit and by mblaze's mshow.
+/// read from the sender's Maildir by MimeKit and by mblaze's mshow; a remote
+/// recipient relayed to a peer without DSN (smtp-sink -N) is reported "relayed".
 /// swaks 20201014 (Debian 12) has no DSN options (they came in 20240103),
 /// so the parameters are sent by Python's smtplib; swaks sends the plain one.
 /// </summary>
@@ -18,6 +19,7 @@ public sealed class DsnTests : IDisposable
     private readonly LocalUsers _users = new();
     private readonly LocalUsers.User _alice, _bob;
     private readonly SupervisedMta _mta;
+    private readonly SmtpSink _noDsnPeer = new(dsn: false);
 
     private const string Client = """
         import smtplib, sys
@@ -38,7 +40,7 @@ public sealed class DsnTests : IDisposable
         var maildirmake = Repo.Program("jsmail-maildirmake");
         _alice = _users.Add("dsna", maildirmake);
         _bob = _users.Add("dsnb", maildirmake);
-        _mta = new SupervisedMta(Ports.Free(), [_alice, _bob]);
+        _mta = new SupervisedMta(_noDsnPeer.Port, [_alice, _bob]);
         _mta.Start();
     }
 
@@ -117,9 +119,33 @@ public sealed class DsnTests : IDisposable
         _mta.Home.Entries("rparam").Should().BeEmpty("jsmail-send removes the parameters with the message");
     }
 
+    [Fact]
+    public void A_remote_recipient_taken_by_a_peer_without_DSN_is_reported_relayed()
+    {
+        var envid = "rel-" + Guid.NewGuid().ToString("N")[..12];
+        var subject = "relayed-" + Guid.NewGuid().ToString("N");
+        Submit(subject, $"ENVID={envid}", $"sink@{SupervisedMta.RemoteDomain}|NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;sink@{SupervisedMta.RemoteDomain}");
+        Wait.Until(() => BobFiles().Any(f => File.ReadAllText(f).Contains(envid)), 60).Should().BeTrue(_mta.Log);
+        _noDsnPeer.Messages().Should().ContainSingle(m => m.Contains(subject));
+
+        var report = MimeMessage.Load(BobFiles().Single(f => File.ReadAllText(f).Contains(envid)));
+        report.Subject.Should().Be("Successful Mail Delivery Report");
+        var groups = ((MessageDeliveryStatus)((MultipartReport)report.Body)[1]).StatusGroups.Where(g => g.Count > 0).ToList();
+        groups.Should().HaveCount(2);
+        groups[0]["Original-Envelope-Id"].Should().Be(envid);
+        groups[1]["Final-Recipient"].Should().Be($"rfc822; sink@{SupervisedMta.RemoteDomain}");
+        groups[1]["Original-Recipient"].Should().Be($"rfc822;sink@{SupervisedMta.RemoteDomain}");
+        groups[1]["Action"].Should().Be("relayed");
+        groups[1]["Status"].Should().Be("2.0.0");
+        groups[1]["Remote-MTA"].Should().Be("dns; 127.0.0.1");
+        groups[1]["Diagnostic-Code"].Should().StartWith("smtp; 250 ");
+        ((MultipartReport)report.Body)[2].Should().BeOfType<TextRfc822Headers>().Which.Message.Subject.Should().Be(subject);
+    }
+
     public void Dispose()
     {
         _mta.Dispose();
+        _noDsnPeer.Dispose();
         _users.Dispose();
     }
 }

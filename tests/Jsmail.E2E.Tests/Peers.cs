@@ -60,11 +60,12 @@ public sealed class SmtpSink : IDisposable
     public int Port { get; } = Ports.Free();
     private string Dumps => _dir["dumps"];
 
-    public SmtpSink()
+    /// <param name="dsn">false: smtp-sink -N, a peer that does not offer DSN</param>
+    public SmtpSink(bool dsn = true)
     {
         Directory.CreateDirectory(Dumps);
         File.SetUnixFileMode(Dumps, (UnixFileMode)0x3FF); // 1777: smtp-sink writes as nobody
-        _process = Run.Start("/bin/bash", ["-c", "exec /usr/sbin/smtp-sink -u nobody -d \"$1/%H%M%S.\" 127.0.0.1:\"$2\" 100 >/dev/null 2>&1 </dev/null",
+        _process = Run.Start("/bin/bash", ["-c", $"exec /usr/sbin/smtp-sink {(dsn ? "" : "-N ")}-u nobody -d \"$1/%H%M%S.\" 127.0.0.1:\"$2\" 100 >/dev/null 2>&1 </dev/null",
             "bash", Dumps, Port.ToString()]);
         if (!Wait.Until(() => Ports.Listening(Port), 30)) throw new InvalidOperationException("smtp-sink did not start");
     }

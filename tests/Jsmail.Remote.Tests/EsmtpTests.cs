@@ -295,8 +295,18 @@ public class EsmtpTests : IDisposable
     {
         using var peer = new StubPeer(config: new JsonObject { ["replies"] = Ehlo("PIPELINING") });
         RouteTo(peer.Port);
-        Remote(Message, false, ["x.test", "a@b", "c@x.test"], DsnEnv).Should().StartWith("r|K");
-        peer.Received.Should().Contain("MAIL FROM:<a@b>\r\nRCPT TO:<c@x.test>\r\n");
+        // NOTIFY=SUCCESS stays with us: the recipient's record says so, for jsmail-send's "relayed" report (docs/spawn-protocol.md)
+        Remote(Message, false, ["x.test", "a@b", "c@x.test", "d@x.test", "e@x.test"], DsnEnv)
+            .Should().StartWith("rRelayed to 127.0.0.1 without DSN.\n|r|r|K127.0.0.1 accepted message.");
+        peer.Received.Should().Contain("MAIL FROM:<a@b>\r\nRCPT TO:<c@x.test>\r\nRCPT TO:<d@x.test>\r\nRCPT TO:<e@x.test>\r\n");
+    }
+
+    [Fact]
+    public void Compat_mode_says_nothing_of_a_NOTIFY_SUCCESS_the_peer_did_not_get()
+    {
+        using var peer = new StubPeer(config: new JsonObject { ["replies"] = Ehlo("PIPELINING") });
+        RouteTo(peer.Port);
+        Remote(Message, true, ["x.test", "a@b", "c@x.test"], DsnEnv).Should().StartWith("r|K127.0.0.1 accepted message.");
     }
 
     [Theory]

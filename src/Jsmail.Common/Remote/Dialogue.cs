@@ -73,7 +73,9 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
     public void Run(byte[] helo, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message, DeliveryParameters parameters)
     {
         if (!Open(helo)) return;
-        if (_features == RemoteFeatures.None) parameters = DeliveryParameters.Empty(recipients.Count);
+        // Compat: qmail-remote knows no parameters. Otherwise a dialogue without EHLO keeps the recipients' NOTIFY for RelayedNotice.
+        if (_features == RemoteFeatures.None)
+            parameters = Control.Compat.IsQmail ? DeliveryParameters.Empty(recipients.Count) : parameters with { Mail = [] };
         Transact(report, sender, recipients, message, parameters, keepOpen: false);
     }
 
@@ -169,9 +171,15 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
                 return Refused(more, mail.Code, mailLetter, Report.About("Connected to ", ip, " but sender was rejected", mail.Text));
 
             var anyAccepted = false;
-            foreach (var r in replies.Skip(1))
+            for (var k = 1; k < replies.Count; k++)
             {
-                if (!Failed(r.Code, out var letter)) { report.Add('r'); anyAccepted = true; continue; }
+                var r = replies[k];
+                if (!Failed(r.Code, out var letter))
+                {
+                    report.Add('r', dsn ? [] : RelayedNotice(o.Parameters.Rcpt[first + k - 1]));
+                    anyAccepted = true;
+                    continue;
+                }
                 report.Add(letter == 'D' ? 'h' : 's', Report.About("", ip, " does not like recipient", r.Text));
             }
             if (!anyAccepted) return Refused(more, 0, 'D', Report.About("Giving up on ", ip, "", null));
@@ -299,6 +307,20 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         if (reply.Code == 250) return new();
         Quit('Z', "Connected to ", " but my name was rejected", reply.Text);
         return null;
+    }
+
+    /// <summary>
+    /// An accepted recipient's record text when DSN did not go on with it (the
+    /// peer does not offer it, or control/remotedisable switches it off): the
+    /// sender's NOTIFY=SUCCESS is then ours to answer with a "relayed" report
+    /// (RFC 3461 §5.2.2, docs/spawn-protocol.md). Empty otherwise, and always
+    /// under JSMAIL_COMPAT=qmail: qmail-remote's 'r' has no text.
+    /// </summary>
+    private byte[] RelayedNotice(IReadOnlyList<EsmtpParameter> rcpt)
+    {
+        if (Control.Compat.IsQmail || EnvelopeExtension.Find(rcpt, "NOTIFY")?.ValueText is not { } notify) return [];
+        return notify.Split(',').Any(w => w.Trim().Equals("SUCCESS", StringComparison.OrdinalIgnoreCase))
+            ? Encoding.Latin1.GetBytes(Report.Relayed(ip)) : [];
     }
 
     /// <summary>Whether the peer offered the extension and control/remotedisable leaves it on.</summary>

@@ -53,6 +53,14 @@ public sealed class Report
         return o.ToArray();
     }
 
+    /// <summary>
+    /// jsmail's text of an accepted recipient's 'r' record when the peer got
+    /// no DSN request for it (docs/spawn-protocol.md, "relayed"): jsmail-send
+    /// reads it at the start of a K result (qmail-rspawn puts the recipient
+    /// record's text first) and reports the recipient as relayed.
+    /// </summary>
+    public static string Relayed(string ip) => $"Relayed to {ip} without DSN.\n";
+
     /// <summary>A host name as qmail prints it in errors: bytes outside 33..126 become '?'.</summary>
     public static string Printable(ReadOnlySpan<byte> host)
     {

@@ -48,6 +48,12 @@ public sealed partial class QueueManager
             goto stat;
         }
         if (!InjectBounce(id)) goto fail;
+        // before info/: a mark left behind would be taken for a later message's under the same inode (its time tells, too)
+        if (Libc.Unlink(DelayMarkPath(id)) != 0 && Libc.Errno != Errno.ENOENT)
+        {
+            ActivityLog.Line($"warning: unable to unlink {DelayMarkPath(id)}; will try again later");
+            goto fail;
+        }
         ActivityLog.Line($"end msg {id}");
         if (Libc.Unlink(path) != 0)
         {

@@ -144,7 +144,8 @@ public sealed partial class QueueManager
                 break;
             case MarkDone m: MarkDone(m); break;
             case AppendBounce b: AddBounce(b.MessageId, b.Recipient, b.Report); break;
-            case RecordSuccess r: RecordSuccess(r.MessageId, r.Recipient, r.Report); break;
+            case RecordSuccess r: RecordSuccess(r.MessageId, r.Channel, r.Recipient, r.Report); break;
+            case WarnDelay w: WarnDelay(w.MessageId, w.Recipients); break;
             case OpenPass p: OpenPass(p.Channel, p.MessageId); break;
             case RemoveChannelFile r: RemoveChannelFile(r.Channel, r.MessageId); break;
             case CompleteMessage m: CompleteMessage(m.MessageId); break;

@@ -15,6 +15,10 @@ public sealed class SendControls
     public int RemoteRecipients { get; private init; } = 1;
     /// <summary>control/bounceformat: when a bounce is an RFC 3464 report (docs/jsmail-send.md); Qsbmf under JSMAIL_COMPAT=qmail.</summary>
     public BounceFormat BounceFormat { get; private init; } = BounceFormat.Qsbmf;
+    /// <summary>control/delaywarningtime: seconds after arrival before a delay warning (0: none; always 0 under JSMAIL_COMPAT=qmail).</summary>
+    public long DelayWarningTime { get; private init; }
+    /// <summary>control/bouncemaxbytes: a failure report returns a message over this many bytes as its headers only (0: no limit).</summary>
+    public int BounceMaxBytes { get; private init; }
     public byte[] BounceFrom { get; private init; } = [];
     public byte[] BounceHost { get; private init; } = [];
     public byte[] DoubleBounceTo { get; private init; } = [];
@@ -36,6 +40,9 @@ public sealed class SendControls
             // Postfix's smtp_destination_recipient_limit; 0 means 1
             RemoteRecipients = compat ? 1 : (int)Math.Clamp(c.ReadInt("remoterecipients", 50), 1, GroupedDelivery.MaxRecipients),
             BounceFormat = compat ? BounceFormat.Qsbmf : ParseBounceFormat(c.ReadLine("bounceformat", false, "asked"u8.ToArray())),
+            // Postfix's delay_warning_time (off by default there too) and bounce_size_limit (50000 bytes)
+            DelayWarningTime = compat ? 0 : c.ReadInt("delaywarningtime", 0),
+            BounceMaxBytes = compat ? 0 : (int)Math.Min(c.ReadInt("bouncemaxbytes", 50000), int.MaxValue),
             BounceFrom = c.ReadLine("bouncefrom", false, "MAILER-DAEMON"u8.ToArray()),
             BounceHost = c.ReadLine("bouncehost", true, "bouncehost"u8.ToArray()),
             DoubleBounceTo = [.. doubleBounceTo, (byte)'@', .. doubleBounceHost],

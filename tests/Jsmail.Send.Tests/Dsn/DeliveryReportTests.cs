@@ -25,11 +25,14 @@ public class DeliveryReportTests
 
     private static EsmtpParameter Param(string p) => p.IndexOf('=') is var eq and >= 0 ? EsmtpParameter.Of(p[..eq], p[(eq + 1)..]) : EsmtpParameter.Of(p);
 
-    private static MimeMessage Build(DsnRequest dsn, string bounceFile, bool success)
+    private static MimeMessage Build(DsnRequest dsn, string bounceFile, bool success) =>
+        Build(dsn, bounceFile, success ? ReportKind.Success : ReportKind.Failure);
+
+    private static MimeMessage Build(DsnRequest dsn, string bounceFile, ReportKind kind, int maxReturnedBytes = 0)
     {
-        var reported = ReportPlan.Reported(ReportBlocks.Parse(B(bounceFile)), dsn, success);
+        var reported = ReportPlan.Reported(ReportBlocks.Parse(B(bounceFile)), dsn, kind);
         var bytes = DeliveryReport.Build(new DeliveryReportInput(1_796_400_000, "MAILER-DAEMON@mail.x.test", "bob@x.test", "mail.x.test",
-            dsn.EnvelopeId, 1_796_399_000, dsn.HeadersOnly, success, 42, reported, B(Message)));
+            dsn.EnvelopeId, 1_796_399_000, dsn.HeadersOnly, kind, 42, reported, B(Message), 1_796_399_000 + 604800, maxReturnedBytes));
         Encoding.UTF8.GetString(bytes).Should().NotContain("\r", "the queue keeps LF line ends");
         if (Environment.GetEnvironmentVariable("DSN_DUMP") is { } dump) File.WriteAllBytes(dump, bytes);
         return MimeMessage.Load(new MemoryStream(bytes));
@@ -93,6 +96,59 @@ public class DeliveryReportTests
         groups[1]["Status"].Should().Be("2.0.0");
         groups[0]["Original-Envelope-Id"].Should().BeNull();
         report[2].Should().BeOfType<TextRfc822Headers>("RFC 3461 §4.3: a success report returns the headers only");
+    }
+
+    [Fact]
+    public void A_recipient_relayed_to_a_peer_without_DSN_is_reported_relayed_with_the_peer_as_remote_MTA()
+    {
+        var dsn = Request("", ("a@x.test", "NOTIFY=SUCCESS"), ("b@y.test", "NOTIFY=SUCCESS"));
+        var relayed = Jsmail.Common.Remote.Report.Relayed("192.0.2.7") + "192.0.2.7 accepted message./Remote host said: 250 ok 1 qp 2/";
+        var m = Build(dsn, $"<a@x.test>:\n{relayed}\n\n<b@y.test>:\ndid 1+0+0/\n\n", ReportKind.Success);
+        var report = (MultipartReport)m.Body;
+        var groups = ((MessageDeliveryStatus)report[1]).StatusGroups;
+        groups[1]["Action"].Should().Be("relayed");
+        groups[1]["Status"].Should().Be("2.0.0");
+        groups[1]["Remote-MTA"].Should().Be("dns; 192.0.2.7");
+        groups[1]["Diagnostic-Code"].Should().StartWith("smtp; 250 ok 1 qp 2");
+        groups[2]["Action"].Should().Be("delivered", "a local delivery in the same report");
+        ((TextPart)report[0]).Text.Should().Contain("does not report delivery");
+        DeliveryText.IsRelayed(B("192.0.2.7 accepted message./Remote host said: 250 ok/")).Should().BeFalse("qmail-remote's K alone");
+        DeliveryText.IsRelayed(B("Relayed to nowhere")).Should().BeFalse("only jsmail-remote's whole notice counts");
+    }
+
+    [Fact]
+    public void A_delay_warning_names_recipients_asking_DELAY_or_nothing_with_the_deferral_s_status_and_headers_only()
+    {
+        var dsn = Request("RET=FULL", ("a@x.test", "NOTIFY=DELAY,FAILURE"), ("b@x.test", ""), ("c@x.test", "NOTIFY=FAILURE"), ("d@x.test", "NOTIFY=NEVER"));
+        dsn.For(B("b@x.test")).WantsDelay.Should().BeTrue("no NOTIFY: FAILURE,DELAY (RFC 3461 §4.1)");
+        var file = "<a@x.test>:\nConnected to 192.0.2.7 but greeting failed.\nRemote host said: 421 4.3.2 busy\n\n" +
+                   "<b@x.test>:\ntemporary failure\n\n<c@x.test>:\nlater\n\n<d@x.test>:\nlater\n\n";
+        var m = Build(dsn, file, ReportKind.Delay);
+        m.Subject.Should().Be("Delayed Mail (still being retried)");
+        var report = (MultipartReport)m.Body;
+        var groups = ((MessageDeliveryStatus)report[1]).StatusGroups.Where(g => g.Count > 0).ToList();
+        groups.Should().HaveCount(3, "the per-message fields, a and b");
+        groups[1]["Action"].Should().Be("delayed");
+        groups[1]["Status"].Should().Be("4.3.2");
+        groups[1]["Remote-MTA"].Should().Be("dns; 192.0.2.7");
+        MimeKit.Utils.DateUtils.TryParse(groups[1]["Will-Retry-Until"], out var until).Should().BeTrue();
+        until.ToUnixTimeSeconds().Should().Be(1_796_399_000 + 604800, "arrival + queuelifetime");
+        groups[2]["Final-Recipient"].Should().Be("rfc822; b@x.test");
+        groups[2]["Status"].Should().Be("4.0.0");
+        report[2].Should().BeOfType<TextRfc822Headers>("a warning returns the headers only, even with RET=FULL");
+        ((TextPart)report[0]).Text.Should().Contain("you need not send it again");
+    }
+
+    [Fact]
+    public void A_failure_report_of_a_message_over_bouncemaxbytes_returns_its_headers_and_says_so()
+    {
+        var dsn = Request("RET=FULL", ("a@x.test", ""));
+        var bounce = "<a@x.test>:\nno\n\n";
+        var small = Build(dsn, bounce, ReportKind.Failure, maxReturnedBytes: Message.Length);
+        ((MultipartReport)small.Body)[2].Should().BeOfType<MessagePart>("at the limit the whole message goes back");
+        var big = (MultipartReport)Build(dsn, bounce, ReportKind.Failure, maxReturnedBytes: Message.Length - 1).Body;
+        big[2].Should().BeOfType<TextRfc822Headers>();
+        ((TextPart)big[0]).Text.Should().Contain($"larger than {Message.Length - 1} bytes: only its header section is returned");
     }
 
     [Fact]

@@ -8,7 +8,12 @@ namespace Jsmail.Send.Send.Dsn;
 public sealed record ReportedRecipient(
     string FinalRecipient, string? OriginalRecipient, string Action, string Status, string? RemoteMta, string Diagnostic, string Text);
 
+/// <summary>What a report tells: failures (qmail's bounce moment), successes (delivered or relayed), or a delay warning.</summary>
+public enum ReportKind { Failure, Success, Delay }
+
 /// <summary>Everything a delivery status notification is made of.</summary>
+/// <param name="WillRetryUntil">a delay warning's Will-Retry-Until (arrival + queuelifetime)</param>
+/// <param name="MaxReturnedBytes">control/bouncemaxbytes: a failure report returns a bigger message's headers only (0: no limit)</param>
 public sealed record DeliveryReportInput(
     long Now,
     string From,
@@ -17,16 +22,26 @@ public sealed record DeliveryReportInput(
     string? EnvelopeId,
     long ArrivalDate,
     bool HeadersOnly,
-    bool Success,
+    ReportKind Kind,
     ulong MessageId,
     IReadOnlyList<ReportedRecipient> Recipients,
-    byte[] Message);
+    byte[] Message,
+    long? WillRetryUntil = null,
+    int MaxReturnedBytes = 0)
+{
+    /// <summary>RET=FULL (or no RET) asked for the whole message, which is over the limit: its headers go back instead.</summary>
+    public bool Truncated => Kind == ReportKind.Failure && !HeadersOnly && MaxReturnedBytes > 0 && Message.Length > MaxReturnedBytes;
+
+    /// <summary>Only a failure report returns the whole message; success and delay reports never do (RFC 3461 §4.3).</summary>
+    public bool ReturnsHeaders => HeadersOnly || Kind != ReportKind.Failure || Truncated;
+}
 
 /// <summary>
 /// Builds an RFC 3464 delivery status notification: a <c>multipart/report;
 /// report-type=delivery-status</c> (RFC 6522) of a human-readable text, the
 /// <c>message/delivery-status</c> fields and the returned message (RET=FULL:
-/// <c>message/rfc822</c>) or its headers (RET=HDRS, and every success report:
+/// <c>message/rfc822</c>) or its headers (RET=HDRS, a message over
+/// control/bouncemaxbytes, and every success and delay report:
 /// <c>text/rfc822-headers</c>). Pure: bytes in, bytes out, LF line ends as
 /// the queue keeps them.
 /// </summary>
@@ -39,7 +54,12 @@ public static class DeliveryReport
         message.Headers.Add(HeaderId.Date, Encoding.ASCII.GetString(Rfc822Date.Format(r.Now)));
         message.Headers.Add(HeaderId.From, $"Mail Delivery System <{r.From}>");
         message.Headers.Add(HeaderId.To, $"<{r.To}>");
-        message.Headers.Add(HeaderId.Subject, r.Success ? "Successful Mail Delivery Report" : "Undelivered Mail Returned to Sender");
+        message.Headers.Add(HeaderId.Subject, r.Kind switch
+        {
+            ReportKind.Success => "Successful Mail Delivery Report",
+            ReportKind.Delay => "Delayed Mail (still being retried)",
+            _ => "Undelivered Mail Returned to Sender",
+        });
         message.Headers.Add("Auto-Submitted", "auto-replied"); // RFC 3834: no automatic answer to this
         message.Headers.Add(HeaderId.MimeVersion, "1.0");
 
@@ -61,15 +81,25 @@ public static class DeliveryReport
     {
         var t = new StringBuilder();
         t.Append($"Hi. This is the qmail-send program at {r.ReportingMta}.\n");
-        t.Append(r.Success
-            ? "Your message was delivered to the following addresses, as you asked to be told.\n\n"
-            : "I'm afraid I wasn't able to deliver your message to the following addresses.\nThis is a permanent error; I've given up. Sorry it didn't work out.\n\n");
+        t.Append(r.Kind switch
+        {
+            ReportKind.Success when r.Recipients.Any(x => x.Action == "relayed") =>
+                "Your message was delivered to the following addresses, as you asked to be told.\n" +
+                "Where it says \"Relayed\", it went on to a host that does not report delivery: no further report will come.\n\n",
+            ReportKind.Success => "Your message was delivered to the following addresses, as you asked to be told.\n\n",
+            ReportKind.Delay =>
+                "This is a warning: your message has not been delivered yet to the following addresses.\n" +
+                $"I'm still trying; you need not send it again. I will give up on {Date(r.WillRetryUntil ?? r.Now)}.\n\n",
+            _ => "I'm afraid I wasn't able to deliver your message to the following addresses.\nThis is a permanent error; I've given up. Sorry it didn't work out.\n\n",
+        });
         foreach (var x in r.Recipients)
         {
             t.Append('<').Append(x.FinalRecipient).Append(">:\n").Append(x.Text);
             if (x.Text.Length > 0 && x.Text[^1] != '\n') t.Append('\n');
             t.Append('\n');
         }
+        if (r.Truncated)
+            t.Append($"Your message is larger than {r.MaxReturnedBytes} bytes: only its header section is returned below.\n");
         return t.ToString();
     }
 
@@ -79,7 +109,7 @@ public static class DeliveryReport
         var perMessage = new HeaderList();
         perMessage.Add("Reporting-MTA", "dns; " + r.ReportingMta);
         if (r.EnvelopeId != null) perMessage.Add("Original-Envelope-Id", r.EnvelopeId);
-        perMessage.Add("Arrival-Date", Encoding.ASCII.GetString(Rfc822Date.Format(r.ArrivalDate)));
+        perMessage.Add("Arrival-Date", Date(r.ArrivalDate));
         status.StatusGroups.Add(perMessage);
         foreach (var x in r.Recipients)
         {
@@ -90,6 +120,7 @@ public static class DeliveryReport
             fields.Add("Status", x.Status);
             if (x.RemoteMta != null) fields.Add("Remote-MTA", x.RemoteMta);
             fields.Add("Diagnostic-Code", x.Diagnostic);
+            if (r.WillRetryUntil is { } until && x.Action == "delayed") fields.Add("Will-Retry-Until", Date(until));
             status.StatusGroups.Add(fields);
         }
         return status;
@@ -97,7 +128,7 @@ public static class DeliveryReport
 
     private static MimeEntity Returned(DeliveryReportInput r)
     {
-        var headersOnly = r.HeadersOnly || r.Success;
+        var headersOnly = r.ReturnsHeaders;
         var bytes = headersOnly ? Headers(r.Message) : r.Message;
         using var input = new MemoryStream(bytes, false);
         var original = MimeMessage.Load(input);
@@ -105,6 +136,8 @@ public static class DeliveryReport
             ? new TextRfc822Headers { Message = original }
             : new MessagePart("rfc822") { Message = original };
     }
+
+    private static string Date(long t) => Encoding.ASCII.GetString(Rfc822Date.Format(t));
 
     /// <summary>The message's header section, up to and including the empty line that ends it.</summary>
     public static byte[] Headers(byte[] message)

@@ -8,13 +8,20 @@ namespace Jsmail.Send.Send.Dsn;
 [Flags]
 public enum Notify { None = 0, Success = 1, Failure = 2, Delay = 4, Never = 8 }
 
-/// <summary>What one recipient asked for: NOTIFY and its ORCPT (xtext decoded, "type;address").</summary>
-public sealed record RecipientRequest(Notify Notify, string? OriginalRecipient)
+/// <summary>What one recipient asked for: NOTIFY (Given: it was in the envelope) and its ORCPT (xtext decoded, "type;address").</summary>
+public sealed record RecipientRequest(Notify Notify, string? OriginalRecipient, bool Given = true)
 {
     /// <summary>RFC 3461 §4.1: without NOTIFY, an MTA reports failures (and may report delays).</summary>
-    public static readonly RecipientRequest Default = new(Notify.Failure, null);
+    public static readonly RecipientRequest Default = new(Notify.Failure, null, Given: false);
 
     public bool Wants(Notify outcome) => (Notify & outcome) != 0;
+
+    /// <summary>
+    /// Whether a delay warning names this recipient: NOTIFY=DELAY, or no
+    /// NOTIFY at all (RFC 3461 §4.1 lets that mean FAILURE,DELAY, as Postfix
+    /// takes it; warnings are on only where control/delaywarningtime says).
+    /// </summary>
+    public bool WantsDelay => Wants(Notify.Delay) || !Given;
 }
 
 /// <summary>
@@ -62,7 +69,7 @@ public sealed class DsnRequest
             var key = Key(strip(parameters.Recipients[k]));
             if (!request._recipients.ContainsKey(key)) // the first record of an address, as jsmail-rspawn takes it
                 request._recipients[key] = new RecipientRequest(
-                    notify == null ? Notify.Failure : ParseNotify(notify), orcpt == null ? null : XText.Decode(orcpt));
+                    notify == null ? Notify.Failure : ParseNotify(notify), orcpt == null ? null : XText.Decode(orcpt), Given: notify != null);
         }
         return request;
     }

@@ -38,23 +38,29 @@ public sealed record DeliveryFacts(string Status, string? RemoteMta, string Diag
 /// <summary>
 /// Reads the status, the remote MTA and the diagnostic out of the texts
 /// jsmail-local and jsmail-remote write (qmail's: "... (#5.1.1)", "Remote host
-/// said: 550 5.1.1 ...", "Giving up on 192.0.2.1."). Pure.
+/// said: 550 5.1.1 ...", "Giving up on 192.0.2.1."), and jsmail-remote's
+/// "Relayed to 192.0.2.1 without DSN." that starts a success
+/// when the peer got no DSN request (docs/spawn-protocol.md). Pure.
 /// </summary>
 public static partial class DeliveryText
 {
-    public static DeliveryFacts Facts(ReadOnlySpan<byte> text, bool failed)
+    /// <param name="outcome">'K' success, 'Z' deferral, 'D' failure: the status class when the text names none</param>
+    public static DeliveryFacts Facts(ReadOnlySpan<byte> text, char outcome)
     {
         var s = Encoding.UTF8.GetString(text);
         var said = RemoteSaid().Match(s);
-        var status = failed ? "5.0.0" : "2.0.0";
+        var status = outcome switch { 'D' => "5.0.0", 'Z' => "4.0.0", _ => "2.0.0" };
         var tag = StatusTag().Matches(s);
         if (tag.Count > 0) status = tag[^1].Groups[1].Value;
         else if (said.Success && said.Groups[2].Success) status = said.Groups[2].Value;
-        else if (said.Success && said.Groups[1].Value[0] is '4' or '5' && failed) status = $"{said.Groups[1].Value[0]}.0.0";
+        else if (said.Success && said.Groups[1].Value[0] is '4' or '5' && outcome != 'K') status = $"{said.Groups[1].Value[0]}.0.0";
         var host = RemoteHost().Match(s);
         var diagnostic = said.Success ? "smtp; " + OneLine(said.Value["Remote host said: ".Length..]) : "x-qmail; " + OneLine(s);
         return new DeliveryFacts(status, host.Success ? "dns; " + host.Groups["h"].Value : null, diagnostic);
     }
+
+    /// <summary>A success that went to a peer without DSN: jsmail-remote's notice opens it (Jsmail.Common.Remote.Report.Relayed).</summary>
+    public static bool IsRelayed(ReadOnlySpan<byte> text) => text.StartsWith("Relayed to "u8) && Relayed().IsMatch(Encoding.Latin1.GetString(text));
 
     /// <summary>A header field's value: one line, printable, not too long to fold.</summary>
     private static string OneLine(string s)
@@ -71,8 +77,11 @@ public static partial class DeliveryText
     [GeneratedRegex(@"Remote host said: ([245]\d\d)(?:[ -]([245]\.\d{1,3}\.\d{1,3}))?[^\n]*")]
     private static partial Regex RemoteSaid();
 
-    [GeneratedRegex(@"(?:^|\n)(?:Connected to (?<h>\S+) but|Giving up on (?<h>\S+?)\.\n|(?<h>\S+) does not like)")]
+    [GeneratedRegex(@"(?:^|\n)(?:Connected to (?<h>\S+) but|Giving up on (?<h>\S+?)\.\n|(?<h>\S+) does not like|Relayed to (?<h>\S+) without DSN\.\n)")]
     private static partial Regex RemoteHost();
+
+    [GeneratedRegex(@"\ARelayed to \S+ without DSN\.\n")]
+    private static partial Regex Relayed();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();

@@ -7,6 +7,7 @@ public sealed partial class Scheduler
 {
     private readonly List<(ulong Id, long Offset)> _marks = new();
     private readonly List<Job> _closing = new();
+    private readonly List<(ulong Id, DeferredRecipient Recipient)> _deferrals = new();
 
     /// <summary>Each recipient's result as taken (K, Z, or D: a dying job's Z is a D), with its slot: for the metrics.</summary>
     public Action<Channel, int, byte>? Reported { get; set; }
@@ -17,7 +18,8 @@ public sealed partial class Scheduler
     /// marked done with one <see cref="MarkDone"/> per channel file (results of
     /// a grouped delivery, or of several deliveries of one message, arrive
     /// together), and only after that are the jobs they end closed, so a
-    /// channel file is never removed before its marks are written.
+    /// channel file is never removed before its marks are written. The
+    /// deferrals among them come last, one <see cref="WarnDelay"/> per message.
     /// </summary>
     public void Results(Channel channel, IReadOnlyList<DeliveryResult> results)
     {
@@ -26,6 +28,7 @@ public sealed partial class Scheduler
         FlushMarks(channel);
         foreach (var job in _closing) JobClose(job);
         _closing.Clear();
+        FlushDeferrals();
     }
 
     private void Report(ChannelSchedule c, DeliveryResult r)
@@ -50,13 +53,14 @@ public sealed partial class Scheduler
         {
             case (byte)'K':
                 Log($"delivery {deliveryId}: success: ", text);
-                // a local delivery is final here: the driver keeps it for a success report if one was asked for
-                if (c.Channel == Channel.Local) Actions.Add(new RecordSuccess(d.Job.Id, recipient.Address, text));
+                // the driver keeps it for a success report if one was asked for (a remote one only if relayed)
+                Actions.Add(new RecordSuccess(d.Job.Id, c.Channel, recipient.Address, text));
                 _marks.Add((d.Job.Id, recipient.RecordOffset));
                 d.Job.NumTodo--;
                 break;
             case (byte)'Z':
                 Log($"delivery {deliveryId}: deferral: ", text);
+                _deferrals.Add((d.Job.Id, new DeferredRecipient(recipient.Address, text)));
                 break;
             case (byte)'D':
                 Log($"delivery {deliveryId}: failure: ", text);
@@ -73,6 +77,14 @@ public sealed partial class Scheduler
         c.Slots[r.Slot] = null;
         c.Used--;
         Status();
+    }
+
+    /// <summary>The deferrals of the results that came together, one <see cref="WarnDelay"/> per message in the order they came.</summary>
+    private void FlushDeferrals()
+    {
+        foreach (var id in _deferrals.Select(x => x.Id).Distinct().ToList())
+            Actions.Add(new WarnDelay(id, _deferrals.Where(x => x.Id == id).Select(x => x.Recipient).ToArray()));
+        _deferrals.Clear();
     }
 
     /// <summary>One <see cref="MarkDone"/> per channel file (results come from one channel), offsets in the order the results came.</summary>

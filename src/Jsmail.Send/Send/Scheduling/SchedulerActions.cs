@@ -43,8 +43,14 @@ public sealed record MarkDone(Channel Channel, ulong MessageId, long[] RecordOff
 /// <summary>Append a permanent failure to bounce/&lt;id&gt;, before its recipient is marked done.</summary>
 public sealed record AppendBounce(ulong MessageId, byte[] Recipient, byte[] Report) : SchedulerAction;
 
-/// <summary>A local delivery succeeded: keep it for the message's success report if its recipient asked for one (NOTIFY=SUCCESS), before it is marked done.</summary>
-public sealed record RecordSuccess(ulong MessageId, byte[] Recipient, byte[] Report) : SchedulerAction;
+/// <summary>A delivery succeeded: keep it for the message's success report if its recipient asked for one (NOTIFY=SUCCESS; a remote one only when relayed to a peer without DSN), before it is marked done.</summary>
+public sealed record RecordSuccess(ulong MessageId, Channel Channel, byte[] Recipient, byte[] Report) : SchedulerAction;
+
+/// <summary>A recipient deferred, with the spawner's report.</summary>
+public sealed record DeferredRecipient(byte[] Address, byte[] Report);
+
+/// <summary>Recipients of a message deferred: send its one delay warning if it is due (control/delaywarningtime) and asked for.</summary>
+public sealed record WarnDelay(ulong MessageId, DeferredRecipient[] Recipients) : SchedulerAction;
 
 /// <summary>Read the channel file and the info file; answer <see cref="Scheduler.PassOpened"/> or <see cref="Scheduler.PassUnopenable"/>.</summary>
 public sealed record OpenPass(Channel Channel, ulong MessageId) : SchedulerAction;
