@@ -56,7 +56,7 @@ public sealed class LocalDelivery(LocalArgs a, MessageFile message, ReportFds ou
             throw LocalFailure.Temporary($"Unable to switch to {home}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
         CheckHome();
 
-        var lines = new DeliveryLines(a, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var lines = new DeliveryLines(a, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), utf8: !Compat.IsQmail);
         if (a.Deliver && message.HasHeaderLine(lines.DtLine))
             throw LocalFailure.Permanent("This message is looping: it already has my Delivered-To line. (#5.4.6)");
 
