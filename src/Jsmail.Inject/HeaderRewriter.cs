@@ -51,7 +51,7 @@ public sealed class HeaderRewriter(InjectSettings settings, byte[]? envelopeSend
         {
             // notqmail passes a recipient field it cannot parse through unchanged; any other is fatal.
             var mayFail = HeaderField.IsRecipientKind(kind);
-            var rewritten = Token822.Parse(field) is { } tokens ? AddressList.Rewrite(tokens, rewrite) : null;
+            var rewritten = Token822.Parse(field, settings.Utf8) is { } tokens ? AddressList.Rewrite(tokens, rewrite) : null;
             if (rewritten != null) field = Token822.Unparse(rewritten);
             else if (!mayFail) throw InjectFatal.ParseLine(field);
         }
@@ -93,7 +93,7 @@ public sealed class HeaderRewriter(InjectSettings settings, byte[]? envelopeSend
         if (printReturnPath)
         {
             o.AddRange("Return-Path: <"u8);
-            o.AddRange(AddressQuoting.Quote(CString(Sender!)));
+            o.AddRange(AddressQuoting.Quote(CString(Sender!), settings.Utf8));
             o.AddRange(">\n"u8);
         }
         var prefix = Resent ? "Resent-"u8.ToArray() : [];
@@ -131,7 +131,7 @@ public sealed class HeaderRewriter(InjectSettings settings, byte[]? envelopeSend
             df.Add(Token.Special(TokenType.Left));
         }
         var user = CString(settings.MailUser);
-        df.Add(new Token(AddressQuoting.NeedsQuoting(user) ? TokenType.Quote : TokenType.Atom, user));
+        df.Add(new Token(AddressQuoting.NeedsQuoting(user, settings.Utf8) ? TokenType.Quote : TokenType.Atom, user));
         if (settings.MailHost != null)
         {
             df.Add(Token.Special(TokenType.At));
@@ -161,9 +161,9 @@ public sealed class HeaderRewriter(InjectSettings settings, byte[]? envelopeSend
         Reparse(Token822.Unparse(drp), a => { Qualify(a); SetReturn(a); });
     }
 
-    private static byte[] Reparse(byte[] printed, Action<List<Token>> rewrite)
+    private byte[] Reparse(byte[] printed, Action<List<Token>> rewrite)
     {
-        var tokens = Token822.Parse(printed) ?? throw InjectFatal.ParseLine(printed);
+        var tokens = Token822.Parse(printed, settings.Utf8) ?? throw InjectFatal.ParseLine(printed);
         var list = AddressList.Rewrite(tokens, rewrite) ?? throw InjectFatal.ParseLine(printed);
         return Token822.Unparse(list);
     }
@@ -177,7 +177,7 @@ public sealed class HeaderRewriter(InjectSettings settings, byte[]? envelopeSend
         o.AddRange("Mail-Followup-To: "u8);
         for (var i = _toCc.Count - 1; i >= 0; i--)
         {
-            o.AddRange(AddressQuoting.Quote(CString(_toCc[i])));
+            o.AddRange(AddressQuoting.Quote(CString(_toCc[i]), settings.Utf8));
             if (i > 0) o.AddRange(",\n  "u8);
         }
         o.Add((byte)'\n');

@@ -32,6 +32,13 @@ public sealed class InjectSettings
     /// <summary>The QMAILMFTFILE addresses, or null when there is no such list.</summary>
     public List<byte[]>? MailFollowupTo { get; init; }
 
+    /// <summary>
+    /// RFC 6532 (off under JSMAIL_COMPAT=qmail): words and local parts in UTF-8
+    /// stay as they are instead of being quoted, and a message that needs
+    /// SMTPUTF8 is queued marked for it (<see cref="Jsmail.Common.Message.Utf8Mail"/>).
+    /// </summary>
+    public bool Utf8 { get; init; }
+
     public long StartTime { get; init; }
     public int Pid { get; init; }
 

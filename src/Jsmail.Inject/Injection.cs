@@ -24,9 +24,10 @@ public sealed class InjectOptions
 /// </summary>
 public sealed class Injection(InjectSettings settings, InjectOptions options)
 {
-    private readonly HeaderRewriter _header = new(settings, options.Sender);
+    private readonly HeaderRewriter _headerWriter = new(settings, options.Sender);
     private byte[]? _field; // the field being read, its continuation lines still to come
     private byte[]? _firstBodyLine; // the line that was no header field, when one ended the header
+    private byte[] _header = []; // the header as written
 
     /// <summary>
     /// Reads the message, calling <paramref name="open"/> once the header is
@@ -47,7 +48,7 @@ public sealed class Injection(InjectSettings settings, InjectOptions options)
             if (chunk.IsEmpty) header.Finish(take);
             else rest = chunk[header.Feed(chunk, take)..];
         }
-        if (_field != null) _header.Field(_field);
+        if (_field != null) _headerWriter.Field(_field);
         Finish(open, write);
         if (header.End == HeaderEnd.EndOfInput) return; // no body at all: qmail adds no blank line
         write("\n"u8);
@@ -78,7 +79,7 @@ public sealed class Injection(InjectSettings settings, InjectOptions options)
                 _field = [.. _field, .. whole];
                 return true;
             }
-            _header.Field(_field);
+            _headerWriter.Field(_field);
             _field = null;
         }
         if (whole.AsSpan().StartsWith("From "u8))
@@ -95,20 +96,23 @@ public sealed class Injection(InjectSettings settings, InjectOptions options)
 
     private void Finish(Action open, Action<ReadOnlySpan<byte>> write)
     {
-        var header = _header.Finish(printReturnPath: !options.Queue);
+        var header = _headerWriter.Finish(printReturnPath: !options.Queue);
+        _header = header;
         open();
         write(header);
     }
 
     /// <summary>The envelope (after <see cref="Run"/>): argv recipients, then header recipients unless -a.
-    /// Addresses end at a NUL, as C strings do.</summary>
+    /// Addresses end at a NUL, as C strings do. With <see cref="InjectSettings.Utf8"/> a message that
+    /// needs SMTPUTF8 carries the mark jsmail-smtpd gives <c>MAIL ... SMTPUTF8</c> (docs/envelope.md).</summary>
     public QueueEnvelope Envelope()
     {
         var recipients = new List<byte[]>();
         foreach (var r in options.Recipients) recipients.Add(HeaderRewriter.CString(r));
         if (UsesHeader(options))
-            foreach (var r in _header.HeaderRecipients) recipients.Add(HeaderRewriter.CString(r));
-        return new QueueEnvelope(HeaderRewriter.CString(_header.Sender!), recipients);
+            foreach (var r in _headerWriter.HeaderRecipients) recipients.Add(HeaderRewriter.CString(r));
+        var envelope = new QueueEnvelope(HeaderRewriter.CString(_headerWriter.Sender!), recipients);
+        return settings.Utf8 && Utf8Mail.NeedsSmtpUtf8(envelope.Sender, recipients, _header) ? Utf8Mail.Marked(envelope) : envelope;
     }
 
     /// <summary>Whether header recipients count; Default has been resolved by then.</summary>

@@ -8,7 +8,8 @@ public static class Settings
 {
     /// <summary>The environment variables qmail-inject reads (interfaces §9.2), raw bytes, null when unset.</summary>
     public sealed record Environment(
-        byte[]? QmailInject, byte[]? MailHost, byte[]? SenderHost, byte[] MailUser, byte[]? SenderUser, byte[]? FullName)
+        byte[]? QmailInject, byte[]? MailHost, byte[]? SenderHost, byte[] MailUser, byte[]? SenderUser, byte[]? FullName,
+        bool Compat = false)
     {
         public static Environment Read() => From(Libc.Getenv);
 
@@ -18,7 +19,8 @@ public static class Settings
             SenderHost: getenv("QMAILSHOST"),
             MailUser: getenv("QMAILUSER") ?? getenv("MAILUSER") ?? getenv("USER") ?? getenv("LOGNAME") ?? "anonymous"u8.ToArray(),
             SenderUser: getenv("QMAILSUSER"),
-            FullName: getenv("QMAILNAME") ?? getenv("MAILNAME") ?? getenv("NAME"));
+            FullName: getenv("QMAILNAME") ?? getenv("MAILNAME") ?? getenv("NAME"),
+            Compat: getenv("JSMAIL_COMPAT") is { } compat && compat.AsSpan().SequenceEqual("qmail"u8));
 
         public InjectSettings ToSettings(Controls controls, List<byte[]>? mailFollowupTo, long startTime, int pid)
         {
@@ -36,6 +38,7 @@ public static class Settings
                 SenderUser = SenderUser ?? MailUser,
                 SenderHost = SenderHost ?? MailHost,
                 FullName = FullName,
+                Utf8 = !Compat,
                 IdHost = controls.IdHost,
                 Rewriter = controls.Rewriter,
                 MailFollowupTo = mailFollowupTo,

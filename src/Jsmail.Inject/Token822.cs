@@ -15,7 +15,10 @@ public readonly record struct Token(TokenType Type, byte[] Text)
 /// "qmail-inject -n" (interfaces §9.5): CR and LF are white space, a nested
 /// comment loses its inner parentheses, an atom holding a control byte, a byte
 /// of 128 or more, ')' , ']' or '\' is printed as a quoted string, and a printed
-/// list breaks after a comma once a line would pass 80 columns.
+/// list breaks after a comma once a line would pass 80 columns. Outside
+/// JSMAIL_COMPAT=qmail the caller passes <c>utf8</c>: an atom whose 8-bit bytes
+/// are well-formed UTF-8 stays an atom (RFC 6532 §3.2), so <c>Jörg</c> and
+/// <c>jösé@x</c> are printed as they came, not as <c>"Jörg"</c>.
 /// </summary>
 public static class Token822
 {
@@ -30,7 +33,7 @@ public static class Token822
 
     /// <summary>The tokens of a field or address, or null when it does not tokenize
     /// (an unbalanced ')' or ']', an unterminated comment, quoted string or literal).</summary>
-    public static List<Token>? Parse(ReadOnlySpan<byte> s)
+    public static List<Token>? Parse(ReadOnlySpan<byte> s, bool utf8 = false)
     {
         var tokens = new List<Token>();
         var text = new List<byte>();
@@ -68,7 +71,7 @@ public static class Token822
                         if (++i >= s.Length) break;
                     } while (AtomOk(s[i]));
                     --i;
-                    tokens.Add(new Token(NeedsQuoting(text) ? TokenType.Quote : TokenType.Atom, text.ToArray()));
+                    tokens.Add(new Token(NeedsQuoting(text, utf8) ? TokenType.Quote : TokenType.Atom, text.ToArray()));
                     break;
             }
         }
@@ -92,10 +95,11 @@ public static class Token822
         return true;
     }
 
-    private static bool NeedsQuoting(List<byte> atom)
+    private static bool NeedsQuoting(List<byte> atom, bool utf8)
     {
+        var utf8Word = utf8 && Jsmail.Common.Message.Utf8Mail.IsUtf8Text(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(atom));
         foreach (var ch in atom)
-            if (ch < 32 || ch > 126 || ch == ')' || ch == ']' || ch == '\\') return true;
+            if (ch < 32 || (ch > 126 && !(utf8Word && ch >= 128)) || ch == ')' || ch == ']' || ch == '\\') return true;
         return false;
     }
 

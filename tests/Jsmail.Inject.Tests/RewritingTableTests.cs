@@ -129,8 +129,9 @@ public sealed class RewritingTableTests
     }
 
     internal static InjectSettings Settings(AddressRewriter? rewriter = null, string? name = null, string user = "joe",
-        string? host = null, string letters = "", List<byte[]>? mft = null) => new()
+        string? host = null, string letters = "", List<byte[]>? mft = null, bool utf8 = false) => new()
     {
+        Utf8 = utf8,
         NameComment = letters.Contains('c'), DeleteSender = letters.Contains('s'), DeleteFrom = letters.Contains('f'),
         DeleteMessageId = letters.Contains('i'), VerpRecipient = letters.Contains('r'), VerpMessage = letters.Contains('m'),
         MailUser = L(user), SenderUser = L(user), MailHost = host == null ? null : L(host), SenderHost = host == null ? null : L(host),
@@ -198,4 +199,45 @@ public sealed class RewritingTableTests
         var act = () => Inject("From: (unterminated\n\n", Settings());
         act.Should().Throw<InjectFatal>().Which.Text.Should().Equal(L("qmail-inject: fatal: unable to parse this line:\nFrom: (unterminated\n"));
     }
+
+    // RFC 6532 outside JSMAIL_COMPAT=qmail. Strings here are UTF-8 bytes seen one char a byte (L and S are Latin-1).
+    private static string U8(string s) => S(Encoding.UTF8.GetBytes(s));
+
+    [Theory]
+    [InlineData("To: Jörg Müller <jösé@x.example>", "To: Jörg Müller <jösé@x.example>", "To: \"Jörg\" \"Müller\" <\"jösé\"@x.example>")]
+    [InlineData("Cc: bjørn", "Cc: bjørn@h.d.example", "Cc: \"bjørn\"@h.d.example")]
+    [InlineData("From: (Grüße) a@b.example", "From: a@b.example (Grüße)", "From: a@b.example (Grüße)")]
+    [InlineData("To: \"Quoted Ü\" <a@b.example>", "To: \"Quoted Ü\" <a@b.example>", "To: \"Quoted Ü\" <a@b.example>")]
+    public void UTF8_words_stay_atoms_with_Utf8_and_are_quoted_as_qmail_quotes_them_without(string field, string utf8, string qmail)
+    {
+        var message = U8(field + "\n\nbody\n");
+        Inject(message, Settings(utf8: true)).Output.Should().Contain("\n" + U8(utf8) + "\n");
+        Inject(message, Settings()).Output.Should().Contain("\n" + U8(qmail) + "\n");
+    }
+
+    [Fact]
+    public void Latin1_words_are_quoted_even_with_Utf8()
+    {
+        var (output, envelope) = Inject("To: Ren\u00e9 <r@x.example>\n\nbody\n", Settings(utf8: true));
+        output.Should().Contain("\nTo: \"Ren\u00e9\" <r@x.example>\n");
+        envelope.Should().Be("Fjoe@h.d.example\nTr@x.example\n", "a Latin-1 header needs no SMTPUTF8");
+    }
+
+    [Theory]
+    [InlineData("To: a@x.example\nSubject: Grüße\n\nbody\n", "Ta@x.example\n\nX1\nMSMTPUTF8\n")]
+    [InlineData("To: jösé@x.example\n\nbody\n", "Tjösé@x.example\n\nX1\nMSMTPUTF8\n")]
+    [InlineData("To: a@x.example\n\nbody Grüße\n", "Ta@x.example\n")]
+    public void A_message_that_needs_SMTPUTF8_is_marked_only_with_Utf8(string message, string recipientsAndMark)
+    {
+        Inject(U8(message), Settings(utf8: true)).Envelope.Should().Be("Fjoe@h.d.example\n" + U8(recipientsAndMark));
+        Inject(U8(message), Settings()).Envelope.Should().NotContain("SMTPUTF8");
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("qmail", false)]
+    [InlineData("other", true)]
+    public void Utf8_is_on_unless_JSMAIL_COMPAT_is_qmail(string? compat, bool utf8) =>
+        Jsmail.Inject.Settings.Environment.From(n => n == "JSMAIL_COMPAT" && compat != null ? L(compat) : null)
+            .ToSettings(new Jsmail.Inject.Settings.Controls(Rewriter(), L("id")), null, 0, 1).Utf8.Should().Be(utf8);
 }

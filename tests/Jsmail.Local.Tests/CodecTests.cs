@@ -191,6 +191,24 @@ public class CodecTests
         env["RECIPIENT"].Should().Be("joe-a-b-c-d@mx.mail.example.com");
     }
 
+    [Fact]
+    public void UTF8_local_parts_keep_their_bytes_only_ASCII_is_lowercased()
+    {
+        static byte[] U(string s) => Encoding.UTF8.GetBytes(s);
+        // qmail's case_lowerb: A-Z only, so Ö stays Ö (a .qmail-jÖsé file serves only that spelling)
+        DotQmail.SafeExt(U("JöSé.Ö")).Should().Equal(U("jösé:Ö"));
+        DotQmail.Candidates(U("-"), U("JöSé-X"))
+            .Select(c => Encoding.UTF8.GetString(c.Name)).Should().Equal(".qmail-jösé-x", ".qmail-jösé-default", ".qmail-default");
+        Jsmail.Common.Control.UsersCdb.ExactKey(U("JöSé")).Should().Equal([(byte)'!', .. U("jösé"), 0]);
+
+        var a = LocalArgs.Parse(new[] { "u", "/h", "jösé", "", "", "x.example", "sénder@y", "./M" }.Select(U).ToList())!;
+        var lines = new DeliveryLines(a, 1704445623, utf8: true);
+        Encoding.UTF8.GetString(lines.DtLine).Should().Be("Delivered-To: jösé@x.example\n");
+        Encoding.UTF8.GetString(lines.RpLine).Should().Be("Return-Path: <sénder@y>\n");
+        Encoding.UTF8.GetString(lines.UfLine).Should().Be("From sénder@y Fri Jan 05 09:07:03 2024\n");
+        Encoding.UTF8.GetString(new DeliveryLines(a, 1704445623).RpLine).Should().Be("Return-Path: <\"sénder\"@y>\n", "qmail quotes an 8-bit local part");
+    }
+
     // Each level cuts the one before at its last '.'; with no '.' left it keeps that value (interfaces §5.3).
     [Theory]
     [InlineData("mx.mail.example.com", "mx.mail.example", "mx.mail", "mx")]

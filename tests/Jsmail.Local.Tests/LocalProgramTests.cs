@@ -191,6 +191,38 @@ public class LocalProgramTests(LocalHomeFixture fixture) : IClassFixture<LocalHo
         env.Should().Be($"F{newSender}\0Ta@x\0Tb@y\0\0");
     }
 
+    [Theory] // SMTPUTF8 (RFC 6531/6532), and the bytes qmail passes under JSMAIL_COMPAT=qmail
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_UTF8_local_part_finds_its_qmail_file_and_every_byte_is_kept(bool compat)
+    {
+        var utf8 = new UTF8Encoding(false);
+        Directory.CreateDirectory(Mail);
+        Maildir();
+        // a Latin-1 maildir name (not UTF-8) must reach chdir as its bytes
+        Run.Shell("cd \"$1\" && d=$(printf 'M\\344il') && mkdir \"$d\" \"$d/tmp\" \"$d/new\" \"$d/cur\"", args: Mail).ExitCode.Should().Be(0);
+        var dotQmail = Path.Combine(Mail, ".qmail-jösé");
+        File.WriteAllBytes(dotQmail, [.. utf8.GetBytes("./Maildir/\n./M"), 0xE4, .. utf8.GetBytes("il/\n&far@x.example\n")]);
+        File.SetUnixFileMode(dotQmail, (UnixFileMode)0x1A4);
+        var capture = Path.Combine(_dir.Path, "capture");
+        File.WriteAllText(capture, $"#!/bin/sh\ncat > /dev/null\nexec 3<&1\ncat <&3 > '{_dir.Path}/fwd-env'\n");
+        File.SetUnixFileMode(capture, (UnixFileMode)0x1ED);
+
+        var r = Local("u-JöSé", "-", "JöSé", message: "From: Jörg <sénder@x.example>\nSubject: Grüße\n\nbody\n", sender: "sénder@x.example",
+            env: new() { ["QMAILQUEUE"] = capture, ["JSMAIL_COMPAT"] = compat ? "qmail" : null });
+        r.ExitCode.Should().Be(0, r.Err);
+        r.Out.Should().MatchRegex(@"^did 2\+1\+0\nqp \d+\n$", "the ASCII letters of JöSé were lowercased, ö and é kept");
+
+        var returnPath = compat ? "<\"sénder\"@x.example>" : "<sénder@x.example>"; // qmail quotes every 8-bit local part
+        var delivered = File.ReadAllText(New().Single(), utf8);
+        delivered.Should().Be($"Return-Path: {returnPath}\nDelivered-To: u-JöSé@example.org\nFrom: Jörg <sénder@x.example>\nSubject: Grüße\n\nbody\n");
+        Run.Shell("ls \"$1\"/$(printf 'M\\344il')/new | wc -l", args: Mail).Out.Trim().Should().Be("1");
+        var envelope = File.ReadAllBytes(Path.Combine(_dir.Path, "fwd-env"));
+        byte[] plain = [.. utf8.GetBytes("Fsénder@x.example\0Tfar@x.example\0\0")];
+        envelope.Should().Equal(compat ? plain : [.. plain, .. "X1\0MSMTPUTF8\0\0"u8.ToArray()],
+            "a forward of a UTF-8 message is marked as needing SMTPUTF8, except as qmail");
+    }
+
     [Fact]
     public void Forward_refused_by_the_queue_reports_its_text()
     {

@@ -10,11 +10,16 @@ public sealed class DeliveryLines
     public byte[] RpLine { get; }
     public byte[] UfLine { get; }
 
-    public DeliveryLines(LocalArgs a, long now)
+    /// <param name="utf8">
+    /// RFC 6532: a sender whose local part is UTF-8 goes into Return-Path (and
+    /// RPLINE) as it came, <c>&lt;jörg@x&gt;</c>; qmail quotes every 8-bit local
+    /// part (<c>&lt;"jörg"@x&gt;</c>), which is still what JSMAIL_COMPAT=qmail gets.
+    /// </param>
+    public DeliveryLines(LocalArgs a, long now, bool utf8 = false)
     {
         Recipient = [.. a.Local, (byte)'@', .. a.Domain];
         DtLine = [.. NoLf([.. "Delivered-To: "u8, .. Recipient]), (byte)'\n'];
-        RpLine = [.. NoLf([.. "Return-Path: <"u8, .. AddressQuoting.Quote(a.Sender), (byte)'>']), (byte)'\n'];
+        RpLine = [.. NoLf([.. "Return-Path: <"u8, .. AddressQuoting.Quote(a.Sender, utf8), (byte)'>']), (byte)'\n'];
         var from = a.Sender.Length == 0 ? "MAILER-DAEMON"u8.ToArray() : a.Sender.ToArray();
         for (var i = 0; i < from.Length; i++) if (from[i] is (byte)' ' or (byte)'\t' or (byte)'\n') from[i] = (byte)'-';
         UfLine = [.. "From "u8, .. from, (byte)' ', .. Rfc822Date.FormatMboxDate(now), (byte)'\n'];

@@ -51,12 +51,12 @@ public sealed class LocalDelivery(LocalArgs a, MessageFile message, ReportFds ou
     /// <summary>Everything before the first instruction runs; the working directory becomes the home.</summary>
     public DeliveryPlan Prepare()
     {
-        var home = Home;
-        if (Libc.Chdir(home) != 0)
-            throw LocalFailure.Temporary($"Unable to switch to {home}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+        // the bytes qmail-local gets, whatever their encoding; the string only names it in the error
+        if (Libc.Chdir(a.Home) != 0)
+            throw LocalFailure.Temporary($"Unable to switch to {Home}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
         CheckHome();
 
-        var lines = new DeliveryLines(a, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var lines = new DeliveryLines(a, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), utf8: !Compat.IsQmail);
         if (a.Deliver && message.HasHeaderLine(lines.DtLine))
             throw LocalFailure.Permanent("This message is looping: it already has my Delivered-To line. (#5.4.6)");
 
@@ -118,7 +118,7 @@ public sealed class LocalDelivery(LocalArgs a, MessageFile message, ReportFds ou
                 if (forwardOnly) throw LocalFailure.Temporary("Uh-oh: .qmail has file delivery but has x bit set. (#4.7.0)");
                 var maildir = i.Kind == InstructionKind.Maildir;
                 if (!a.Deliver) Print(maildir ? "maildir " : "mbox ", i.Argument);
-                else if (maildir) MaildirDelivery.Deliver(i.Argument, Home, message, lines);
+                else if (maildir) MaildirDelivery.Deliver(i.Argument, a.Home, message, lines);
                 else MboxDelivery.Deliver(i.Argument, message, lines);
                 break;
             case InstructionKind.Program:

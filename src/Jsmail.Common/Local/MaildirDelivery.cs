@@ -13,11 +13,11 @@ public static class MaildirDelivery
 {
     private const int Ok = 0, Temporary = 1, NoChdir = 2, ReadFailed = 4;
 
-    public static void Deliver(byte[] dir, string home, MessageFile message, DeliveryLines lines)
+    public static void Deliver(byte[] dir, byte[] home, MessageFile message, DeliveryLines lines)
     {
         var status = Write(dir, message, lines);
         if (Libc.Chdir(home) != 0)
-            throw LocalFailure.Temporary($"Unable to switch to {home}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+            throw LocalFailure.Temporary($"Unable to switch to {Encoding.UTF8.GetString(home)}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
         switch (status)
         {
             case Ok: return;
@@ -29,7 +29,7 @@ public static class MaildirDelivery
 
     private static int Write(byte[] dir, MessageFile message, DeliveryLines lines)
     {
-        if (ChdirBytes(dir) != 0) return ErrorText.IsTemporary(Libc.Errno) ? Temporary : NoChdir;
+        if (Libc.Chdir(dir) != 0) return ErrorText.IsTemporary(Libc.Errno) ? Temporary : NoChdir;
         var host = Encoding.Latin1.GetString(Libc.Hostname());
         // qmail's <pid>: the thread's id, which is the pid in jsmail-local (one
         // thread) and keeps the name unique among jsmail-lspawn's delivery threads.
@@ -59,6 +59,4 @@ public static class MaildirDelivery
         Libc.Unlink(tmp);
         return read ? Temporary : ReadFailed;
     }
-
-    private static int ChdirBytes(byte[] dir) => Libc.Chdir(Encoding.UTF8.GetString(dir));
 }

@@ -70,6 +70,15 @@ public static unsafe partial class Libc
     private static partial int UtimeRaw(string path, Utimbuf* times);
 
     /// <summary>open(2) of a byte path (file names from mail addresses need not be UTF-8).</summary>
+    [LibraryImport(L, EntryPoint = "chdir", SetLastError = true)]
+    private static partial int ChdirRaw(byte* path);
+
+    /// <summary>chdir to a path given as bytes, so a name that is not UTF-8 reaches the kernel as it came.</summary>
+    public static int Chdir(ReadOnlySpan<byte> path)
+    {
+        fixed (byte* p = CString(path)) return ChdirRaw(p);
+    }
+
     public static int Open(ReadOnlySpan<byte> path, int flags, int mode)
     {
         fixed (byte* p = CString(path)) return OpenRaw(p, flags, mode);
