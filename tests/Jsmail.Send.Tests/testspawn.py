@@ -5,8 +5,9 @@
 #   fail*  -> D "Sorry, no mailbox here by that name. (#5.1.1)\n"
 #   defer* -> Z "temporary failure\n"
 #   blank* -> K "" ; mangle* -> status byte 'Q'
+#   hold*  -> K, once <home>/release exists (waits at most 30 s): a busy slot
 #   else   -> K "did 1+0+0\n"
-import os, sys
+import os, sys, time
 home = os.path.dirname(os.path.dirname(os.path.realpath(sys.argv[0])))
 chan = 'L' if os.path.basename(sys.argv[0]).endswith('lspawn') else 'R'
 os.write(1, bytes([120]))
@@ -33,6 +34,12 @@ while True:
             reply = b'DSorry, no mailbox here by that name. (#5.1.1)\n'
         elif local.startswith(b'defer'):
             reply = b'Ztemporary failure\n'
+        elif local.startswith(b'hold'):
+            for _ in range(300):
+                if os.path.exists(os.path.join(home, 'release')):
+                    break
+                time.sleep(0.1)
+            reply = b'Kdid 1+0+0\n'
         elif local.startswith(b'blank'):
             reply = b'K'
         elif local.startswith(b'mangle'):

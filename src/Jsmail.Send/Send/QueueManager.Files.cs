@@ -10,7 +10,11 @@ public sealed partial class QueueManager
     /// <summary>qmail's pqadd: stats the message's files and tells the scheduler what is there.</summary>
     private void ScanMessage(ulong id)
     {
-        if (Scan(id, out var failed) is { } scanned) _scheduler.MessageScanned(id, scanned, Now());
+        if (Scan(id, out var failed) is { } scanned)
+        {
+            if (scanned.HasInfo && !scanned.HasTodo) _scheduler.Prioritize(id, ReadPriority(id));
+            _scheduler.MessageScanned(id, scanned, Now());
+        }
         else
         {
             ActivityLog.Line($"warning: unable to stat {failed}; will try again later");

@@ -187,7 +187,10 @@ public sealed partial class QueueManager
             switch (record.Kind)
             {
                 case TodoRecordKind.Log: ActivityLog.Write(record.Text); break;
-                case TodoRecordKind.Done: _scheduler.TodoDone(record.Code, record.Id, Now()); break;
+                case TodoRecordKind.Done:
+                    if (record.Code != (byte)'X') _scheduler.Prioritize(record.Id, ReadPriority(record.Id));
+                    _scheduler.TodoDone(record.Code, record.Id, Now());
+                    break;
                 case TodoRecordKind.Mangled: ActivityLog.Line("warning: qmail-send unable to understand qmail-todo: report mangled"); break;
                 case TodoRecordKind.Unknown: ActivityLog.Line("warning: qmail-send unable to understand qmail-todo"); break;
             }

@@ -96,7 +96,7 @@ public sealed class SendMetrics
         {
             var s = scheduler[c];
             if (_used[(int)c].Value != s.Used) _used[(int)c].Set(s.Used);
-            if (_waiting[(int)c].Value != s.Due.Count) _waiting[(int)c].Set(s.Due.Count);
+            if (_waiting[(int)c].Value != s.Waiting) _waiting[(int)c].Set(s.Waiting);
         }
     }
 

@@ -62,6 +62,7 @@ public sealed partial class Scheduler
                 if (e == id) found = true;
                 c.Due.Enqueue(e, e == id ? now : due);
             }
+            if (c.Prioritized.ContainsKey(id)) { c.Prioritized[id] = now; found = true; }
         }
         return found;
     }
@@ -73,6 +74,8 @@ public sealed partial class Scheduler
         foreach (var c in _channels)
         {
             foreach (var (_, due) in c.Due.UnorderedItems)
+                if (due <= now) n++;
+            foreach (var due in c.Prioritized.Values)
                 if (due <= now) n++;
             if (c.InPass) n++;
             n += c.Used;
@@ -132,6 +135,7 @@ public sealed partial class Scheduler
             var entries = Drain(c.Due);
             foreach (var (e, due) in entries)
                 if (e != id) c.Due.Enqueue(e, due);
+            c.Prioritized.Remove(id);
         }
     }
 

@@ -10,8 +10,8 @@ public sealed partial class Scheduler
         if (!c.InPass)
         {
             if (_openJobs >= _numJobs) return;
-            if (!c.Due.TryPeek(out var id, out var due) || due > now) return;
-            c.Due.Dequeue();
+            if (WaitsForSlot(c)) return;
+            if (!TakeNextDue(c, now, out var id)) return;
             c.InPass = c.Opening = true;
             c.PassId = id;
             _openJobs++; // counted now: the other channel's pass, decided before the answer, must see it
@@ -127,7 +127,7 @@ public sealed partial class Scheduler
     /// <summary>Puts the message back on the channel's schedule, unless the operator parked it or asked for a rescan.</summary>
     private void Schedule(ChannelSchedule c, ulong id, long due)
     {
-        if (!Settle(id)) c.Due.Enqueue(id, due);
+        if (!Settle(id)) Enqueue(c, id, due);
     }
 
     /// <summary>For a parked message or one waiting for a rescan, what follows once nothing of it runs; true if it was one.</summary>

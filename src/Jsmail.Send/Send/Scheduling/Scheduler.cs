@@ -20,6 +20,7 @@ public sealed partial class Scheduler
     private readonly long _lifetime;
     private readonly int _numJobs;
     private readonly PriorityQueue<ulong, long> _done = new(), _fail = new();
+    private readonly Dictionary<ulong, int> _priorities = new(); // MT-PRIORITY other than 0, until the message completes
     private int _openJobs;
     private ulong _masterDeliveryId = 1;
 
@@ -59,7 +60,7 @@ public sealed partial class Scheduler
     }
 
     /// <summary>Messages waiting for a pass on a channel (a message due on both counts twice).</summary>
-    public int Queued => _channels[0].Due.Count + _channels[1].Due.Count;
+    public int Queued => _channels[0].Waiting + _channels[1].Waiting;
 
     private void Log(string text, byte[]? tail = null) => Actions.Add(new LogLine(text, tail));
 
@@ -78,7 +79,11 @@ public sealed partial class Scheduler
             if (c.InPass && c.Available) return 0;
         if (_openJobs < _numJobs)
             foreach (var c in _channels)
-                if (!c.InPass && c.Due.TryPeek(out _, out var due) && wakeup > due) wakeup = due;
+            {
+                if (c.InPass || WaitsForSlot(c)) continue; // a delivery's result ticks it
+                if (c.Due.TryPeek(out _, out var due) && wakeup > due) wakeup = due;
+                foreach (var p in c.Prioritized.Values) if (wakeup > p) wakeup = p;
+            }
         if (_fail.TryPeek(out _, out var f) && wakeup > f) wakeup = f;
         if (_done.TryPeek(out _, out var dn) && wakeup > dn) wakeup = dn;
         return wakeup;
@@ -86,14 +91,61 @@ public sealed partial class Scheduler
 
     // ------------------------------------------------------------ messages arriving
 
+    /// <summary>
+    /// A message's MT-PRIORITY (RFC 6710, -9..9; 0 for all others), told by
+    /// the driver before <see cref="TodoDone"/> or <see cref="MessageScanned"/>:
+    /// when more messages are due than slots free, higher priorities get
+    /// their passes first (docs/jsmail-send.md).
+    /// </summary>
+    public void Prioritize(ulong id, int priority)
+    {
+        if (priority == 0) _priorities.Remove(id);
+        else _priorities[id] = priority;
+    }
+
+    /// <summary>
+    /// qmail opens the next pass while every slot is busy, so the message is
+    /// chosen before the slot frees; with prioritized messages waiting, the
+    /// choice waits for the slot, so a message that came meanwhile can win it.
+    /// </summary>
+    private static bool WaitsForSlot(ChannelSchedule c) => c.Prioritized.Count > 0 && !c.Available;
+
+    private void Enqueue(ChannelSchedule c, ulong id, long due)
+    {
+        if (_priorities.ContainsKey(id)) c.Prioritized[id] = due;
+        else c.Due.Enqueue(id, due);
+    }
+
+    /// <summary>
+    /// The message whose pass comes next, taken off the schedule: of those due,
+    /// the highest priority, the earliest due among equals (the messages
+    /// without one, in qmail's order, count as 0).
+    /// </summary>
+    private bool TakeNextDue(ChannelSchedule c, long now, out ulong id)
+    {
+        var normal = c.Due.TryPeek(out id, out var bestDue) && bestDue <= now;
+        var best = normal ? 0 : int.MinValue;
+        var prioritized = false;
+        if (!normal) bestDue = long.MaxValue;
+        foreach (var (e, due) in c.Prioritized)
+        {
+            if (due > now) continue;
+            var p = _priorities.GetValueOrDefault(e);
+            if (p > best || (p == best && due < bestDue)) { best = p; bestDue = due; id = e; prioritized = true; }
+        }
+        if (prioritized) c.Prioritized.Remove(id);
+        else if (normal) c.Due.Dequeue();
+        return prioritized || normal;
+    }
+
     /// <summary>qmail's pqadd: a message's files as scanned at start-up (or again after a failed stat).</summary>
     public void MessageScanned(ulong id, ScannedMessage m, long now)
     {
         if (!m.HasInfo || m.HasTodo) return; // no message, or jsmail-todo will redo it
         _rescan.Remove(id);
         if (KeepParked(id)) return;
-        if (m.LocalMtime is { } l) _channels[0].Due.Enqueue(id, l);
-        if (m.RemoteMtime is { } r) _channels[1].Due.Enqueue(id, r);
+        if (m.LocalMtime is { } l) Enqueue(_channels[0], id, l);
+        if (m.RemoteMtime is { } r) Enqueue(_channels[1], id, r);
         if (m.LocalMtime == null && m.RemoteMtime == null) _done.Enqueue(id, now);
     }
 
@@ -105,8 +157,8 @@ public sealed partial class Scheduler
     {
         if (ExitAsap) return;
         if (KeepParked(id)) return;
-        if (code is (byte)'L' or (byte)'B') _channels[0].Due.Enqueue(id, now);
-        if (code is (byte)'R' or (byte)'B') _channels[1].Due.Enqueue(id, now);
+        if (code is (byte)'L' or (byte)'B') Enqueue(_channels[0], id, now);
+        if (code is (byte)'R' or (byte)'B') Enqueue(_channels[1], id, now);
         if (code == (byte)'X') _done.Enqueue(id, now);
     }
 
@@ -120,6 +172,7 @@ public sealed partial class Scheduler
             var ids = new List<ulong>(c.Due.Count);
             while (c.Due.TryDequeue(out var id, out _)) ids.Add(id);
             foreach (var id in ids) c.Due.Enqueue(id, now);
+            foreach (var id in (ulong[])[.. c.Prioritized.Keys]) c.Prioritized[id] = now;
         }
     }
 
@@ -152,7 +205,11 @@ public sealed partial class Scheduler
     public void Finish()
     {
         foreach (var c in _channels)
+        {
             while (c.Due.TryDequeue(out var id, out var due)) Actions.Add(new SetNextAttempt(c.Channel, id, due));
+            foreach (var (id, due) in c.Prioritized) Actions.Add(new SetNextAttempt(c.Channel, id, due));
+            c.Prioritized.Clear();
+        }
     }
 
     // ------------------------------------------------------------ messages leaving
@@ -162,7 +219,7 @@ public sealed partial class Scheduler
     {
         foreach (var c in _channels) PassChannel(c, now);
         if (_fail.TryPeek(out var failId, out var f) && f <= now) { _fail.Dequeue(); Actions.Add(new ScanMessage(failId)); }
-        if (_done.TryPeek(out var doneId, out var d) && d <= now) { _done.Dequeue(); Actions.Add(new CompleteMessage(doneId)); }
+        if (_done.TryPeek(out var doneId, out var d) && d <= now) { _done.Dequeue(); _priorities.Remove(doneId); Actions.Add(new CompleteMessage(doneId)); }
     }
 
     /// <summary>Completing the message failed (the driver logged why): try again later.</summary>

@@ -43,6 +43,15 @@ public sealed class ChannelSchedule(Channel channel, int concurrency, int groupL
     public bool SpawnAlive = true;
     public bool Writing;
     public readonly PriorityQueue<ulong, long> Due = new();
+    /// <summary>
+    /// Messages with an MT-PRIORITY other than 0 (RFC 6710) and their due
+    /// times, kept out of <see cref="Due"/>: few, so choosing among them by a
+    /// walk costs nothing when none has one (qmail's order, unchanged).
+    /// </summary>
+    public readonly Dictionary<ulong, long> Prioritized = new();
+
+    /// <summary>Messages waiting for a pass on this channel.</summary>
+    public int Waiting => Due.Count + Prioritized.Count;
 
     public string Name => Channel == Channel.Local ? "local" : "remote";
     /// <summary>qmail's retry step: attempts at birth + (k·skip)².</summary>
