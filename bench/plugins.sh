@@ -27,21 +27,23 @@ chmod 0755 "$work"
 bench_on_exit rm -rf "$work"
 bench_prepare "$work" "$work/home-native" "$work/home-spp"
 cc -shared -fPIC -O2 -I include -o "$work/example.so" examples/plugins/c/example.c
-homes=(home home-native home-spp)
-labels=(none native spp)
-for h in "${homes[@]}"; do
+homes="home home-native home-spp"
+labels="none native spp"
+for h in $homes; do
   echo mx.example >"$work/$h/control/me"
   echo bench.test >"$work/$h/control/rcpthosts"
 done
 echo "$work/example.so" >"$work/home-native/control/plugins"
 printf '[rcpt]\n/bin/true\n' >"$work/home-spp/control/smtpplugins"
 
-ports=()
-for h in "${homes[@]}"; do
+ports=""
+for h in $homes; do
   p=$(bench_free_port)
   bench_server_smtpd "$work/$h" "$p"
-  ports+=("$p")
+  ports="$ports $p"
 done
+read -r -a ports <<<"$ports"
+read -r -a labels <<<"$labels"
 
 # rate PORT -> messages per second of one smtp-source run
 rate() {

@@ -63,7 +63,7 @@ public class RemoteSwitchTests : IDisposable
         _home.WriteControl("smtproutes", $"x.test:127.0.0.1:{peer.Port}\n");
         _home.WriteControl("remotedisable", disabled + "\n");
         // NOTIFY=SUCCESS not passed on is ours to report: the recipient's record says so (docs/spawn-protocol.md)
-        Remote().Should().StartWith((rcpt.Contains("NOTIFY") ? "r" : "rRelayed to 127.0.0.1 without DSN.\n") + "|K127.0.0.1 accepted message.");
+        Remote().Should().StartWith((rcpt.Contains("NOTIFY") ? "r|" : "rRelayed to 127.0.0.1 without DSN.\n|") + "K127.0.0.1 accepted message.");
         peer.Received.Should().MatchRegex("^" + hello + " [^\r]+\r\n")
             .And.Contain("\r\n" + mail + rcpt + "DATA\r\nSubject: caf\u00e9\r\n");
 
