@@ -350,7 +350,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         }
 
         var utf8 = (_features & RemoteFeatures.SmtpUtf8) != 0 &&
-            (parameters.Has("SMTPUTF8") || IsEightBit(sender) || recipients.Any(IsEightBit));
+            (parameters.Has("SMTPUTF8") || Utf8Mail.HasNonAscii(sender) || recipients.Any(r => Utf8Mail.HasNonAscii(r)));
         if (utf8 && !_extensions.ContainsKey("SMTPUTF8"))
         {
             Quit('D', $"Connected to {ip} but it does not support SMTPUTF8, which this message needs. (#5.6.7)\n");
@@ -393,7 +393,6 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         EnvelopeExtension.Find(parameters.Mail, "BODY") is { Value: { } body } &&
         Encoding.ASCII.GetString(body).Equals("BINARYMIME", StringComparison.OrdinalIgnoreCase);
 
-    private static bool IsEightBit(byte[] address) => address.AsSpan().IndexOfAnyInRange((byte)0x80, (byte)0xff) >= 0;
 
     private const string PartialLine = "SMTP cannot transfer messages with partial final lines. (#5.6.2)\n";
 

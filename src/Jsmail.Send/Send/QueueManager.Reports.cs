@@ -48,11 +48,11 @@ public sealed partial class QueueManager
     /// <summary>
     /// The message's MT-PRIORITY (RFC 6710: the shipped plugin's MAIL parameter,
     /// docs/plugins.md), -9..9, for the scheduler's order; 0 without one, and
-    /// under qmail compatibility. One stat for the many messages without rparam/.
+    /// under qmail compatibility. One failed open for the many messages without rparam/.
     /// </summary>
     private int ReadPriority(ulong id)
     {
-        if (Jsmail.Common.Control.Compat.IsQmail || Libc.StatPath(RemoteParameters.PathOf(id), out _) != 0) return 0;
+        if (Jsmail.Common.Control.Compat.IsQmail) return 0;
         return ReadParameters(id) is { } p && EnvelopeExtension.Find(p.Extension.Sender, "MT-PRIORITY")?.ValueText is { } v &&
                int.TryParse(v, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) &&
                n is >= -9 and <= 9 ? n : 0;
