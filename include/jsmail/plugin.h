@@ -5,11 +5,21 @@
  * optional arguments after the first space. jsmail-smtpd and jsmail-smtpd
  * server mode load every listed library at start and call, in this order:
  *
- *   unsigned jsmail_plugin_abi_version(void);   must return JSMAIL_PLUGIN_ABI_VERSION
+ *   unsigned jsmail_plugin_abi_version(void);   the version the plugin was built for
  *   int jsmail_plugin_init(const char *args, const jsmail_registrar *r);   0 = ready
  *
- * A wrong version, a missing symbol or a non-zero init stops the program
- * before it serves anyone, with the library's path and the reason on stderr.
+ * A version this jsmail does not speak, a missing symbol or a non-zero init
+ * stops the program before it serves anyone, with the library's path and the
+ * reason on stderr.
+ *
+ * Versions. jsmail speaks 1 and 2, and a plugin built for 1 loads unchanged:
+ * version 2 only adds (facts 8 and 9, and four functions at the end of
+ * jsmail_api); nothing of version 1 moved or changed meaning. r->abi_version
+ * and r->api->abi_version are the version the plugin returned, so a version 1
+ * plugin that checks them against its own JSMAIL_PLUGIN_ABI_VERSION still
+ * passes, and its api table ends where its header says. A plugin that needs
+ * version 2 returns 2 (JSMAIL_PLUGIN_ABI_VERSION of this header); an older
+ * jsmail refuses it at start instead of letting it call what is not there.
  *
  * In init the plugin registers what it adds (hooks, EHLO keywords, MAIL and
  * RCPT parameters, verbs) through the registrar; the registrar and the
@@ -33,8 +43,15 @@
 extern "C" {
 #endif
 
-/* Raised whenever a struct below or the meaning of a call changes. */
-#define JSMAIL_PLUGIN_ABI_VERSION 1u
+/*
+ * Raised whenever something is added or changed below. Additions go at the
+ * end of a struct or an enum, so that an older plugin keeps working. A
+ * plugin that uses nothing of version 2 and must also run on an older
+ * jsmail is built with -DJSMAIL_PLUGIN_ABI_VERSION=1u.
+ */
+#ifndef JSMAIL_PLUGIN_ABI_VERSION
+#define JSMAIL_PLUGIN_ABI_VERSION 2u
+#endif
 
 /* The session a callback is about; only the api functions look inside. */
 typedef struct jsmail_session jsmail_session;
@@ -78,7 +95,10 @@ enum jsmail_fact {
     JSMAIL_FACT_TLS = 4,         /* protocol and cipher when TLS is on; NULL otherwise */
     JSMAIL_FACT_AUTH_USER = 5,   /* the authenticated user; NULL when none */
     JSMAIL_FACT_REMOTE_HOST = 6, /* TCPREMOTEHOST, or "unknown" */
-    JSMAIL_FACT_PARAMETER = 7    /* during a parameter check: the keyword's value, NULL when it has none */
+    JSMAIL_FACT_PARAMETER = 7,   /* during a parameter check: the keyword's value, NULL when it has none */
+    /* version 2 */
+    JSMAIL_FACT_REMOTE_PORT = 8, /* TCPREMOTEPORT; NULL when unknown */
+    JSMAIL_FACT_PROTOCOL = 9     /* "SMTP" or "ESMTP": what the Received line names (before its S and A) */
 };
 
 typedef struct jsmail_api {
@@ -89,6 +109,47 @@ typedef struct jsmail_api {
     size_t (*recipient_count)(const jsmail_session *s);
     /* One line in the program's log, naming the session's client. */
     void (*log)(const jsmail_session *s, const char *line);
+
+    /* Version 2: present when the plugin returned 2 (see "Versions" above). */
+
+    /*
+     * A variable of the session's environment, as tcpserver and tcprules set
+     * it for this connection (server mode: as its rules CDB sets it); NULL
+     * when unset. This is how a plugin reads what the rules decide for a
+     * client (XCLIENT="" in tcp.smtp, say).
+     */
+    const char *(*env)(const jsmail_session *s, const char *name);
+    /*
+     * In a verb callback only: sets a fact of the session for the rest of it,
+     * as if the client had connected with it. Settable: REMOTE_IP (also drops
+     * RELAYCLIENT and TCPREMOTEINFO, which tcprules and identd gave the
+     * previous address), REMOTE_HOST (NULL: unknown), REMOTE_PORT, HELO (kept
+     * over the next HELO or EHLO, whose own argument then does not count), AUTH_USER (as after AUTH;
+     * NULL: not authenticated), PROTOCOL ("SMTP" or "ESMTP"). The changes take
+     * effect when the callback returns JSMAIL_CONTINUE with a 2xx reply or
+     * after restart (a refusal changes nothing), and change what every
+     * later step sees: check programs' and qmail-spp plugins' environment
+     * (TCPREMOTEIP, TCPREMOTEHOST, TCPREMOTEPORT, SMTPAUTHUSER), the Received
+     * line, the log lines, milters, policy services and other plugins.
+     * Returns 0, or -1 outside a verb, for a fact that cannot be set, or a
+     * value that is not one (an empty or over-long one, control characters,
+     * spaces, or an address that is not an IP address).
+     */
+    int (*set_fact)(const jsmail_session *s, int fact, const char *value);
+    /*
+     * In a verb callback only: once the verb succeeds (JSMAIL_CONTINUE), the
+     * session starts over as after the connection's greeting (transaction,
+     * HELO and AUTH forgotten, unless set_fact set them) and the reply is
+     * jsmail's 220 greeting instead of the verb's; the client must send HELO
+     * or EHLO again. Returns 0, or -1 outside a verb.
+     */
+    int (*restart)(const jsmail_session *s);
+    /*
+     * In a JSMAIL_EVENT_HELO hook only: one more EHLO line for this session
+     * alone (same form as the registrar's ehlo_keyword), so that what is
+     * offered can depend on the client. Ignored after HELO. Returns 0, or -1.
+     */
+    int (*ehlo_offer)(const jsmail_session *s, const char *line);
 } jsmail_api;
 
 /* A hook: returns a jsmail_decision; fills reply for a refusal when it has its own text. */

@@ -105,13 +105,15 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             SessionEnvironment.Get(env, "RELAYCLIENT"u8),
             SessionEnvironment.Get(env, "SUBMISSION"u8) is { } s && !s.AsSpan().SequenceEqual("0"u8))
         { ChildEnvironment = env };
-        void SessionLog(string text) => log.Session(remoteText, text);
+        SmtpSession? session = null;
+        // the client a plugin's verb (XCLIENT) set, once set
+        void SessionLog(string text) => log.Session(session == null ? remoteText : Encoding.ASCII.GetString(session.Client.RemoteIp), text);
         if (settings.RcptHosts == null && client.RelayClient == null)
             SessionLog("control/rcpthosts is missing: relaying for nobody (BCP 30), only local addresses without a domain are accepted; " +
                 "qmail-smtpd would have accepted every domain");
 
         // QMAILQUEUE as the session's environment has it when the message starts: a plugin's S may have set it.
-        var session = new SmtpSession(settings, client,
+        session = new SmtpSession(settings, client,
             () => new MemfdMessageSink(state.Queue, SessionEnvironment.GetText(env, "QMAILQUEUE"u8), compat, env),
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), settings.TlsCertificate != null ? controls : null, state.Auth, SessionLog)
         {

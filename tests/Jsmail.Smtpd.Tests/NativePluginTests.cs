@@ -70,7 +70,7 @@ public sealed class NativePluginTests : IDisposable
     }
 
     [Theory]
-    [InlineData("ABI", "ABI version 42, this jsmail speaks version 1")]
+    [InlineData("ABI", "ABI version 43, this jsmail speaks versions 1 to 2")]
     [InlineData("NO_VERSION", "the symbol jsmail_plugin_abi_version is missing")]
     [InlineData("INIT", "jsmail_plugin_init failed with 9")]
     public void A_plugin_that_cannot_be_used_stops_jsmail_smtpd_with_the_reason(string broken, string reason)
@@ -88,7 +88,7 @@ public sealed class NativePluginTests : IDisposable
         Load("ABI");
         using var scratch = new TempDir("jsmail-plugin-server");
         var act = () => new ServerModeServer(_h.Home.Path, scratch.Path);
-        act.Should().Throw<InvalidOperationException>().WithMessage($"*fatal: plugin {Library("ABI")}: ABI version 42*");
+        act.Should().Throw<InvalidOperationException>().WithMessage($"*fatal: plugin {Library("ABI")}: ABI version 43*");
     }
 
     [Theory, ForEachDriver]

@@ -15,6 +15,16 @@ public sealed class SppEnvironment(List<byte[]>? entries)
     /// <summary>What a child is given: null means this process's environment.</summary>
     public IReadOnlyList<byte[]>? Entries => entries;
 
+    /// <summary>The value of <paramref name="name"/>; null when it is unset.</summary>
+    public byte[]? Get(string name)
+    {
+        if (entries == null) return Libc.Getenv(name);
+        var prefix = Encoding.ASCII.GetBytes(name + "=");
+        for (var i = entries.Count - 1; i >= 0; i--)
+            if (entries[i].AsSpan().StartsWith(prefix)) return entries[i][prefix.Length..];
+        return null;
+    }
+
     public void Set(string name, ReadOnlySpan<byte> value)
     {
         if (entries == null) { Libc.Setenv(name, value); return; }

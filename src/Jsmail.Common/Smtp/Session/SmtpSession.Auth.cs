@@ -200,7 +200,7 @@ public sealed partial class SmtpSession
     /// <summary>The protocol for the Received line's "with" (RFC 3848), the TLS parameters as a comment.</summary>
     private string ReceivedProtocol()
     {
-        if (settings.Compat || !(_ehlo || _inTls || _authUser != null)) return "SMTP";
+        if (settings.Compat || (_protocol ?? BaseProtocol) == "SMTP") return "SMTP";
         var p = "ESMTP" + (_inTls ? "S" : "") + (_authUser != null ? "A" : "");
         return _inTls && _tlsDescription != null ? p + " (" + _tlsDescription + ")" : p;
     }

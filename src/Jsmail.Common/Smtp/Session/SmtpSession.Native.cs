@@ -18,18 +18,22 @@ public sealed partial class SmtpSession
     public NativePlugins? Native { get; init; }
 
     private Func<SessionStep>? _afterNative;
+    /// <summary>The facts handed to the pending call: what its plugin asked to change comes back in them.</summary>
+    private NativeSessionFacts? _nativeCall;
     private Action? _onNativeRefusal;
     private bool _nativeRefusalCloses;
 
     private SessionStep NativeHook(NativeAbi.Event e, byte[]? deciding, Func<SessionStep> then, Action? onRefusal = null)
     {
         if (Native is not { } n || !n.Hooks(e)) return then();
-        return NativeEffect(n.Event(e, NativeFacts(deciding)), then, onRefusal, closes: e == NativeAbi.Event.Connect);
+        var facts = NativeFacts(deciding, e == NativeAbi.Event.Helo ? NativeCallKind.Helo : NativeCallKind.Hook);
+        return NativeEffect(n.Event(e, facts), facts, then, onRefusal, closes: e == NativeAbi.Event.Connect);
     }
 
-    private SessionStep NativeEffect(NativeCall call, Func<SessionStep> then, Action? onRefusal = null, bool closes = false)
+    private SessionStep NativeEffect(NativeCall call, NativeSessionFacts facts, Func<SessionStep> then, Action? onRefusal = null, bool closes = false)
     {
         _afterNative = then;
+        _nativeCall = facts;
         _onNativeRefusal = onRefusal;
         _nativeRefusalCloses = closes;
         PendingEffect = new NativePluginEffect(call);
@@ -45,8 +49,19 @@ public sealed partial class SmtpSession
             throw new InvalidOperationException("no plugin call pending");
         PendingEffect = null;
         _afterNative = null;
+        var call = _nativeCall;
+        _nativeCall = null;
         if (verdict.Log is { } line) _log(line);
+        // A call past its deadline or broken may have asked for changes; only one that went well has them made.
+        var changes = verdict.Log == null ? call?.Changes : null;
+        if (call?.Kind == NativeCallKind.Helo && changes != null) _ehloOffered.AddRange(changes.Offers);
         if (verdict.Decision is HookDecision.Continue || (verdict.Decision is HookDecision.Accept && verdict.Code == 0)) return then();
+        if (verdict.Decision == HookDecision.Accept && call?.Kind == NativeCallKind.Verb && changes != null
+            && (changes.Restart || verdict.Code is >= 200 and < 300)) // a verb succeeded: a refusal changes nothing
+        {
+            SetClientFacts(changes.Facts);
+            if (changes.Restart) return Restart(keepAuth: changes.Facts.ContainsKey(NativeAbi.Fact.AuthUser));
+        }
         SmtpReplies.Append(_out, verdict.Code, verdict.Enhanced, verdict.Text ?? [], Enhanced);
         if (verdict.Decision == HookDecision.Accept) return SessionStep.Command; // a verb answered
         _onNativeRefusal?.Invoke();
@@ -57,7 +72,8 @@ public sealed partial class SmtpSession
     private SessionStep? NativeVerb(ReadOnlySpan<byte> verb, ReadOnlySpan<byte> argument)
     {
         if (Native is not { } n || !n.KnowsVerb(verb)) return null;
-        return NativeEffect(n.Verb(verb, argument.ToArray(), NativeFacts(null)), () => SessionStep.Command);
+        var facts = NativeFacts(null, NativeCallKind.Verb);
+        return NativeEffect(n.Verb(verb, argument.ToArray(), facts), facts, () => SessionStep.Command);
     }
 
     /// <summary>The MAIL or RCPT parameters plugins registered, each checked by its plugin before the command goes on.</summary>
@@ -66,15 +82,21 @@ public sealed partial class SmtpSession
         if (Native is not { } n || given == null) return then();
         var mine = given.Where(p => mail ? n.KnowsMailParameter(p.Keyword) : n.KnowsRcptParameter(p.Keyword))
             .Select(p => (p.Keyword, p.Value)).ToList();
-        return mine.Count == 0 ? then() : NativeEffect(n.Parameters(mail, mine, NativeFacts(null)), then);
+        if (mine.Count == 0) return then();
+        var facts = NativeFacts(null);
+        return NativeEffect(n.Parameters(mail, mine, facts), facts, then);
     }
 
     /// <summary>Whether a MAIL (or RCPT) keyword the parser does not know was registered by a plugin.</summary>
     private Func<string, bool>? NativeKeywords(bool mail) =>
         Native is { } n ? k => mail ? n.KnowsMailParameter(k) : n.KnowsRcptParameter(k) : null;
 
-    private NativeSessionFacts NativeFacts(byte[]? deciding) => new()
+    private NativeSessionFacts NativeFacts(byte[]? deciding, NativeCallKind kind = NativeCallKind.Hook) => new()
     {
+        Kind = kind,
+        Environment = client.ChildEnvironment is { } env ? [.. env] : Jsmail.Common.Os.Libc.EnvironmentEntries(),
+        RemotePort = Variables.Get("TCPREMOTEPORT"),
+        Protocol = _protocol ?? BaseProtocol,
         RemoteIp = client.RemoteIp,
         RemoteHost = client.RemoteHost,
         Helo = _helo,

@@ -136,7 +136,9 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
 
     private SessionStep Helo(ReadOnlySpan<byte> arg, bool ehlo)
     {
-        var helo = arg.ToArray();
+        var helo = _heloKept ?? arg.ToArray(); // a HELO a plugin set (XCLIENT) counts over the one the proxy sends next
+        _heloKept = null;
+        _ehloOffered.Clear();
         return SppHelo(helo, (_, _) =>
         {
             AbortTransaction();
@@ -172,6 +174,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             if (RequireTlsOffered) lines.Add("REQUIRETLS");
             if (AuthOffered) lines.Add("AUTH PLAIN LOGIN");
             if (Native is { } native) lines.AddRange(native.EhloLines);
+            lines.AddRange(_ehloOffered);
         }
         _out.AddRange(lines.Count > 0 ? "250-"u8 : "250 "u8);
         _out.AddRange(settings.Greeting);

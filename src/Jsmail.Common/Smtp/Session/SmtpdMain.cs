@@ -57,8 +57,9 @@ public static class SmtpdMain
 
         // With no certificate a handed-over session has nothing to shake hands with: it fails like a bad handshake.
         var upgrade = settings.TlsCertificate is { } pem ? tls(home, pem) : null;
-        void SessionLog(string text) => Log(text, client);
-        var session = new SmtpSession(settings, client, () => QueueSink.Open(home),
+        SmtpSession? session = null;
+        void SessionLog(string text) => Log(text, session?.Client ?? client); // the client a plugin's verb (XCLIENT) set, once set
+        session = new SmtpSession(settings, client, () => QueueSink.Open(home),
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), upgrade, auth, SessionLog)
         {
             Native = native,

@@ -19,7 +19,8 @@ public static unsafe class NativePluginLoader
     public const string TimeoutFile = "plugintimeout";
 
     private static NativePlugin? _registering;
-    private static readonly NativeAbi.Api* ApiTable = CreateApi();
+    /// <summary>The api table for each version a plugin may be built for: a plugin sees the version it asked for (plugin.h, "Versions").</summary>
+    private static readonly NativeAbi.Api*[] ApiTables = [CreateApi(1), CreateApi(2)];
 
     /// <summary>The plugins of control/plugins; null when the file is absent or under JSMAIL_COMPAT=qmail.</summary>
     /// <exception cref="NativePluginException">a library cannot be used: the program must not start</exception>
@@ -50,12 +51,13 @@ public static unsafe class NativePluginLoader
         var version = (delegate* unmanaged<uint>)Export(library, path, "jsmail_plugin_abi_version");
         var init = (delegate* unmanaged<byte*, NativeAbi.Registrar*, int>)Export(library, path, "jsmail_plugin_init");
         var got = version();
-        if (got != NativeAbi.Version)
-            throw new NativePluginException($"plugin {path}: ABI version {got}, this jsmail speaks version {NativeAbi.Version}");
+        if (got is < NativeAbi.OldestVersion or > NativeAbi.Version)
+            throw new NativePluginException(
+                $"plugin {path}: ABI version {got}, this jsmail speaks versions {NativeAbi.OldestVersion} to {NativeAbi.Version}");
         var plugin = new NativePlugin(path);
         var registrar = new NativeAbi.Registrar
         {
-            AbiVersion = NativeAbi.Version, Api = ApiTable,
+            AbiVersion = got, Api = ApiTables[got - NativeAbi.OldestVersion],
             SetData = &SetData, Hook = &Hook, EhloKeyword = &EhloKeyword,
             MailParameter = &MailParameter, RcptParameter = &RcptParameter, Verb = &Verb,
         };
@@ -89,13 +91,19 @@ public static unsafe class NativePluginLoader
         NativeLibrary.TryGetExport(library, name, out var fn) ? fn
             : throw new NativePluginException($"plugin {path}: the symbol {name} is missing");
 
-    private static NativeAbi.Api* CreateApi()
+    /// <summary>A table as plugin.h of <paramref name="version"/> lays it out; what later versions add stays zero.</summary>
+    private static NativeAbi.Api* CreateApi(uint version)
     {
         var api = (NativeAbi.Api*)NativeMemory.AllocZeroed((nuint)sizeof(NativeAbi.Api));
-        api->AbiVersion = NativeAbi.Version;
+        api->AbiVersion = version;
         api->Fact = &NativeSessionFacts.Fact;
         api->RecipientCount = &NativeSessionFacts.RecipientCount;
         api->Log = &NativeSessionFacts.LogLine;
+        if (version < 2) return api;
+        api->Env = &NativeSessionFacts.Env;
+        api->SetFact = &NativeSessionFacts.SetFact;
+        api->Restart = &NativeSessionFacts.Restart;
+        api->EhloOffer = &NativeSessionFacts.EhloOffer;
         return api;
     }
 
@@ -137,6 +145,6 @@ public static unsafe class NativePluginLoader
     }
 
     /// <summary>RFC 5321's esmtp-keyword: a letter or digit, then letters, digits and '-'.</summary>
-    private static bool Keyword(string s) =>
+    internal static bool Keyword(string s) =>
         s.Length is > 0 and <= 64 && char.IsAsciiLetterOrDigit(s[0]) && s.All(c => char.IsAsciiLetterOrDigit(c) || c == '-');
 }

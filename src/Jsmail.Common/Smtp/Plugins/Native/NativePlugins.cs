@@ -71,6 +71,8 @@ public sealed unsafe class NativePlugins(IReadOnlyList<NativePlugin> plugins, in
             var handle = GCHandle.Alloc(f);
             try { d = ((delegate* unmanaged<nint, nint, byte*, NativeAbi.Reply*, int>)fn)(p.Data, GCHandle.ToIntPtr(handle), a, &reply); }
             finally { handle.Free(); }
+            // a restart's reply is jsmail's greeting: the plugin's is not used
+            if (d == (int)HookDecision.Continue && f.Changes.Restart) return new HookVerdict(HookDecision.Accept, 220, null, []);
             if (d is not ((int)HookDecision.Continue or 4) || reply.Code is < 200 or > 599)
                 return Broken(p, $"verb {name} returned decision {d} with reply code {reply.Code}");
             return new HookVerdict(d == 4 ? HookDecision.Disconnect : HookDecision.Accept, reply.Code, Enhanced(&reply), Text(&reply));

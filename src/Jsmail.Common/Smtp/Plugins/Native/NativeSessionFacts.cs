@@ -23,6 +23,14 @@ public sealed unsafe class NativeSessionFacts
     /// <summary>During a parameter check: its value.</summary>
     public byte[]? Parameter { get; set; }
     public Action<string> Log { get; init; } = _ => { };
+    public byte[]? RemotePort { get; init; }
+    public string Protocol { get; init; } = "SMTP";
+    /// <summary>The session's environment (tcpserver's and tcprules' variables), a copy: the session may change its own meanwhile.</summary>
+    public IReadOnlyList<byte[]> Environment { get; init; } = [];
+    /// <summary>What this call may change (ABI version 2): facts and a restart in a verb, EHLO lines in a HELO hook.</summary>
+    public NativeCallKind Kind { get; init; }
+    /// <summary>What the plugin asked to change; read by the session only once the call returned in time.</summary>
+    public NativeSessionChanges Changes { get; } = new();
 
     private readonly List<nint> _allocated = new();
 
@@ -56,6 +64,8 @@ public sealed unsafe class NativeSessionFacts
         NativeAbi.Fact.Tls => Tls == null ? null : Encoding.ASCII.GetBytes(Tls),
         NativeAbi.Fact.AuthUser => AuthUser,
         NativeAbi.Fact.Parameter => Parameter,
+        NativeAbi.Fact.RemotePort => RemotePort,
+        NativeAbi.Fact.Protocol => Encoding.ASCII.GetBytes(Protocol),
         _ => null,
     };
 
@@ -71,6 +81,55 @@ public sealed unsafe class NativeSessionFacts
 
     [UnmanagedCallersOnly]
     internal static nuint RecipientCount(nint session) => session == 0 ? 0 : (nuint)Of(session).Recipients.Count;
+
+    [UnmanagedCallersOnly]
+    internal static byte* Env(nint session, byte* name)
+    {
+        if (session == 0 || name == null) return null;
+        var facts = Of(session);
+        if (Bytes(name) is not { Length: > 0 } wanted || wanted.AsSpan().IndexOf((byte)'=') >= 0) return null;
+        for (var i = facts.Environment.Count - 1; i >= 0; i--)
+        {
+            var e = facts.Environment[i];
+            if (e.Length > wanted.Length && e[wanted.Length] == (byte)'=' && e.AsSpan(0, wanted.Length).SequenceEqual(wanted))
+                return facts.Native(e[(wanted.Length + 1)..], null);
+        }
+        return null;
+    }
+
+    [UnmanagedCallersOnly]
+    internal static int SetFact(nint session, int fact, byte* value)
+    {
+        if (session == 0) return -1;
+        var facts = Of(session);
+        if (facts.Kind != NativeCallKind.Verb) return -1;
+        if (value == null) return facts.Changes.Set((NativeAbi.Fact)fact, null) ? 0 : -1;
+        return Bytes(value) is { } bytes && facts.Changes.Set((NativeAbi.Fact)fact, bytes) ? 0 : -1;
+    }
+
+    [UnmanagedCallersOnly]
+    internal static int Restart(nint session)
+    {
+        if (session == 0 || Of(session).Kind != NativeCallKind.Verb) return -1;
+        Of(session).Changes.RestartAsked();
+        return 0;
+    }
+
+    [UnmanagedCallersOnly]
+    internal static int EhloOffer(nint session, byte* line)
+    {
+        if (session == 0 || line == null || Of(session).Kind != NativeCallKind.Helo) return -1;
+        return Bytes(line) is { } text && Of(session).Changes.Offer(text) ? 0 : -1;
+    }
+
+    /// <summary>A C string's bytes; null when it runs past <paramref name="max"/> (no value jsmail takes is that long).</summary>
+    private static byte[]? Bytes(byte* s, int max = 1024)
+    {
+        var n = 0;
+        while (s[n] != 0)
+            if (++n > max) return null;
+        return new ReadOnlySpan<byte>(s, n).ToArray();
+    }
 
     [UnmanagedCallersOnly]
     internal static void LogLine(nint session, byte* line)
