@@ -12,7 +12,8 @@ namespace Jsmail.Common.Remote;
 /// (the AD bit of every answer that led here), which DANE needs (RFC 7672 §2.2).
 /// <paramref name="Alias"/>: the name's CNAME target, fully expanded, when its
 /// addresses came through a CNAME chain (else empty); <paramref name="NameSecure"/>:
-/// the name itself came validated (a validated MX answer, or the domain), whatever
+/// the name itself is trusted (named by a validated MX answer; the domain
+/// itself after a validated denial of MX records; an smtproutes relay), whatever
 /// its addresses: both for DANE's TLSA base domain (RFC 7672 §2.2.2).
 /// </summary>
 public readonly record struct MailHost(IPAddress Address, int Preference, string Name = "", bool Secure = false,
