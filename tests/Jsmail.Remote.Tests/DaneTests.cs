@@ -122,6 +122,71 @@ public sealed class DaneTests : IClassFixture<DaneZone>, IDisposable
     }
 
     [Fact]
+    public void An_alias_is_judged_by_the_tlsa_records_of_its_expanded_name_first()
+    {
+        // RFC 7672 §2.2.2: mx-alias is a CNAME to mx-ee; the records at mx-ee match, the one at mx-alias would not.
+        var peer = Peer(DaneZone.EeMx, "mx-ee");
+        var (report, log) = Remote("alias.dane.test");
+        report.Should().Be(Accepted(DaneZone.EeMx));
+        log.Should().Contain("jsmail-remote: DANE for mx-alias.dane.test: success: the certificate matches a TLSA record of mx-ee.dane.test\n");
+        WentUnderTls(peer);
+    }
+
+    [Fact]
+    public void An_alias_without_records_at_its_expanded_name_uses_those_of_its_original_name()
+    {
+        // The DANE-TA record is only at mx-origin; the certificate names the expanded name, target-origin (RFC 7672 §3.2.2: either name).
+        var peer = Peer(DaneZone.TaMx, "target-origin");
+        var (report, log) = Remote("origin.dane.test");
+        report.Should().Be(Accepted(DaneZone.TaMx));
+        log.Should().Contain("jsmail-remote: DANE for mx-origin.dane.test: success: the certificate matches a TLSA record of mx-origin.dane.test\n");
+        WentUnderTls(peer);
+    }
+
+    [Fact]
+    public void An_alias_whose_expanded_name_has_records_matching_no_certificate_is_deferred()
+    {
+        // The record at mx-mismatch would match the peer's certificate, but the expanded name's (mx-bad) come first and do not.
+        var peer = Peer(DaneZone.BadMx, "other");
+        var (report, log) = Remote("mismatch.dane.test");
+        report.Should().Be($"ZConnected to {DaneZone.BadMx} but the TLS handshake failed: certificate matches no TLSA record of mx-bad.dane.test (DANE); " +
+            "DANE (the TLSA records of _25._tcp.mx-bad.dane.test) requires a certificate that matches them. (#4.7.5)\n|");
+        log.Should().Contain("jsmail-remote: DANE for mx-mismatch.dane.test: validation-failure: certificate matches no TLSA record of mx-bad.dane.test (DANE)\n");
+        peer.Transcript.Should().NotContain(l => l.StartsWith("C: MAIL", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_alias_into_an_unsigned_zone_uses_only_its_original_names_records()
+    {
+        // mx-insecure-alias (signed) is a CNAME to mx2.plain.test (unsigned, whose record would not match): the original name's record decides.
+        var peer = Peer(DaneZone.PlainMx, "mx-ee");
+        var (report, log) = Remote("insecure-alias.dane.test");
+        report.Should().Be(Accepted(DaneZone.PlainMx));
+        log.Should().Contain("jsmail-remote: DANE for mx-insecure-alias.dane.test: success: the certificate matches a TLSA record of mx-insecure-alias.dane.test\n");
+        WentUnderTls(peer);
+    }
+
+    [Fact]
+    public void The_pooled_rspawn_follows_an_alias_to_its_records_too()
+    {
+        Peer(DaneZone.EeMx, "mx-ee");
+        var bad = Peer(DaneZone.BadMx, "other");
+        File.WriteAllText(_home.Queue("mess/0/502"), "Subject: pooled\n\nbody\n");
+        File.WriteAllText(_home.Queue("mess/0/503"), "Subject: pooled\n\nbody\n");
+        File.WriteAllBytes(_dir["commands"], [.. Encoding.Latin1.GetBytes("\u0001" + "0/502\0s@x\0u@alias.dane.test\0"), .. Encoding.Latin1.GetBytes("\u0002" + "0/503\0s@x\0v@mismatch.dane.test\0")]);
+        var r = Run.Process("/bin/bash", ["-c", "exec \"$0\" <\"$1\"", _home.Bin("jsmail-rspawn"), _dir["commands"]],
+            env: new Dictionary<string, string?> { ["PATH"] = _home.Path + "/bin:/usr/bin:/bin", ["JSMAIL_COMPAT"] = null, ["QMAILREMOTE"] = null },
+            timeoutMs: 120_000);
+        r.TimedOut.Should().BeFalse();
+        r.ExitCode.Should().Be(0, r.Err);
+        var output = Encoding.Latin1.GetString(r.Stdout).Replace('\0', '|');
+        output.Should().Contain("\u0001" + Accepted(DaneZone.EeMx)[2..]);
+        output.Should().Contain($"\u0002ZConnected to {DaneZone.BadMx} but the TLS handshake failed: certificate matches no TLSA record of mx-bad.dane.test (DANE); ");
+        r.Err.Should().Contain("jsmail-rspawn: DANE for mx-alias.dane.test: success: the certificate matches a TLSA record of mx-ee.dane.test");
+        bad.Transcript.Should().NotContain(l => l.StartsWith("C: MAIL", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_pooled_rspawn_delivers_by_dane_and_defers_a_mismatch()
     {
         Peer(DaneZone.EeMx, "mx-ee");

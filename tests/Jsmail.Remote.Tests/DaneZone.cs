@@ -26,6 +26,14 @@ namespace Jsmail.Remote.Tests;
 /// <item><c>plain.test</c>: MX mx.plain.test (127.0.0.104), with the mismatching TLSA record of bad.dane.test, unsigned;</item>
 /// <item><c>insecure.plain.test</c>: an unsigned MX naming mx-bad.dane.test (RFC 7672 §2.2.1).</item>
 /// </list>
+/// MX hosts that are aliases (RFC 7672 §2.2.2), each with a TLSA record at its
+/// original name that would decide otherwise if it were the one used:
+/// <list type="bullet">
+/// <item><c>alias.dane.test</c>: MX mx-alias, a CNAME to mx-ee (TLSA at the target matches mx-ee's key; at mx-alias, "other"'s);</item>
+/// <item><c>origin.dane.test</c>: MX mx-origin, a CNAME to target-origin (127.0.0.102), TLSA 2 0 1 of the CA only at mx-origin; the peer's certificate names target-origin;</item>
+/// <item><c>mismatch.dane.test</c>: MX mx-mismatch, a CNAME to mx-bad (TLSA of mx-ee's key; at mx-mismatch, "other"'s, which the peer shows);</item>
+/// <item><c>insecure-alias.dane.test</c>: MX mx-insecure-alias, a CNAME to mx2.plain.test (unsigned, 127.0.0.104, a TLSA record that does not match); TLSA of mx-ee's key at mx-insecure-alias.</item>
+/// </list>
 /// </summary>
 public sealed class DaneZone : IDisposable
 {
@@ -53,6 +61,7 @@ public sealed class DaneZone : IDisposable
             }
             make mx-ee
             make mx-ta
+            make target-origin
             openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx-bad.dane.test" -addext subjectAltName=DNS:mx-bad.dane.test \
               -keyout other.key -out other.pem 2>/dev/null
             """, args: _dir.Path);
@@ -63,6 +72,8 @@ public sealed class DaneZone : IDisposable
         using var caCert = X509Certificate2.CreateFromPem(File.ReadAllText(_dir["ca.pem"]));
         var ee = Convert.ToHexStringLower(SHA256.HashData(eeCert.PublicKey.ExportSubjectPublicKeyInfo()));
         var ta = Convert.ToHexStringLower(SHA256.HashData(caCert.RawData));
+        using var otherCert = X509Certificate2.CreateFromPem(File.ReadAllText(_dir["other.pem"]));
+        var other = Convert.ToHexStringLower(SHA256.HashData(otherCert.PublicKey.ExportSubjectPublicKeyInfo()));
         File.WriteAllText(_dir["dane.test.zone"], $"""
             $ORIGIN dane.test.
             $TTL 300
@@ -81,6 +92,19 @@ public sealed class DaneZone : IDisposable
             bogus.dane.test. MX 10 mx-bogus.dane.test.
             mx-bogus.dane.test. A {BadMx}
             _25._tcp.mx-bogus.dane.test. TLSA 3 1 1 {ee}
+            alias.dane.test. MX 10 mx-alias.dane.test.
+            mx-alias.dane.test. CNAME mx-ee.dane.test.
+            _25._tcp.mx-alias.dane.test. TLSA 3 1 1 {other}
+            origin.dane.test. MX 10 mx-origin.dane.test.
+            mx-origin.dane.test. CNAME target-origin.dane.test.
+            target-origin.dane.test. A {TaMx}
+            _25._tcp.mx-origin.dane.test. TLSA 2 0 1 {ta}
+            mismatch.dane.test. MX 10 mx-mismatch.dane.test.
+            mx-mismatch.dane.test. CNAME mx-bad.dane.test.
+            _25._tcp.mx-mismatch.dane.test. TLSA 3 1 1 {other}
+            insecure-alias.dane.test. MX 10 mx-insecure-alias.dane.test.
+            mx-insecure-alias.dane.test. CNAME mx2.plain.test.
+            _25._tcp.mx-insecure-alias.dane.test. TLSA 3 1 1 {ee}
 
             """);
         File.WriteAllText(_dir["plain.test.zone"], $"""
@@ -93,6 +117,8 @@ public sealed class DaneZone : IDisposable
             mx.plain.test. A {PlainMx}
             _25._tcp.mx.plain.test. TLSA 3 1 1 {ee}
             insecure.plain.test. MX 10 mx-bad.dane.test.
+            mx2.plain.test. A {PlainMx}
+            _25._tcp.mx2.plain.test. TLSA 3 1 1 {other}
 
             """);
         var signed = Run.Shell("""

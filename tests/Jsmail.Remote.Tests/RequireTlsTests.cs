@@ -143,6 +143,20 @@ public sealed class RequireTlsTests : IDisposable
     }
 
     [Fact]
+    public void A_bounce_of_a_requiretls_message_asks_it_of_a_peer_that_offers_it_under_tls()
+    {
+        // RFC 8689 §5: jsmail-send queues such a bounce with REQUIRETLS; it goes on wherever the peer can take it
+        _sender.WriteControl("tlsdestinations", "");
+        Remote("REQUIRETLS", sender: "").Should().MatchRegex(Delivered);
+        var (envelope, extension) = Queued().Should().ContainSingle().Subject;
+        envelope.Should().EndWith("\0F\0Tc@x.test\0");
+        extension.Should().MatchRegex("^X1\0(MSIZE=[0-9]+\0)?MREQUIRETLS\0\0$");
+        // the counter-proof: a bounce of any other message does not ask it
+        Remote(null, sender: "").Should().MatchRegex(Delivered);
+        Queued().Should().HaveCount(2).And.ContainSingle(q => (q.Extension ?? "").Contains("REQUIRETLS"));
+    }
+
+    [Fact]
     public void Under_qmail_compatibility_the_parameter_is_not_read()
     {
         File.Delete(_receiver.Control("servercert.pem"));

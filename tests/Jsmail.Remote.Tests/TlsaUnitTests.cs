@@ -48,8 +48,8 @@ public sealed class TlsaUnitTests
         return new Tlsa(usage, selector, matching, matching switch { 1 => SHA256.HashData(data), 2 => SHA512.HashData(data), _ => data });
     }
 
-    private static string? Check(Tlsa record, string name = "mx.example.test", X509Certificate2? leaf = null) =>
-        DaneVerifier.Problem([record], leaf ?? s_certs.Leaf, [leaf ?? s_certs.Leaf, s_certs.Intermediate, s_certs.Ca], name);
+    private static string? Check(Tlsa record, string name = "mx.example.test", X509Certificate2? leaf = null, string[]? alsoNames = null) =>
+        DaneVerifier.Problem([record], leaf ?? s_certs.Leaf, [leaf ?? s_certs.Leaf, s_certs.Intermediate, s_certs.Ca], [name, .. alsoNames ?? []]);
 
     [Theory]
     [InlineData(3, 1, 1)]
@@ -72,6 +72,17 @@ public sealed class TlsaUnitTests
         Check(record).Should().BeNull();
         Check(record, name: "other.test").Should().Be("certificate does not name other.test (DANE-TA)");
         Check(record, leaf: s_certs.Stranger).Should().Be("certificate does not chain to the trust anchor of the TLSA record of mx.example.test (DANE-TA)");
+    }
+
+    [Fact]
+    public void Dane_ta_takes_either_name_of_an_alias()
+    {
+        // RFC 7672 §3.2.2: for an MX host that is a CNAME, its original and its expanded name are both reference identifiers.
+        var record = Record(2, 0, 1, s_certs.Ca);
+        Check(record, name: "target.example.test", alsoNames: ["mx.example.test"]).Should().BeNull();
+        Check(record, name: "mx.example.test", alsoNames: ["target.example.test"]).Should().BeNull();
+        Check(record, name: "target.example.test", alsoNames: ["alias.example.test"])
+            .Should().Be("certificate does not name target.example.test or alias.example.test (DANE-TA)");
     }
 
     [Fact]

@@ -7,6 +7,8 @@
 #   blank* -> K "" ; mangle* -> status byte 'Q'
 #   hold*  -> K, once <home>/release exists (waits at most 30 s): a busy slot
 #   else   -> K "did 1+0+0\n"
+# With <home>/copies, each delivered message is copied there (and with
+# <home>/rparams, its queue/rparam/ file beside, under the same number).
 import os, sys, time
 home = os.path.dirname(os.path.dirname(os.path.realpath(sys.argv[0])))
 chan = 'L' if os.path.basename(sys.argv[0]).endswith('lspawn') else 'R'
@@ -54,4 +56,9 @@ while True:
                 n = len(os.listdir(os.path.join(home, 'copies')))
                 with open(os.path.join(home, 'copies', '%05d' % n), 'wb') as f:
                     f.write(b'%s\n%s\n' % (sender, recip) + body)
+                # with <home>/rparams: the message's queue/rparam/ file too, under the copy's number
+                rparam = os.path.join(home, 'queue', 'rparam', mess.decode())
+                if os.path.isdir(os.path.join(home, 'rparams')) and os.path.exists(rparam):
+                    with open(rparam, 'rb') as r, open(os.path.join(home, 'rparams', '%05d' % n), 'wb') as f:
+                        f.write(r.read())
         os.write(1, slot + reply + b'\0')

@@ -73,6 +73,22 @@ public static class BounceText
         return o.ToArray();
     }
 
+    /// <summary>
+    /// Between the bounce file and the returned header section of a message
+    /// that came with REQUIRETLS (RFC 8689 §5: its body is not returned; jsmail's, qmail has no such message).
+    /// </summary>
+    public static byte[] HeaderSeparator(bool single, ReadOnlySpan<byte> sender)
+    {
+        var o = new List<byte>(160);
+        o.AddRange(single
+            ? "--- Below this line is the header of the message. It required TLS (REQUIRETLS), so its body is not returned.\n\n"u8
+            : "--- Below this line is the header of the original bounce. It required TLS (REQUIRETLS), so its body is not returned.\n\n"u8);
+        o.AddRange("Return-Path: <"u8);
+        o.AddRange(AddressQuoting.Quote(sender));
+        o.AddRange(">\n"u8);
+        return o.ToArray();
+    }
+
     public static readonly byte[] TooLong =
         Encoding.ASCII.GetBytes("I'm not going to try again; this message has been in the queue too long.\n");
 }

@@ -73,6 +73,7 @@ public static class Connector
                 ? what => sts.Log($"MTA-STS testing for {sts.Domain}: {what} ({candidate.Name}); enforce would not deliver there")
                 : null,
             Tlsa = tlsa ?? [],
+            DaneNames = tlsa is { Count: > 0 } ? dane!.NamesFor(candidate.Name) : [],
             DaneObserve = tlsa is { Count: > 0 } ? (result, what) => dane!.Log($"DANE for {candidate.Name}: {Dane.Word(result)}: {what}") : null,
         };
     }

@@ -146,11 +146,14 @@ public sealed partial class Dialogue
         };
         if (security.Tls.Mode == TlsMode.Dane)
         {
+            // RFC 7672 §2.2.2, §8.1: the TLSA base domain (an alias's expanded name, when its records are there) is the SNI name.
+            var names = security.DaneNames.Count > 0 ? security.DaneNames : [name];
+            options.TargetHost = names[0];
             options.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
             {
                 var leaf = certificate as X509Certificate2 ?? (certificate == null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-                var problem = DaneVerifier.Problem(security.Tlsa, leaf, Sent(leaf, chain), name);
-                if (problem == null) security.DaneObserve?.Invoke(DaneResult.Success, $"the certificate matches a TLSA record of {name}");
+                var problem = DaneVerifier.Problem(security.Tlsa, leaf, Sent(leaf, chain), names);
+                if (problem == null) security.DaneObserve?.Invoke(DaneResult.Success, $"the certificate matches a TLSA record of {names[0]}");
                 else { security.DaneObserve?.Invoke(DaneResult.CertificateMismatch, problem); rejected(problem); }
                 return problem == null;
             };

@@ -383,6 +383,9 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         if (utf8) p.Append(" SMTPUTF8");
         // RFC 8689 §4.2.1: the session was opened for it (verified TLS, REQUIRETLS offered), and the next hop is held to it too.
         if (smtp.Security.RequireTls) p.Append(" REQUIRETLS");
+        // RFC 8689 §5: a non-delivery report of a REQUIRETLS message (empty return path) asks REQUIRETLS of a peer that
+        // offers it inside TLS; one that does not still gets the report, which its empty return path is not held to (§4.2.1).
+        else if (sender.Length == 0 && parameters.Has("REQUIRETLS") && smtp.Encrypted && _extensions.ContainsKey("REQUIRETLS")) p.Append(" REQUIRETLS");
         if (Uses(RemoteFeatures.Dsn, "DSN")) p.Append(DeliveryParameters.Words(parameters.Mail, "RET", "ENVID"));
         if ((_features & RemoteFeatures.PluginParameters) != 0) p.Append(DeliveryParameters.OfferedPluginWords(parameters.Mail, _extensions));
         return p.ToString();

@@ -10,8 +10,14 @@ namespace Jsmail.Common.Remote;
 /// literals) and the name it was found under (what its TLS certificate names).
 /// <paramref name="Secure"/>: the name and its addresses came DNSSEC-validated
 /// (the AD bit of every answer that led here), which DANE needs (RFC 7672 §2.2).
+/// <paramref name="Alias"/>: the name's CNAME target, fully expanded, when its
+/// addresses came through a CNAME chain (else empty); <paramref name="NameSecure"/>:
+/// the name itself is trusted (named by a validated MX answer; the domain
+/// itself after a validated denial of MX records; an smtproutes relay), whatever
+/// its addresses: both for DANE's TLSA base domain (RFC 7672 §2.2.2).
 /// </summary>
-public readonly record struct MailHost(IPAddress Address, int Preference, string Name = "", bool Secure = false);
+public readonly record struct MailHost(IPAddress Address, int Preference, string Name = "", bool Secure = false,
+    string Alias = "", bool NameSecure = false);
 
 public enum LookupFailure { None, Soft, Hard, NullMx }
 
@@ -55,8 +61,8 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
     /// <param name="secureSoFar">whether what led to this name (a denied MX lookup) was validated</param>
     private (List<MailHost> Hosts, LookupFailure Failure) Addresses(string host, bool secureSoFar)
     {
-        var (addresses, failure, secure) = Resolve(host);
-        return (addresses.Select(a => new MailHost(a, 0, host, secureSoFar && secure)).ToList(), failure);
+        var (addresses, failure, secure, alias) = Resolve(host);
+        return (addresses.Select(a => new MailHost(a, 0, host, secureSoFar && secure, alias, secureSoFar)).ToList(), failure);
     }
 
     /// <summary>The MX list for a domain, falling back to the domain's own addresses.</summary>
@@ -83,10 +89,11 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
             foreach (var record in group.OrderBy(_ => Random.Shared.Next()))
             {
                 var name = record.Exchange.Value.TrimEnd('.');
-                var (addresses, failure, secure) = Resolve(name);
+                var (addresses, failure, secure, alias) = Resolve(name);
                 if (failure == LookupFailure.Soft) soft = true;
                 // RFC 7672 §2.2.1: an MX host named by an insecure MX RRset is no DANE candidate, whatever its own zone.
-                hosts.AddRange(addresses.Select(a => new MailHost(a, group.Key, name, mx.Header.IsAuthenticData && secure)));
+                hosts.AddRange(addresses.Select(a => new MailHost(a, group.Key, name, mx.Header.IsAuthenticData && secure,
+                    alias, mx.Header.IsAuthenticData)));
             }
         }
         if (hosts.Count == 0 && soft) return ([], LookupFailure.Soft);
@@ -98,18 +105,20 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
     /// records, in the order of <see cref="Interleave"/>. A name with records of
     /// one family and an error for the other is usable; with none, a temporary
     /// error of either lookup makes the whole temporary. Secure: each answer that gave addresses had the AD bit.
+    /// Alias: where the answers' CNAME chain ends, when the host is an alias.
     /// </summary>
-    private (List<IPAddress> Addresses, LookupFailure Failure, bool Secure) Resolve(string host)
+    private (List<IPAddress> Addresses, LookupFailure Failure, bool Secure, string Alias) Resolve(string host)
     {
         var failure = LookupFailure.Hard;
         var secure = true;
-        var v4 = Query(host, QueryType.A, ref failure, ref secure);
-        var v6 = withIpv6 ? Query(host, QueryType.AAAA, ref failure, ref secure) : [];
+        var alias = "";
+        var v4 = Query(host, QueryType.A, ref failure, ref secure, ref alias);
+        var v6 = withIpv6 ? Query(host, QueryType.AAAA, ref failure, ref secure, ref alias) : [];
         var result = Interleave(v6, v4);
-        return result.Count > 0 ? (result, LookupFailure.None, secure) : ([], failure, false);
+        return result.Count > 0 ? (result, LookupFailure.None, secure, alias) : ([], failure, false, "");
     }
 
-    private List<IPAddress> Query(string host, QueryType type, ref LookupFailure failure, ref bool secure)
+    private List<IPAddress> Query(string host, QueryType type, ref LookupFailure failure, ref bool secure, ref string alias)
     {
         IDnsQueryResponse r;
         try { r = dns.Query(Fqdn(host), type); }
@@ -121,10 +130,28 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
             return [];
         }
         if (r.Answers.Count > 0 && !r.Header.IsAuthenticData) secure = false;
-        // A CNAME chain comes in the same answer (the server follows it); only the addresses count.
+        // A CNAME chain comes in the same answer (the server follows it): its end is the name DANE looks at first.
+        if (alias.Length == 0 && Expanded(host, r.Answers.OfType<CNameRecord>().ToList()) is { } end) alias = end;
         return type == QueryType.A
             ? r.Answers.OfType<ARecord>().Select(a => a.Address).ToList()
             : r.Answers.OfType<AaaaRecord>().Select(a => a.Address).ToList();
+    }
+
+    /// <summary>
+    /// Where <paramref name="host"/>'s CNAME chain in one answer ends (without
+    /// the final dot); null when the host is no alias. Bounded by the records'
+    /// number, so a loop in a broken answer ends too.
+    /// </summary>
+    public static string? Expanded(string host, IReadOnlyList<CNameRecord> chain)
+    {
+        var at = Fqdn(host);
+        for (var i = 0; i < chain.Count; i++)
+        {
+            var next = chain.FirstOrDefault(c => string.Equals(c.DomainName.Value, at, StringComparison.OrdinalIgnoreCase));
+            if (next == null) break;
+            at = next.CanonicalName.Value;
+        }
+        return string.Equals(at, Fqdn(host), StringComparison.OrdinalIgnoreCase) ? null : at.TrimEnd('.');
     }
 
     /// <summary>

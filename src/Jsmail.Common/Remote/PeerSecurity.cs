@@ -138,6 +138,13 @@ public sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destina
     /// <summary>With <see cref="TlsMode.Dane"/>: the peer's usable TLSA records, the only judges of its certificate.</summary>
     public IReadOnlyList<Tlsa> Tlsa { get; init; } = [];
 
+    /// <summary>
+    /// With <see cref="TlsMode.Dane"/>: the TLSA base domain (the SNI name, and
+    /// the name reports give) then the other names a DANE-TA(2) certificate may
+    /// carry (RFC 7672 §3.2.2: an alias's original and expanded names). Empty: <see cref="PeerName"/>.
+    /// </summary>
+    public IReadOnlyList<string> DaneNames { get; init; } = [];
+
     /// <summary>Told each DANE outcome of this connection (the log now, TLS reporting later).</summary>
     public Action<DaneResult, string>? DaneObserve { get; init; }
 }

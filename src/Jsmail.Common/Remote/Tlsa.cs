@@ -62,14 +62,20 @@ public enum DaneResult
 /// end-entity certificate itself matches; no name and no expiry check
 /// (§3.1.1: the record is the binding). DANE-TA(2): a certificate the peer
 /// sent matches, the end-entity certificate chains to it (validity dates
-/// checked, as for any chain), and names the MX host (§3.2.2; wildcards as
-/// RFC 6125 allows).
+/// checked, as for any chain), and names the MX host, or for an alias its
+/// expanded name (§3.2.2; wildcards as RFC 6125 allows).
 /// </summary>
 public static class DaneVerifier
 {
     /// <summary>Null when the certificate is good by the records; else why not, in the words of jsmail-remote's TLS reports.</summary>
-    public static string? Problem(IReadOnlyList<Tlsa> records, X509Certificate2? leaf, IReadOnlyList<X509Certificate2> sent, string hostName)
+    /// <param name="names">
+    /// the TLSA base domain first (the name reports give), then any other name
+    /// a DANE-TA(2) certificate may carry instead (RFC 7672 §3.2.2: for an
+    /// alias, both its original and its expanded name)
+    /// </param>
+    public static string? Problem(IReadOnlyList<Tlsa> records, X509Certificate2? leaf, IReadOnlyList<X509Certificate2> sent, IReadOnlyList<string> names)
     {
+        var hostName = names[0];
         if (leaf == null) return "no certificate";
         var usable = records.Where(r => r.Usable).ToList();
         if (usable.Any(r => r.Usage == Tlsa.DaneEe && r.Matches(leaf))) return null;
@@ -77,12 +83,12 @@ public static class DaneVerifier
         var anchors = sent.Where(c => taRecords.Any(r => r.Matches(c))).ToList();
         if (anchors.Count == 0)
             return $"certificate matches no TLSA record of {hostName} (DANE)";
-        foreach (var anchor in anchors)
-            if (ChainsTo(leaf, anchor, sent) && leaf.MatchesHostname(hostName, allowWildcards: true, allowCommonName: true))
-                return null;
-        return anchors.Any(a => ChainsTo(leaf, a, sent))
-            ? $"certificate does not name {hostName} (DANE-TA)"
-            : $"certificate does not chain to the trust anchor of the TLSA record of {hostName} (DANE-TA)";
+        var chained = anchors.Where(a => ChainsTo(leaf, a, sent)).ToList();
+        if (chained.Count == 0)
+            return $"certificate does not chain to the trust anchor of the TLSA record of {hostName} (DANE-TA)";
+        return names.Any(n => leaf.MatchesHostname(n, allowWildcards: true, allowCommonName: true))
+            ? null
+            : $"certificate does not name {string.Join(" or ", names)} (DANE-TA)";
     }
 
     /// <summary>The end-entity certificate verifies up to <paramref name="anchor"/> (taken as the only root), through what the peer sent.</summary>

@@ -97,6 +97,8 @@ public sealed partial class QueueManager
         else
         {
             var single = route.Kind == BounceKind.Single;
+            // RFC 8689 §5: a REQUIRETLS message comes back as its header section only, and its bounce asks REQUIRETLS too
+            var requireTls = RequiredTls(id);
             using var qq = QueueClient.Open(_home);
             if (qq.Pid < 0)
             {
@@ -105,14 +107,14 @@ public sealed partial class QueueManager
             }
             qq.Write(BounceText.Head(Now(), _controls.BounceFrom, _controls.BounceHost, route.Recipient, single));
             var ok = Copy(bouncePath, qq);
-            qq.Write(BounceText.Separator(single, sender));
-            ok = ok && Copy(QueueLayout.Mess(id), qq);
+            qq.Write(requireTls ? BounceText.HeaderSeparator(single, sender) : BounceText.Separator(single, sender));
+            ok = ok && (requireTls ? CopyHeader(QueueLayout.Mess(id), qq) : Copy(QueueLayout.Mess(id), qq));
             if (!ok)
             {
                 qq.Dispose(); // qmail-queue sees no envelope and queues nothing
                 Libc.Waitpid(qq.Pid, out _);
             }
-            if (!ok || !qq.Close(new QueueEnvelope(route.Sender, [route.Recipient])).Success)
+            if (!ok || !qq.Close(new QueueEnvelope(route.Sender, [route.Recipient], requireTls ? RequireTlsExtension() : null)).Success)
             {
                 ActivityLog.Line("warning: trouble injecting bounce message, will try later");
                 return false;
@@ -139,6 +141,41 @@ public sealed partial class QueueManager
             var n = Libc.Read(fd, buf);
             if (n < 0) return false;
             if (n == 0) return true;
+            qq.Write(buf.AsSpan(0, n));
+        }
+    }
+
+    /// <summary>
+    /// The message's header section only, up to and including the empty line
+    /// that ends it (RFC 8689 §5, for a REQUIRETLS message), read no further:
+    /// the body never leaves the queue. A message that is all header is ended
+    /// with a line end.
+    /// </summary>
+    private static bool CopyHeader(string path, QueueClient qq)
+    {
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_NONBLOCK | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return false;
+        using var fdOwner = new OwnedFd(fd);
+        var buf = new byte[65536];
+        var previous = (byte)'\n'; // a message that starts with an empty line has an empty header section
+        while (true)
+        {
+            var n = Libc.Read(fd, buf);
+            if (n < 0) return false;
+            if (n == 0)
+            {
+                if (previous != '\n') qq.Write("\n"u8);
+                return true;
+            }
+            for (var i = 0; i < n; i++)
+            {
+                if (buf[i] == '\n' && previous == '\n')
+                {
+                    qq.Write(buf.AsSpan(0, i + 1));
+                    return true;
+                }
+                previous = buf[i];
+            }
             qq.Write(buf.AsSpan(0, n));
         }
     }

@@ -146,7 +146,7 @@ public sealed partial class QueueManager
         var report = DeliveryReport.Build(new DeliveryReportInput(
             Now(), $"{Encoding.UTF8.GetString(_controls.BounceFrom)}@{Encoding.UTF8.GetString(_controls.BounceHost)}",
             Encoding.UTF8.GetString(recipient), Encoding.UTF8.GetString(_controls.BounceHost), dsn.EnvelopeId, arrival,
-            dsn.HeadersOnly, kind, id, reported, mess, arrival + _controls.Lifetime, _controls.BounceMaxBytes));
+            dsn.HeadersOnly, kind, id, reported, mess, arrival + _controls.Lifetime, _controls.BounceMaxBytes, dsn.RequireTls));
         using var qq = QueueClient.Open(_home);
         if (qq.Pid < 0)
         {
@@ -154,7 +154,7 @@ public sealed partial class QueueManager
             return false;
         }
         qq.Write(report);
-        if (!qq.Close(new QueueEnvelope([], [recipient])).Success)
+        if (!qq.Close(new QueueEnvelope([], [recipient], dsn.RequireTls ? RequireTlsExtension() : null)).Success)
         {
             ActivityLog.Line("warning: trouble injecting bounce message, will try later");
             return false;
@@ -162,6 +162,26 @@ public sealed partial class QueueManager
         var what = kind switch { ReportKind.Success => "success report", ReportKind.Delay => "delay warning", _ => "bounce" };
         ActivityLog.Line($"{what} msg {id} qp {qq.Pid}");
         return true;
+    }
+
+    /// <summary>
+    /// Whether the message came with REQUIRETLS (RFC 8689 §5: its bounce then
+    /// returns its header section only and goes with REQUIRETLS too). Never
+    /// under JSMAIL_COMPAT=qmail, where bounces are qmail's.
+    /// </summary>
+    private static bool RequiredTls(ulong id) =>
+        !Jsmail.Common.Control.Compat.IsQmail && ReadParameters(id) is { } p && EnvelopeExtension.Find(p.Extension.Sender, "REQUIRETLS") != null;
+
+    /// <summary>
+    /// The envelope extension of a report about a REQUIRETLS message: REQUIRETLS
+    /// on its MAIL (RFC 8689 §5), kept by the queue like jsmail-smtpd's, which
+    /// jsmail-remote passes on wherever the peer offers it inside TLS.
+    /// </summary>
+    private static EnvelopeExtension RequireTlsExtension()
+    {
+        var extension = new EnvelopeExtension();
+        extension.Sender.Add(new EsmtpParameter("REQUIRETLS", null));
+        return extension;
     }
 
     private static byte[]? ReadAll(string path)

@@ -32,7 +32,7 @@ public class DeliveryReportTests
     {
         var reported = ReportPlan.Reported(ReportBlocks.Parse(B(bounceFile)), dsn, kind);
         var bytes = DeliveryReport.Build(new DeliveryReportInput(1_796_400_000, "MAILER-DAEMON@mail.x.test", "bob@x.test", "mail.x.test",
-            dsn.EnvelopeId, 1_796_399_000, dsn.HeadersOnly, kind, 42, reported, B(Message), 1_796_399_000 + 604800, maxReturnedBytes));
+            dsn.EnvelopeId, 1_796_399_000, dsn.HeadersOnly, kind, 42, reported, B(Message), 1_796_399_000 + 604800, maxReturnedBytes, dsn.RequireTls));
         Encoding.UTF8.GetString(bytes).Should().NotContain("\r", "the queue keeps LF line ends");
         if (Environment.GetEnvironmentVariable("DSN_DUMP") is { } dump) File.WriteAllBytes(dump, bytes);
         return MimeMessage.Load(new MemoryStream(bytes));
@@ -149,6 +149,20 @@ public class DeliveryReportTests
         var big = (MultipartReport)Build(dsn, bounce, ReportKind.Failure, maxReturnedBytes: Message.Length - 1).Body;
         big[2].Should().BeOfType<TextRfc822Headers>();
         ((TextPart)big[0]).Text.Should().Contain($"larger than {Message.Length - 1} bytes: only its header section is returned");
+    }
+
+    [Fact]
+    public void A_REQUIRETLS_message_is_returned_as_its_headers_whatever_RET_says_and_the_text_says_why()
+    {
+        // RFC 8689 §5: as if RET=HDRS; RET=FULL disregarded; REQUIRETLS alone asks for no RFC 3464 report
+        var dsn = Request("REQUIRETLS RET=FULL", ("a@x.test", ""));
+        dsn.RequireTls.Should().BeTrue();
+        dsn.HeadersOnly.Should().BeTrue();
+        var report = (MultipartReport)Build(dsn, "<a@x.test>:\nno (#5.7.30)\n\n", ReportKind.Failure).Body;
+        report[2].Should().BeOfType<TextRfc822Headers>();
+        ((TextPart)report[0]).Text.Should().Contain(DeliveryReport.RequireTlsNote);
+        Request("REQUIRETLS", ("a@x.test", "")).Asked.Should().BeFalse();
+        Request("RET=FULL", ("a@x.test", "")).RequireTls.Should().BeFalse();
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public enum ReportKind { Failure, Success, Delay }
 /// <summary>Everything a delivery status notification is made of.</summary>
 /// <param name="WillRetryUntil">a delay warning's Will-Retry-Until (arrival + queuelifetime)</param>
 /// <param name="MaxReturnedBytes">control/bouncemaxbytes: a failure report returns a bigger message's headers only (0: no limit)</param>
+/// <param name="RequireTls">the message came with REQUIRETLS: its header section only, and the text says why (RFC 8689 §5)</param>
 public sealed record DeliveryReportInput(
     long Now,
     string From,
@@ -27,13 +28,14 @@ public sealed record DeliveryReportInput(
     IReadOnlyList<ReportedRecipient> Recipients,
     byte[] Message,
     long? WillRetryUntil = null,
-    int MaxReturnedBytes = 0)
+    int MaxReturnedBytes = 0,
+    bool RequireTls = false)
 {
     /// <summary>RET=FULL (or no RET) asked for the whole message, which is over the limit: its headers go back instead.</summary>
-    public bool Truncated => Kind == ReportKind.Failure && !HeadersOnly && MaxReturnedBytes > 0 && Message.Length > MaxReturnedBytes;
+    public bool Truncated => Kind == ReportKind.Failure && !HeadersOnly && !RequireTls && MaxReturnedBytes > 0 && Message.Length > MaxReturnedBytes;
 
     /// <summary>Only a failure report returns the whole message; success and delay reports never do (RFC 3461 §4.3).</summary>
-    public bool ReturnsHeaders => HeadersOnly || Kind != ReportKind.Failure || Truncated;
+    public bool ReturnsHeaders => HeadersOnly || RequireTls || Kind != ReportKind.Failure || Truncated;
 }
 
 /// <summary>
@@ -100,6 +102,8 @@ public static class DeliveryReport
         }
         if (r.Truncated)
             t.Append($"Your message is larger than {r.MaxReturnedBytes} bytes: only its header section is returned below.\n");
+        if (r.RequireTls && r.Kind == ReportKind.Failure)
+            t.Append(RequireTlsNote);
         return t.ToString();
     }
 
@@ -136,6 +140,9 @@ public static class DeliveryReport
             ? new TextRfc822Headers { Message = original }
             : new MessagePart("rfc822") { Message = original };
     }
+
+    /// <summary>Why a REQUIRETLS message's failure report returns its header section only (RFC 8689 §5).</summary>
+    public const string RequireTlsNote = "Your message required TLS (REQUIRETLS): only its header section is returned below.\n";
 
     private static string Date(long t) => Encoding.ASCII.GetString(Rfc822Date.Format(t));
 

@@ -36,8 +36,15 @@ public sealed class DsnRequest
 
     /// <summary>The sender gave RET, ENVID, NOTIFY or ORCPT: its reports are RFC 3464's, not QSBMF.</summary>
     public bool Asked { get; private init; }
-    /// <summary>RET=HDRS: a failure report returns the headers only.</summary>
+    /// <summary>RET=HDRS, or REQUIRETLS: a failure report returns the headers only.</summary>
     public bool HeadersOnly { get; private init; }
+
+    /// <summary>
+    /// The message came with REQUIRETLS (RFC 8689 §5): its reports return its
+    /// header section only, as if RET=HDRS (RET=FULL is disregarded), and ask
+    /// REQUIRETLS of their own delivery. REQUIRETLS alone asks for no RFC 3464 report.
+    /// </summary>
+    public bool RequireTls { get; private init; }
     public string? EnvelopeId { get; private init; }
 
     public static readonly DsnRequest None = new();
@@ -54,9 +61,11 @@ public sealed class DsnRequest
         var ret = EnvelopeExtension.Find(ext.Sender, "RET")?.ValueText;
         var envid = EnvelopeExtension.Find(ext.Sender, "ENVID")?.ValueText;
         var asked = ret != null || envid != null;
+        var requireTls = EnvelopeExtension.Find(ext.Sender, "REQUIRETLS") != null;
         var request = new DsnRequest
         {
-            HeadersOnly = string.Equals(ret, "HDRS", StringComparison.OrdinalIgnoreCase),
+            HeadersOnly = requireTls || string.Equals(ret, "HDRS", StringComparison.OrdinalIgnoreCase),
+            RequireTls = requireTls,
             EnvelopeId = envid == null ? null : XText.Decode(envid),
             Asked = asked || ext.Recipients.Values.Any(l =>
                 EnvelopeExtension.Find(l, "NOTIFY") != null || EnvelopeExtension.Find(l, "ORCPT") != null),
