@@ -46,7 +46,7 @@ public static class Connector
     /// TLS by the destination domain (tlsdestinations, or its MTA-STS policy:
     /// enforce verifies the exchanger's name against the system's roots, testing
     /// only watches), as the message changes it (<see cref="MessageTlsDemand.Apply"/>:
-    /// REQUIRETLS, or TLS-Required: No, which RFC 8689 §5 lets set MTA-STS aside too);
+    /// REQUIRETLS, or TLS-Required: No, which RFC 8689 §4.2.2 lets set MTA-STS aside too);
     /// AUTH by the smtproutes relay (remoteauth). A candidate with TLSA records
     /// (<paramref name="dane"/>, which <see cref="Dane.Apply"/> found only where the
     /// rule lets DANE decide) is under DANE instead, MTA-STS or not (RFC 8461 §2):

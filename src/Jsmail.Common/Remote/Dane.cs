@@ -52,7 +52,7 @@ public sealed record DaneDecision(IReadOnlyDictionary<string, IReadOnlyList<Tlsa
 /// Not done under JSMAIL_COMPAT=qmail, with DANE in control/remotedisable,
 /// where control/tlsdestinations' word for the destination is not
 /// <c>dane</c>/<c>dane-only</c> (or absent), or for a message with
-/// <c>TLS-Required: No</c> (RFC 8689 §5).
+/// <c>TLS-Required: No</c> (RFC 8689 §4.2.2).
 /// </summary>
 public static class Dane
 {
