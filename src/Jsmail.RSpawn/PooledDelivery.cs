@@ -44,6 +44,7 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
         if (Dane.Apply(settings, host, hosts.Port, sts.Hosts, demand, output, Log) is not { } dane) return;
         var key = Key(settings, dane.Hosts, hosts.Port, hosts.Route, demand) + "|" + sts.Decision?.PoolKey + "|" + dane.Decision?.PoolKey;
         var candidates = dane.Hosts;
+        var reporting = TlsSessionLog.For(settings, home, host, hosts.Route, Log);
 
         // Each stale or full session is given up; a fresh one is neither, so this ends.
         while (true)
@@ -58,7 +59,7 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             if (session == null)
             {
                 var (connection, ip) = Connector.Connect(candidates, hosts.Port, settings,
-                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, demand, sts.Decision, dane.Decision), "../lock/tcpto");
+                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, demand, sts.Decision, dane.Decision, reporting), "../lock/tcpto");
                 if (connection == null)
                 {
                     pool.Give(key, null, false);

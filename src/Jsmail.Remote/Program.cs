@@ -50,10 +50,11 @@ public static class Program
         var dane = Dane.Apply(settings, host, hosts.Value.Port, sts.Value.Hosts, demand, report, Log);
         if (dane == null) return;
         var candidates = dane.Value.Hosts;
+        var reporting = TlsSessionLog.For(settings, home, host, hosts.Value.Route, Log);
         while (true)
         {
             var (connection, ip) = Connector.Connect(candidates, hosts.Value.Port, settings,
-                candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, demand, sts.Value.Decision, dane.Value.Decision));
+                candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, demand, sts.Value.Decision, dane.Value.Decision, reporting));
             if (connection == null)
             {
                 report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");
