@@ -194,6 +194,53 @@ public sealed class MtaStsTests : IDisposable
         peer.Transcript.Should().Contain("C: MAIL FROM:<a@b.test>");
     }
 
+    /// <summary>TLS reporting (RFC 8460, docs/tls-reporting.md) of sessions under MTA-STS policies, read back from jsmail-tlsrpt's reports.</summary>
+    [Fact]
+    public void Sessions_under_a_policy_are_reported_with_its_lines_and_the_result_types_of_rfc_8460()
+    {
+        StartPolicyHost();
+        GoodPeer(connections: 1);
+        Remote("enforce.test").Report.Should().Be(Accepted(GoodMx));
+        foreach (var cert in new[] { Certs.Elsewhere, Certs.Stranger })
+        {
+            var peer = Peer(BadCertMx, new JsonObject { ["replies"] = new JsonObject { ["EHLO"] = StartTls }, ["tls"] = cert, ["connections"] = 1 });
+            Remote("badcert.test").Report.Should().StartWith($"ZConnected to {BadCertMx} but the TLS handshake failed");
+            peer.Clients.Should().ContainSingle();
+        }
+        Peer(TestingMx, new JsonObject { ["replies"] = new JsonObject { ["EHLO"] = StartTls }, ["tls"] = Certs.Elsewhere, ["connections"] = 1 });
+        Remote("testing.test").Report.Should().Be(Accepted(TestingMx), "testing delivers, and reports what enforce would refuse");
+        var day = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var r = Run.Process(_home.Bin("jsmail-tlsrpt"), ["--day", day, "--no-mail"], env: new Dictionary<string, string?> { ["JSMAIL_COMPAT"] = null });
+        r.ExitCode.Should().Be(0, r.Out + r.Err);
+        JsonObject Policy(string domain)
+        {
+            var file = Directory.GetFiles(_home.Queue("tlsrpt/reports"), $"*!{domain}!*.json.gz").Should().ContainSingle().Subject;
+            ReportSchema.Problems(file).Should().BeEmpty();
+            using var gz = new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress);
+            return JsonNode.Parse(gz)!["policies"]!.AsArray().Should().ContainSingle().Subject!.AsObject();
+        }
+        static string[] Strings(JsonNode? array) => array!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+        static (string, int)[] Failures(JsonObject p) =>
+            p["failure-details"]?.AsArray().Select(d => (d!["result-type"]!.GetValue<string>(), d["failed-session-count"]!.GetValue<int>())).Order().ToArray() ?? [];
+
+        var enforce = Policy("enforce.test");
+        enforce["policy"]!["policy-type"]!.GetValue<string>().Should().Be("sts");
+        Strings(enforce["policy"]!["policy-string"]).Should().Equal("version: STSv1", "mode: enforce", "mx: *.enforce.test", "max_age: 86400");
+        Strings(enforce["policy"]!["mx-host"]).Should().Equal("*.enforce.test");
+        enforce["summary"]!["total-successful-session-count"]!.GetValue<int>().Should().Be(1);
+        Failures(enforce).Should().BeEmpty();
+
+        var badcert = Policy("badcert.test");
+        badcert["summary"]!["total-failure-session-count"]!.GetValue<int>().Should().Be(2);
+        Failures(badcert).Should().Equal(("certificate-host-mismatch", 1), ("certificate-not-trusted", 1));
+
+        var testing = Policy("testing.test");
+        Strings(testing["policy"]!["policy-string"]).Should().Contain("mode: testing");
+        testing["summary"]!["total-successful-session-count"]!.GetValue<int>().Should().Be(0);
+        Failures(testing).Should().Equal(("certificate-host-mismatch", 1));
+    }
+
     [Fact]
     public void The_cache_outlives_the_process_and_is_refreshed_when_the_id_changes()
     {
