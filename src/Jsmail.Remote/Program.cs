@@ -39,7 +39,8 @@ public static class Program
         var host = argv[0];
         var hosts = new Destination(settings).Resolve(host, report);
         if (hosts == null) return;
-        var sts = MtaSts.Apply(settings, home, host, hosts.Value.Route, hosts.Value.Hosts, report, Log);
+        var reporting = TlsSessionLog.For(settings, home, host, hosts.Value.Route, Log);
+        var sts = MtaSts.Apply(settings, home, host, hosts.Value.Route, hosts.Value.Hosts, report, Log, reporting);
         if (sts == null) return;
         if (!SendTimeProcessing.Apply(new ControlReader(home), settings.Compat, host, argv[1], argv[2..], report)) return;
 
@@ -47,10 +48,9 @@ public static class Program
         var message = new MessageSource();
         var parameters = settings.Compat ? DeliveryParameters.Empty(recipients.Length) : DeliveryParameters.FromEnvironment(recipients.Length);
         var demand = MessageTlsDemand.Of(settings, parameters, argv[1], message);
-        var dane = Dane.Apply(settings, host, hosts.Value.Port, sts.Value.Hosts, demand, report, Log);
+        var dane = Dane.Apply(settings, host, hosts.Value.Port, sts.Value.Hosts, demand, report, Log, reporting);
         if (dane == null) return;
         var candidates = dane.Value.Hosts;
-        var reporting = TlsSessionLog.For(settings, home, host, hosts.Value.Route, Log);
         while (true)
         {
             var (connection, ip) = Connector.Connect(candidates, hosts.Value.Port, settings,

@@ -84,7 +84,7 @@ internal sealed class AggregateReport(Reporter reporter, DateOnly day, string do
                 json.WriteStartObject();
                 json.WriteString("result-type", f.Key.ResultType);
                 if (f.Key.SendingMtaIp != null) json.WriteString("sending-mta-ip", f.Key.SendingMtaIp);
-                json.WriteString("receiving-mx-hostname", f.Key.ReceivingMxHostname);
+                if (f.Key.ReceivingMxHostname.Length > 0) json.WriteString("receiving-mx-hostname", f.Key.ReceivingMxHostname);
                 if (f.Key.ReceivingIp != null) json.WriteString("receiving-ip", f.Key.ReceivingIp);
                 json.WriteNumber("failed-session-count", f.Count());
                 if (f.Key.FailureReasonCode != null) json.WriteString("failure-reason-code", f.Key.FailureReasonCode);

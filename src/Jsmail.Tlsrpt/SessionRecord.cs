@@ -26,7 +26,8 @@ internal sealed record SessionRecord(string PolicyType, string PolicyDomain, IRe
             List<string> List(string name) => o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Array
                 ? v.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).ToList() : [];
             if (Text("policy-type") is not { } type || Text("policy-domain") is not { Length: > 0 } domain
-                || Text("result-type") is not { } result || Text("receiving-mx-hostname") is not { } mx) return null;
+                || Text("result-type") is not { } result) return null;
+            var mx = Text("receiving-mx-hostname") ?? ""; // none for a policy that could not be had (no MX host was reached)
             return new SessionRecord(type, domain, List("policy-string"), List("mx-host"), result, mx,
                 Text("receiving-ip"), Text("sending-mta-ip"), Text("failure-reason-code"));
         }

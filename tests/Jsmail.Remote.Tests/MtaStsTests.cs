@@ -39,6 +39,7 @@ public sealed class MtaStsTests : IDisposable
         File.WriteAllText(_dir["www/mta-sts.redirect.test/.well-known/mta-sts.txt.redirect"], "https://mta-sts.enforce.test/.well-known/mta-sts.txt");
         File.WriteAllText(_dir["www/mta-sts.html.test/.well-known/mta-sts.txt.type"], "text/html");
         File.AppendAllText(_dir["www/mta-sts.big.test/.well-known/mta-sts.txt"], "comment: " + new string('x', 70_000) + "\n");
+        Policy("invalid.test", "version: STSv1\nmode: sometimes\nmx: mx.invalid.test\nmax_age: 86400\n");
         _dns = Dns("1");
         _home.WriteControl("timeoutconnect", "5\n");
     }
@@ -268,17 +269,18 @@ public sealed class MtaStsTests : IDisposable
             .And.Contain("; the cached policy stays in force\n");
     }
 
-    /// <summary>Domains whose policy host breaks a rule of RFC 8461 §3.3, and the log's words for it.</summary>
-    public static TheoryData<string, string> FetchRules => new()
+    /// <summary>Domains whose policy host breaks a rule of RFC 8461 §3.3, the log's words for it, and TLS reporting's result type (RFC 8460 §4.3.2.2).</summary>
+    public static TheoryData<string, string, string> FetchRules => new()
     {
-        { "redirect.test", "https://mta-sts.redirect.test/ answered HTTP 301 (a redirect, which MTA-STS does not follow)" },
-        { "html.test", "https://mta-sts.html.test/ served the policy as text/html, not text/plain" },
-        { "big.test", "the policy at mta-sts.big.test is over 65536 bytes" },
-        { "unnamed.test", "the policy host's certificate is not good: certificate does not name mta-sts.unnamed.test" },
+        { "redirect.test", "https://mta-sts.redirect.test/ answered HTTP 301 (a redirect, which MTA-STS does not follow)", "sts-policy-fetch-error" },
+        { "html.test", "https://mta-sts.html.test/ served the policy as text/html, not text/plain", "sts-policy-fetch-error" },
+        { "big.test", "the policy at mta-sts.big.test is over 65536 bytes", "sts-policy-fetch-error" },
+        { "unnamed.test", "the policy host's certificate is not good: certificate does not name mta-sts.unnamed.test", "sts-webpki-invalid" },
+        { "invalid.test", "the policy is not valid: mode is not enforce, testing or none", "sts-policy-invalid" },
     };
 
     [Theory, MemberData(nameof(FetchRules))]
-    public void A_policy_fetched_against_the_rules_is_no_policy(string domain, string why)
+    public void A_policy_fetched_against_the_rules_is_no_policy(string domain, string why, string resultType)
     {
         StartPolicyHost();
         RoguePeer();
@@ -286,6 +288,10 @@ public sealed class MtaStsTests : IDisposable
         report.Should().Be(Accepted(RogueMx), "without a policy the only exchanger is used");
         log.Should().Contain($"jsmail-remote: MTA-STS for {domain}: {why}").And.EndWith("; no policy applies\n");
         Directory.GetFiles(_home.Queue("mta-sts")).Should().BeEmpty("nothing is cached");
+        // TLS reporting: the policy failure, then the session made without a policy (the rogue exchanger offers no STARTTLS).
+        var recorded = File.ReadAllLines(Directory.GetFiles(_home.Queue("tlsrpt")).Should().ContainSingle().Subject)
+            .Select(l => JsonNode.Parse(l)!).Select(j => (j["policy-type"]!.GetValue<string>(), j["result-type"]!.GetValue<string>()));
+        recorded.Should().Equal(("sts", resultType), ("no-policy-found", "starttls-not-supported"));
     }
 
     [Fact]
@@ -365,7 +371,7 @@ public sealed class MtaStsCertificates
               printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$2" > $1.ext
               openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile $1.ext -out $1.pem 2>/dev/null
             }
-            make policy DNS:mta-sts.enforce.test,DNS:mta-sts.outside.test,DNS:mta-sts.badcert.test,DNS:mta-sts.testing.test,DNS:mta-sts.redirect.test,DNS:mta-sts.html.test,DNS:mta-sts.big.test
+            make policy DNS:mta-sts.enforce.test,DNS:mta-sts.outside.test,DNS:mta-sts.badcert.test,DNS:mta-sts.testing.test,DNS:mta-sts.redirect.test,DNS:mta-sts.html.test,DNS:mta-sts.big.test,DNS:mta-sts.invalid.test
             make mx DNS:mx.enforce.test
             make elsewhere DNS:elsewhere.test
             openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.badcert.test" -addext subjectAltName=DNS:mx.badcert.test \

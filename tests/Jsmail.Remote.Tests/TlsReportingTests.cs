@@ -171,6 +171,23 @@ public sealed class TlsReportingTests : IClassFixture<DaneZone>, IDisposable
     }
 
     [Fact]
+    public void A_bogus_tlsa_answer_is_reported_as_dnssec_invalid_with_no_session_made()
+    {
+        Remote("bogus.dane.test").Should().StartWith("ZSorry, the TLSA records of the mail exchangers of bogus.dane.test");
+        var r = Tlsrpt("--day", Today, "--no-mail");
+        r.ExitCode.Should().Be(0, r.Out + r.Err);
+        var file = Directory.GetFiles(ReportDirectory).Should().ContainSingle().Subject;
+        ReportSchema.Problems(file).Should().BeEmpty();
+        var policy = Decompressed(file)["policies"]!.AsArray().Should().ContainSingle().Subject!;
+        policy["policy"]!["policy-type"]!.GetValue<string>().Should().Be("tlsa");
+        policy["summary"]!["total-failure-session-count"]!.GetValue<int>().Should().Be(1);
+        var detail = policy["failure-details"]!.AsArray().Should().ContainSingle().Subject!;
+        detail["result-type"]!.GetValue<string>().Should().Be("dnssec-invalid");
+        detail["receiving-mx-hostname"]!.GetValue<string>().Should().Be("mx-bogus.dane.test");
+        detail.AsObject().ContainsKey("receiving-ip").Should().BeFalse("no address was connected to");
+    }
+
+    [Fact]
     public void Nothing_is_recorded_under_compat_or_with_TLSRPT_in_remotedisable()
     {
         Peer(DaneZone.ReportingMx, "mx-ee", connections: 3);

@@ -29,7 +29,8 @@ public static class TlsResultType
     public const string Success = "success", StartTlsNotSupported = "starttls-not-supported",
         CertificateHostMismatch = "certificate-host-mismatch", CertificateExpired = "certificate-expired",
         CertificateNotTrusted = "certificate-not-trusted", ValidationFailure = "validation-failure",
-        TlsaInvalid = "tlsa-invalid", DnssecInvalid = "dnssec-invalid";
+        TlsaInvalid = "tlsa-invalid", DnssecInvalid = "dnssec-invalid",
+        StsPolicyFetchError = "sts-policy-fetch-error", StsPolicyInvalid = "sts-policy-invalid", StsWebpkiInvalid = "sts-webpki-invalid";
 
     /// <summary>What a certificate that does not verify for the MX host's name (WebPKI) is, in §4.3.1's words.</summary>
     public static string Of(SslPolicyErrors errors, X509Chain? chain)
@@ -87,8 +88,19 @@ public sealed class TlsSessionLog
         var policy = tlsa != null
             ? new TlsReportPolicy(TlsReportPolicy.Tlsa, Domain, tlsa.Select(t => t.ToString()).ToList(), [candidate.Name.TrimEnd('.').ToLowerInvariant()])
             : sts != null ? TlsReportPolicy.Of(sts) : new TlsReportPolicy(TlsReportPolicy.NoPolicyFound, Domain, [], []);
-        return new TlsSessionReport(this, policy, candidate.Name.TrimEnd('.').ToLowerInvariant(), candidate.Address);
+        var session = new TlsSessionReport(this, policy, candidate.Name.TrimEnd('.').ToLowerInvariant(), candidate.Address);
+        // Records published, none usable (RFC 7672 §2.2: TLS still required): the DANE policy failed whatever TLS gives.
+        if (tlsa is { Count: 0 }) session.Note(TlsResultType.TlsaInvalid, "none of the TLSA records is usable");
+        return session;
     }
+
+    /// <summary>
+    /// A failure before any session: the policy itself could not be had (a
+    /// DNSSEC-bogus TLSA answer for <paramref name="mxHost"/>, an MTA-STS policy
+    /// that could not be fetched or is not valid), so no connection was made under it.
+    /// </summary>
+    public void PolicyFailure(string type, string resultType, string mxHost, string reason) =>
+        Record(new TlsReportPolicy(type, Domain, [], mxHost.Length > 0 ? [mxHost] : []), resultType, mxHost, null, null, reason, DateTimeOffset.UtcNow);
 
     /// <summary>Appends one session's line; <paramref name="now"/> picks the day's file.</summary>
     public void Record(TlsReportPolicy policy, string resultType, string mxHost, IPAddress? receivingIp, IPAddress? sendingIp, string? reason,
@@ -125,7 +137,7 @@ public sealed class TlsSessionLog
             foreach (var m in policy.MxHost) json.WriteStringValue(m);
             json.WriteEndArray();
             json.WriteString("result-type", resultType);
-            json.WriteString("receiving-mx-hostname", mxHost);
+            if (mxHost.Length > 0) json.WriteString("receiving-mx-hostname", mxHost);
             if (receivingIp != null) json.WriteString("receiving-ip", receivingIp.ToString());
             if (sendingIp != null) json.WriteString("sending-mta-ip", sendingIp.ToString());
             if (reason != null) json.WriteString("failure-reason-code", reason);
