@@ -286,6 +286,8 @@ tree() {
   dir qmailq qmail 0750 "$q/lock"
   # jsmail-remote's cache of MTA-STS policies (docs/jsmail-remote.md): qmailr writes it
   dir qmailr qmail 0750 "$q/mta-sts"
+  # the TLS sessions jsmail-remote records and jsmail-tlsrpt reports (docs/tls-reporting.md): qmailr writes it
+  dir qmailr qmail 0750 "$q/tlsrpt"
   operator_dirs
   lock_files
   service_dir
@@ -308,7 +310,7 @@ operator_dirs() {
 # queue directories: queue/ext (envelope extensions, owned like queue/mess) and
 # queue/rparam (remote delivery parameters, owned like queue/remote but
 # group-readable, so that qmailr's jsmail-rspawn can read them), queue/hold,
-# queue/command and queue/mta-sts. Create what is missing; what exists is left
+# queue/command, queue/mta-sts and queue/tlsrpt. Create what is missing; what exists is left
 # as it is.
 jsmail_stores() {
   missing_split "$prefix/queue/ext" "$prefix/queue/mess"
@@ -322,14 +324,15 @@ jsmail_stores() {
     fi
     chmod 00700 "$prefix/queue/$d" || fatal "cannot chmod $prefix/queue/$d"
   done
-  # the MTA-STS cache: qmailr's, like lock/tcpto, which qmail-remote also writes
-  if [ ! -d "$prefix/queue/mta-sts" ]; then
-    mkdir "$prefix/queue/mta-sts" || fatal "cannot create $prefix/queue/mta-sts"
+  # the MTA-STS cache and the TLS session records: qmailr's, like lock/tcpto, which qmail-remote also writes
+  for d in mta-sts tlsrpt; do
+    [ -d "$prefix/queue/$d" ] && continue
+    mkdir "$prefix/queue/$d" || fatal "cannot create $prefix/queue/$d"
     if [ "$single_user" = 0 ] && [ -e "$prefix/queue/lock/tcpto" ]; then
-      chown --reference="$prefix/queue/lock/tcpto" "$prefix/queue/mta-sts" || fatal "cannot chown $prefix/queue/mta-sts"
+      chown --reference="$prefix/queue/lock/tcpto" "$prefix/queue/$d" || fatal "cannot chown $prefix/queue/$d"
     fi
-    chmod 00750 "$prefix/queue/mta-sts" || fatal "cannot chmod $prefix/queue/mta-sts"
-  fi
+    chmod 00750 "$prefix/queue/$d" || fatal "cannot chmod $prefix/queue/$d"
+  done
 }
 # missing_split PATH REFERENCE: PATH's split directories that are missing, owned like REFERENCE, mode 0750.
 missing_split() {

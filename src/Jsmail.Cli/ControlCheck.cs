@@ -29,6 +29,7 @@ public sealed class ControlCheck(string directory, InstallationCheck check)
         "badmailfrom", "bouncefrom", "doublebounceto", "smtpgreeting", "morercpthosts.cdb", "dkimkeys", "dnsresolvers",
         "localinprocess", "outgoingip", "queuescanners", "remoteauth", "smtpcheck", "tlsdestinations", "smtpplugins",
         "metrics", "milters", "servercert.pem", "clientcert.pem", "dh2048.pem", "rsa2048.pem", "tlsserverciphers", "tlsclientciphers",
+        "tlsrptorganization", "tlsrptcontact",
     ];
 
     public void Run()

@@ -62,6 +62,9 @@ public sealed class InstallationCheck(string home, TextWriter output)
         var mtaSts = Path.Combine(q, "mta-sts");
         if (Libc.StatPath(mtaSts, out _) == 0) Dir(mtaSts, a?.Qmailr, 0750, a);
         else Warning($"{Rel(mtaSts)} is missing: jsmail-remote cannot cache MTA-STS policies (it fetches them for every delivery) until install.sh made it");
+        var tlsrpt = Path.Combine(q, "tlsrpt");
+        if (Libc.StatPath(tlsrpt, out _) == 0) Dir(tlsrpt, a?.Qmailr, 0750, a);
+        else Warning($"{Rel(tlsrpt)} is missing: jsmail-remote cannot record TLS sessions for jsmail-tlsrpt's reports until install.sh made it");
         File(Path.Combine(q, "lock", "sendmutex"), a?.Qmails, 0600, a);
         File(Path.Combine(q, "lock", "tcpto"), a?.Qmailr, 0644, a);
         if (Libc.StatPath(Path.Combine(q, "lock", "trigger"), out var t) != 0 || !t.IsFifo) Error("queue/lock/trigger is missing or not a named pipe");

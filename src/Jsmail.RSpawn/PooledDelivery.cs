@@ -38,10 +38,11 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             return;
         }
         if (new Destination(settings).Resolve(host, output) is not { } hosts) return;
-        if (MtaSts.Apply(settings, home, host, hosts.Route, hosts.Hosts, output, Log) is not { } sts) return;
+        var reporting = TlsSessionLog.For(settings, home, host, hosts.Route, Log);
+        if (MtaSts.Apply(settings, home, host, hosts.Route, hosts.Hosts, output, Log, reporting) is not { } sts) return;
         var source = new MessageSource(message);
         var demand = MessageTlsDemand.Of(settings, parameters, sender, source);
-        if (Dane.Apply(settings, host, hosts.Port, sts.Hosts, demand, output, Log) is not { } dane) return;
+        if (Dane.Apply(settings, host, hosts.Port, sts.Hosts, demand, output, Log, reporting) is not { } dane) return;
         var key = Key(settings, dane.Hosts, hosts.Port, hosts.Route, demand) + "|" + sts.Decision?.PoolKey + "|" + dane.Decision?.PoolKey;
         var candidates = dane.Hosts;
 
@@ -58,7 +59,7 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
             if (session == null)
             {
                 var (connection, ip) = Connector.Connect(candidates, hosts.Port, settings,
-                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, demand, sts.Decision, dane.Decision), "../lock/tcpto");
+                    candidate => Connector.SecurityFor(settings, host, hosts.Route, candidate, demand, sts.Decision, dane.Decision, reporting), "../lock/tcpto");
                 if (connection == null)
                 {
                     pool.Give(key, null, false);

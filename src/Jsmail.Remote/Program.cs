@@ -39,7 +39,8 @@ public static class Program
         var host = argv[0];
         var hosts = new Destination(settings).Resolve(host, report);
         if (hosts == null) return;
-        var sts = MtaSts.Apply(settings, home, host, hosts.Value.Route, hosts.Value.Hosts, report, Log);
+        var reporting = TlsSessionLog.For(settings, home, host, hosts.Value.Route, Log);
+        var sts = MtaSts.Apply(settings, home, host, hosts.Value.Route, hosts.Value.Hosts, report, Log, reporting);
         if (sts == null) return;
         if (!SendTimeProcessing.Apply(new ControlReader(home), settings.Compat, host, argv[1], argv[2..], report)) return;
 
@@ -47,13 +48,13 @@ public static class Program
         var message = new MessageSource();
         var parameters = settings.Compat ? DeliveryParameters.Empty(recipients.Length) : DeliveryParameters.FromEnvironment(recipients.Length);
         var demand = MessageTlsDemand.Of(settings, parameters, argv[1], message);
-        var dane = Dane.Apply(settings, host, hosts.Value.Port, sts.Value.Hosts, demand, report, Log);
+        var dane = Dane.Apply(settings, host, hosts.Value.Port, sts.Value.Hosts, demand, report, Log, reporting);
         if (dane == null) return;
         var candidates = dane.Value.Hosts;
         while (true)
         {
             var (connection, ip) = Connector.Connect(candidates, hosts.Value.Port, settings,
-                candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, demand, sts.Value.Decision, dane.Value.Decision));
+                candidate => Connector.SecurityFor(settings, host, hosts.Value.Route, candidate, demand, sts.Value.Decision, dane.Value.Decision, reporting));
             if (connection == null)
             {
                 report.Add('Z', "Sorry, I wasn't able to establish an SMTP connection. (#4.4.1)\n");

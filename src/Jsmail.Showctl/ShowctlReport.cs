@@ -33,7 +33,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         "badhelo.cdb", "badmailfrom.cdb", "bounceformat", "bouncemaxbytes", "delaywarningtime", "dnsresolvers", "localinprocess", "maxmail", "maxrcpt", "milters", "outgoingip", "policy",
         "quarantine", "queuedcommitwait", "queuescanners", "remoteauth", "remotedisable", "remoteprocessors", "remoterecipients", "smtpauthtls",
         "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "tlsdestinations",
-        "validrcptto.cdb",
+        "tlsrptcontact", "tlsrptorganization", "validrcptto.cdb",
     ];
 
     /// <summary>
@@ -129,6 +129,9 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         Int("timeoutqueuescan", "300", "Content scanner timeout is ", " seconds");
         Int("timeoutsmtpplugin", "60", "qmail-spp plugin timeout is ", " seconds");
         List("tlsdestinations", "STARTTLS to every peer that offers it, unverified.", "TLS destination: ", "");
+        Str("tlsrptcontact", false, "", "TLS reports (jsmail-tlsrpt) give as contact-info and come from ",
+            "TLS reports (jsmail-tlsrpt) give postmaster@ control/me as contact-info and come from it.");
+        Str("tlsrptorganization", true, "", "TLS reports (jsmail-tlsrpt) give as organization-name ");
         Cdb("validrcptto.cdb", "Recipients are not checked against a list.", "Recipients in the domains this cdb covers must be listed in it (jsmail-smtpd).");
     }
 

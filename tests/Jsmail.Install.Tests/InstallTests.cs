@@ -155,8 +155,9 @@ public class InstallTests
         var prefix = tmp["qmail"];
         InstallAsRoot(prefix).Result.ExitCode.Should().Be(0);
 
-        // an older home: no queue/ext, queue/rparam or queue/mta-sts, a stale program, local changes outside bin/
-        Run.Process("rm", ["-rf", Path.Combine(prefix, "queue/ext"), Path.Combine(prefix, "queue/rparam"), Path.Combine(prefix, "queue/mta-sts")]).ExitCode.Should().Be(0);
+        // an older home: no queue/ext, queue/rparam, queue/mta-sts or queue/tlsrpt, a stale program, local changes outside bin/
+        Run.Process("rm", ["-rf", Path.Combine(prefix, "queue/ext"), Path.Combine(prefix, "queue/rparam"), Path.Combine(prefix, "queue/mta-sts"),
+            Path.Combine(prefix, "queue/tlsrpt")]).ExitCode.Should().Be(0);
         File.WriteAllText(Path.Combine(prefix, "bin/jsmail-queue"), "junk\n");
         File.WriteAllText(Path.Combine(prefix, "queue/todo/4711"), "planted");
         File.WriteAllText(Path.Combine(prefix, "control/me"), "edited.example\n");
@@ -169,7 +170,7 @@ public class InstallTests
         r.ExitCode.Should().Be(0, "stderr: {0}", r.Err);
         var after = Tree.Read(prefix);
         static bool Bin(string p) => p == "bin" || p.StartsWith("bin/", StringComparison.Ordinal);
-        static bool Ext(string p) => p is "queue/ext" or "queue/rparam" or "queue/mta-sts" ||
+        static bool Ext(string p) => p is "queue/ext" or "queue/rparam" or "queue/mta-sts" or "queue/tlsrpt" ||
                                      p.StartsWith("queue/ext/", StringComparison.Ordinal) ||
                                      p.StartsWith("queue/rparam/", StringComparison.Ordinal);
         // the queue directory itself gains entries (ext, rparam), so its mtime moves

@@ -132,6 +132,7 @@ public static class Expected
         Add("queue/hold", "qmails", "0700", 'd'); // the jsmail command's hold marks (docs/jsmail.md)
         Add("queue/command", "qmails", "0700", 'd'); // jsmail-send's command socket
         Add("queue/mta-sts", "qmailr", "0750", 'd'); // jsmail-remote's MTA-STS policy cache
+        Add("queue/tlsrpt", "qmailr", "0750", 'd'); // the TLS sessions jsmail-tlsrpt reports
         Add("queue/lock/tcpto", "qmailr", "0644", 'f');
         Add("queue/lock/sendmutex", "qmails", "0600", 'f');
         Add("queue/lock/trigger", "qmails", "0622", 'p');

@@ -34,10 +34,19 @@ namespace Jsmail.Remote.Tests;
 /// <item><c>mismatch.dane.test</c>: MX mx-mismatch, a CNAME to mx-bad (TLSA of mx-ee's key; at mx-mismatch, "other"'s, which the peer shows);</item>
 /// <item><c>insecure-alias.dane.test</c>: MX mx-insecure-alias, a CNAME to mx2.plain.test (unsigned, 127.0.0.104, a TLSA record that does not match); TLSA of mx-ee's key at mx-insecure-alias.</item>
 /// </list>
+/// For TLS reporting, <c>rpt.dane.test</c> (MX mx-rpt, 127.0.0.105) and
+/// <c>rptbad.dane.test</c> (MX mx-rptbad, 127.0.0.106) have the TLSA records of
+/// ee and bad, and TLSRPT records (<c>_smtp._tls</c>) naming <see cref="ReportAddress"/>.
 /// </summary>
 public sealed class DaneZone : IDisposable
 {
     public const string EeMx = "127.0.0.101", TaMx = "127.0.0.102", BadMx = "127.0.0.103", PlainMx = "127.0.0.104";
+
+    /// <summary>TLS reporting's own exchangers (their tests run beside DaneTests, whose peers hold the addresses above).</summary>
+    public const string ReportingMx = "127.0.0.105", ReportingBadMx = "127.0.0.106";
+
+    /// <summary>The mailto: address of the TLSRPT records of rpt.dane.test and rptbad.dane.test (RFC 8460 §3).</summary>
+    public const string ReportAddress = "tlsrpt@reports.test";
 
     private readonly TempDir _dir = new("jsmail-dane");
     private readonly Process _unbound;
@@ -105,6 +114,14 @@ public sealed class DaneZone : IDisposable
             insecure-alias.dane.test. MX 10 mx-insecure-alias.dane.test.
             mx-insecure-alias.dane.test. CNAME mx2.plain.test.
             _25._tcp.mx-insecure-alias.dane.test. TLSA 3 1 1 {ee}
+            rpt.dane.test. MX 10 mx-rpt.dane.test.
+            mx-rpt.dane.test. A {ReportingMx}
+            _25._tcp.mx-rpt.dane.test. TLSA 3 1 1 {ee}
+            _smtp._tls.rpt.dane.test. TXT "v=TLSRPTv1; rua=mailto:{ReportAddress}"
+            rptbad.dane.test. MX 10 mx-rptbad.dane.test.
+            mx-rptbad.dane.test. A {ReportingBadMx}
+            _25._tcp.mx-rptbad.dane.test. TLSA 3 1 1 {ee}
+            _smtp._tls.rptbad.dane.test. TXT "v=TLSRPTv1;rua=https://reports.test/tlsrpt,mailto:{ReportAddress}"
 
             """);
         File.WriteAllText(_dir["plain.test.zone"], $"""

@@ -39,6 +39,7 @@ public sealed class MtaStsTests : IDisposable
         File.WriteAllText(_dir["www/mta-sts.redirect.test/.well-known/mta-sts.txt.redirect"], "https://mta-sts.enforce.test/.well-known/mta-sts.txt");
         File.WriteAllText(_dir["www/mta-sts.html.test/.well-known/mta-sts.txt.type"], "text/html");
         File.AppendAllText(_dir["www/mta-sts.big.test/.well-known/mta-sts.txt"], "comment: " + new string('x', 70_000) + "\n");
+        Policy("invalid.test", "version: STSv1\nmode: sometimes\nmx: mx.invalid.test\nmax_age: 86400\n");
         _dns = Dns("1");
         _home.WriteControl("timeoutconnect", "5\n");
     }
@@ -194,6 +195,53 @@ public sealed class MtaStsTests : IDisposable
         peer.Transcript.Should().Contain("C: MAIL FROM:<a@b.test>");
     }
 
+    /// <summary>TLS reporting (RFC 8460, docs/tls-reporting.md) of sessions under MTA-STS policies, read back from jsmail-tlsrpt's reports.</summary>
+    [Fact]
+    public void Sessions_under_a_policy_are_reported_with_its_lines_and_the_result_types_of_rfc_8460()
+    {
+        StartPolicyHost();
+        GoodPeer(connections: 1);
+        Remote("enforce.test").Report.Should().Be(Accepted(GoodMx));
+        foreach (var cert in new[] { Certs.Elsewhere, Certs.Stranger })
+        {
+            var peer = Peer(BadCertMx, new JsonObject { ["replies"] = new JsonObject { ["EHLO"] = StartTls }, ["tls"] = cert, ["connections"] = 1 });
+            Remote("badcert.test").Report.Should().StartWith($"ZConnected to {BadCertMx} but the TLS handshake failed");
+            peer.Clients.Should().ContainSingle();
+        }
+        Peer(TestingMx, new JsonObject { ["replies"] = new JsonObject { ["EHLO"] = StartTls }, ["tls"] = Certs.Elsewhere, ["connections"] = 1 });
+        Remote("testing.test").Report.Should().Be(Accepted(TestingMx), "testing delivers, and reports what enforce would refuse");
+        var day = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+
+        var r = Run.Process(_home.Bin("jsmail-tlsrpt"), ["--day", day, "--no-mail"], env: new Dictionary<string, string?> { ["JSMAIL_COMPAT"] = null });
+        r.ExitCode.Should().Be(0, r.Out + r.Err);
+        JsonObject Policy(string domain)
+        {
+            var file = Directory.GetFiles(_home.Queue("tlsrpt/reports"), $"*!{domain}!*.json.gz").Should().ContainSingle().Subject;
+            ReportSchema.Problems(file).Should().BeEmpty();
+            using var gz = new System.IO.Compression.GZipStream(File.OpenRead(file), System.IO.Compression.CompressionMode.Decompress);
+            return JsonNode.Parse(gz)!["policies"]!.AsArray().Should().ContainSingle().Subject!.AsObject();
+        }
+        static string[] Strings(JsonNode? array) => array!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+        static (string, int)[] Failures(JsonObject p) =>
+            p["failure-details"]?.AsArray().Select(d => (d!["result-type"]!.GetValue<string>(), d["failed-session-count"]!.GetValue<int>())).Order().ToArray() ?? [];
+
+        var enforce = Policy("enforce.test");
+        enforce["policy"]!["policy-type"]!.GetValue<string>().Should().Be("sts");
+        Strings(enforce["policy"]!["policy-string"]).Should().Equal("version: STSv1", "mode: enforce", "mx: *.enforce.test", "max_age: 86400");
+        Strings(enforce["policy"]!["mx-host"]).Should().Equal("*.enforce.test");
+        enforce["summary"]!["total-successful-session-count"]!.GetValue<int>().Should().Be(1);
+        Failures(enforce).Should().BeEmpty();
+
+        var badcert = Policy("badcert.test");
+        badcert["summary"]!["total-failure-session-count"]!.GetValue<int>().Should().Be(2);
+        Failures(badcert).Should().Equal(("certificate-host-mismatch", 1), ("certificate-not-trusted", 1));
+
+        var testing = Policy("testing.test");
+        Strings(testing["policy"]!["policy-string"]).Should().Contain("mode: testing");
+        testing["summary"]!["total-successful-session-count"]!.GetValue<int>().Should().Be(0);
+        Failures(testing).Should().Equal(("certificate-host-mismatch", 1));
+    }
+
     [Fact]
     public void The_cache_outlives_the_process_and_is_refreshed_when_the_id_changes()
     {
@@ -221,17 +269,18 @@ public sealed class MtaStsTests : IDisposable
             .And.Contain("; the cached policy stays in force\n");
     }
 
-    /// <summary>Domains whose policy host breaks a rule of RFC 8461 §3.3, and the log's words for it.</summary>
-    public static TheoryData<string, string> FetchRules => new()
+    /// <summary>Domains whose policy host breaks a rule of RFC 8461 §3.3, the log's words for it, and TLS reporting's result type (RFC 8460 §4.3.2.2).</summary>
+    public static TheoryData<string, string, string> FetchRules => new()
     {
-        { "redirect.test", "https://mta-sts.redirect.test/ answered HTTP 301 (a redirect, which MTA-STS does not follow)" },
-        { "html.test", "https://mta-sts.html.test/ served the policy as text/html, not text/plain" },
-        { "big.test", "the policy at mta-sts.big.test is over 65536 bytes" },
-        { "unnamed.test", "the policy host's certificate is not good: certificate does not name mta-sts.unnamed.test" },
+        { "redirect.test", "https://mta-sts.redirect.test/ answered HTTP 301 (a redirect, which MTA-STS does not follow)", "sts-policy-fetch-error" },
+        { "html.test", "https://mta-sts.html.test/ served the policy as text/html, not text/plain", "sts-policy-fetch-error" },
+        { "big.test", "the policy at mta-sts.big.test is over 65536 bytes", "sts-policy-fetch-error" },
+        { "unnamed.test", "the policy host's certificate is not good: certificate does not name mta-sts.unnamed.test", "sts-webpki-invalid" },
+        { "invalid.test", "the policy is not valid: mode is not enforce, testing or none", "sts-policy-invalid" },
     };
 
     [Theory, MemberData(nameof(FetchRules))]
-    public void A_policy_fetched_against_the_rules_is_no_policy(string domain, string why)
+    public void A_policy_fetched_against_the_rules_is_no_policy(string domain, string why, string resultType)
     {
         StartPolicyHost();
         RoguePeer();
@@ -239,6 +288,10 @@ public sealed class MtaStsTests : IDisposable
         report.Should().Be(Accepted(RogueMx), "without a policy the only exchanger is used");
         log.Should().Contain($"jsmail-remote: MTA-STS for {domain}: {why}").And.EndWith("; no policy applies\n");
         Directory.GetFiles(_home.Queue("mta-sts")).Should().BeEmpty("nothing is cached");
+        // TLS reporting: the policy failure, then the session made without a policy (the rogue exchanger offers no STARTTLS).
+        var recorded = File.ReadAllLines(Directory.GetFiles(_home.Queue("tlsrpt")).Should().ContainSingle().Subject)
+            .Select(l => JsonNode.Parse(l)!).Select(j => (j["policy-type"]!.GetValue<string>(), j["result-type"]!.GetValue<string>()));
+        recorded.Should().Equal(("sts", resultType), ("no-policy-found", "starttls-not-supported"));
     }
 
     [Fact]
@@ -318,7 +371,7 @@ public sealed class MtaStsCertificates
               printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$2" > $1.ext
               openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile $1.ext -out $1.pem 2>/dev/null
             }
-            make policy DNS:mta-sts.enforce.test,DNS:mta-sts.outside.test,DNS:mta-sts.badcert.test,DNS:mta-sts.testing.test,DNS:mta-sts.redirect.test,DNS:mta-sts.html.test,DNS:mta-sts.big.test
+            make policy DNS:mta-sts.enforce.test,DNS:mta-sts.outside.test,DNS:mta-sts.badcert.test,DNS:mta-sts.testing.test,DNS:mta-sts.redirect.test,DNS:mta-sts.html.test,DNS:mta-sts.big.test,DNS:mta-sts.invalid.test
             make mx DNS:mx.enforce.test
             make elsewhere DNS:elsewhere.test
             openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mx.badcert.test" -addext subjectAltName=DNS:mx.badcert.test \

@@ -11,11 +11,14 @@ public class CheckCommandTests
     public void A_fresh_privileged_install_passes_and_each_planted_fault_is_found()
     {
         using var home = TestHome.Install(privileged: true);
+        home.WriteControl("tlsrptorganization", "Example Org\n"); // jsmail-tlsrpt's (docs/tls-reporting.md): known, no warning
+        home.WriteControl("tlsrptcontact", "tls-reports@example.org\n");
         var clean = Check(home);
         clean.ExitCode.Should().Be(0, clean.Out + clean.Err);
-        clean.Out.Should().Contain("0 error(s)");
+        clean.Out.Should().Contain("0 error(s)").And.NotContain("tlsrpt");
 
         File.SetUnixFileMode(home.Queue("mess"), (UnixFileMode)Convert.ToInt32("755", 8));
+        File.SetUnixFileMode(home.Queue("tlsrpt"), (UnixFileMode)Convert.ToInt32("755", 8));
         Directory.Delete(home.Queue("info/5"));
         File.SetUnixFileMode(home.Bin("jsmail-queue"), (UnixFileMode)Convert.ToInt32("711", 8));
         home.WriteControl("concurrencyremote", "20\n");
@@ -36,7 +39,8 @@ public class CheckCommandTests
         r.Out.Should().NotContain("smtproutes:1");
         r.Out.Should().Contain("warning: control/concurencylocal: unknown control file");
         r.Out.Should().Contain("error: users/cdb is older than users/assign");
-        r.Out.Should().Contain("6 error(s), 1 warning(s)");
+        r.Out.Should().Contain("error: queue/tlsrpt: mode 0755, expected 0750");
+        r.Out.Should().Contain("7 error(s), 1 warning(s)");
     }
 
     [Fact]

@@ -40,6 +40,7 @@ public class ShowctlToolTests
         var jsmail = h.Tool("qmail-showctl", env: new Dictionary<string, string?> { ["JSMAIL_COMPAT"] = null });
         jsmail.Out.Should().Contain("relays for nobody (BCP 30)");
         jsmail.Out.Should().Contain("\nmaxrcpt: (Default.) SMTP recipients per message limit (0: none) is 100.\n");
+        jsmail.Out.Should().Contain("\ntlsrptcontact: (Default.) TLS reports (jsmail-tlsrpt) give postmaster@ control/me as contact-info and come from it.\n");
     }
 
     [Fact]

@@ -69,6 +69,21 @@ public static unsafe partial class Libc
         return (end < 0 ? span : span[..end]).ToArray();
     }
 
+    [LibraryImport(L, EntryPoint = "getsockname", SetLastError = true)]
+    private static partial int GetsocknameRaw(int fd, byte* addr, int* length);
+
+    /// <summary>The local address of a connected socket (getsockname), or null when it cannot be had.</summary>
+    public static IPAddress? LocalAddress(int fd)
+    {
+        Span<byte> sa = stackalloc byte[SockaddrMax];
+        var length = SockaddrMax;
+        fixed (byte* p = sa) if (GetsocknameRaw(fd, p, &length) != 0) return null;
+        var family = BitConverter.ToUInt16(sa);
+        if (family == AF_INET && length >= 16) return new IPAddress(sa.Slice(4, 4));
+        if (family == AF_INET6 && length >= 24) return new IPAddress(sa.Slice(8, 16));
+        return null;
+    }
+
     public static int FamilyOf(IPAddress ip) => ip.AddressFamily == AddressFamily.InterNetworkV6 ? AF_INET6 : AF_INET;
 
     private const int SockaddrMax = 28;

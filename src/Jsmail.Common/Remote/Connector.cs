@@ -51,10 +51,11 @@ public static class Connector
     /// (<paramref name="dane"/>, which <see cref="Dane.Apply"/> found only where the
     /// rule lets DANE decide) is under DANE instead, MTA-STS or not (RFC 8461 §2):
     /// usable records judge its certificate alone; published but unusable ones
-    /// still make TLS mandatory (RFC 7672 §2.2).
+    /// still make TLS mandatory (RFC 7672 §2.2). With <paramref name="reporting"/>,
+    /// the session's TLS result is recorded under the policy it was under.
     /// </summary>
     public static PeerSecurity SecurityFor(RemoteSettings settings, byte[] host, Route? route, MailHost candidate, MessageTls demand,
-        MtaStsDecision? sts = null, DaneDecision? dane = null)
+        MtaStsDecision? sts = null, DaneDecision? dane = null, TlsSessionLog? reporting = null)
     {
         if (settings.Compat) return PeerSecurity.None;
         var auth = route == null ? null : Credentials.For(settings.RemoteAuth, Encoding.Latin1.GetBytes(route.Relay));
@@ -75,6 +76,7 @@ public static class Connector
             Tlsa = tlsa ?? [],
             DaneNames = tlsa is { Count: > 0 } ? dane!.NamesFor(candidate.Name) : [],
             DaneObserve = tlsa is { Count: > 0 } ? (result, what) => dane!.Log($"DANE for {candidate.Name}: {Dane.Word(result)}: {what}") : null,
+            Reporting = reporting?.Session(candidate, sts, tlsa),
         };
     }
 }

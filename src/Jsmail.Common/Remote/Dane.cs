@@ -63,8 +63,9 @@ public static class Dane
     /// The hosts still to try and the TLSA records they have (null: none); null
     /// when no host is left (reported: temporary, as the records may be mended).
     /// </summary>
+    /// <param name="reporting">told each host whose TLSA lookup failed (RFC 8460's dnssec-invalid)</param>
     public static (List<MailHost> Hosts, DaneDecision? Decision)? Apply(RemoteSettings settings, byte[] host, int port,
-        List<MailHost> hosts, MessageTls demand, Report report, Action<string> log)
+        List<MailHost> hosts, MessageTls demand, Report report, Action<string> log, TlsSessionLog? reporting = null)
     {
         var rule = settings.Compat ? DaneRule.Never : TlsPolicy.For(settings.TlsDestinations, host).Dane;
         if (rule == DaneRule.Never || demand == MessageTls.Optional) return (hosts, null);
@@ -93,6 +94,7 @@ public static class Dane
                 {
                     failed.Add(name);
                     log($"DANE for {name}: tlsa-invalid: the TLSA lookup of {owner} failed ({why}); this host is not used");
+                    reporting?.PolicyFailure(TlsReportPolicy.Tlsa, TlsResultType.DnssecInvalid, name, $"the TLSA lookup of {owner} failed ({why})");
                     break;
                 }
                 if (found == null) continue; // none there: the original name's, if that is next (§2.2.2)

@@ -39,17 +39,29 @@ public sealed partial class Dialogue
     /// </summary>
     private Dictionary<string, string>? RequiredTls(byte[] helo, Dictionary<string, string> extensions)
     {
+        var reporting = smtp.Security.Reporting;
         if (!extensions.ContainsKey("STARTTLS"))
+        {
+            reporting?.Failed(TlsResultType.StartTlsNotSupported, "STARTTLS not offered", smtp.LocalAddress);
             return Unmet($"Connected to {ip} but it does not offer STARTTLS, and this message requires TLS (REQUIRETLS). (#5.7.10)\n");
+        }
         smtp.Command("STARTTLS");
         var reply = smtp.ReadReply();
         if (reply.Code != 220)
+        {
+            reporting?.Failed(TlsResultType.StartTlsNotSupported, "STARTTLS refused", smtp.LocalAddress);
             return Unmet($"Connected to {ip} but STARTTLS was refused ({reply.Code}), and this message requires TLS (REQUIRETLS). (#5.7.10)\n");
+        }
         var why = "";
         var ourFault = false;
-        try { smtp.StartTls(TlsOptions(smtp.Security, e => why = e, () => ourFault = true)); }
+        try
+        {
+            smtp.StartTls(TlsOptions(smtp.Security, e => why = e, () => ourFault = true));
+            reporting?.Established(smtp.LocalAddress);
+        }
         catch (TlsFailedException e)
         {
+            if (!ourFault) reporting?.HandshakeFailed(why.Length > 0 ? why : e.Message, smtp.LocalAddress);
             // The connection is in an unknown state: no QUIT, nothing more sent.
             if (ourFault)
             {
@@ -84,6 +96,7 @@ public sealed partial class Dialogue
         {
             if (!extensions.ContainsKey("STARTTLS"))
             {
+                security.Reporting?.Failed(TlsResultType.StartTlsNotSupported, "STARTTLS not offered", smtp.LocalAddress);
                 if (tls.Required)
                 {
                     security.DaneObserve?.Invoke(DaneResult.StartTlsNotSupported, $"{ip} does not offer STARTTLS");
@@ -100,9 +113,14 @@ public sealed partial class Dialogue
                 if (reply.Code == 220)
                 {
                     var why = "";
-                    try { smtp.StartTls(TlsOptions(security, e => why = e)); }
+                    try
+                    {
+                        smtp.StartTls(TlsOptions(security, e => why = e));
+                        security.Reporting?.Established(smtp.LocalAddress);
+                    }
                     catch (TlsFailedException e)
                     {
+                        security.Reporting?.HandshakeFailed(why.Length > 0 ? why : e.Message, smtp.LocalAddress);
                         // The connection is in an unknown state: no QUIT, nothing more sent.
                         var required = why.Length == 0 || tls.RequiredBy is not { } by ? ""
                             : tls.Mode == TlsMode.Dane ? $"; {by} requires a certificate that matches them"
@@ -116,11 +134,16 @@ public sealed partial class Dialogue
                 }
                 else if (tls.Required)
                 {
+                    security.Reporting?.Failed(TlsResultType.StartTlsNotSupported, "STARTTLS refused", smtp.LocalAddress);
                     security.DaneObserve?.Invoke(DaneResult.StartTlsNotSupported, $"{ip} refused STARTTLS");
                     Quit('Z', "Connected to ", " but STARTTLS was refused", reply.Text);
                     return null;
                 }
-                else security.Observe?.Invoke($"{ip} refused STARTTLS");
+                else
+                {
+                    security.Reporting?.Failed(TlsResultType.StartTlsNotSupported, "STARTTLS refused", smtp.LocalAddress);
+                    security.Observe?.Invoke($"{ip} refused STARTTLS");
+                }
             }
         }
         return extensions;
@@ -154,15 +177,21 @@ public sealed partial class Dialogue
                 var leaf = certificate as X509Certificate2 ?? (certificate == null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
                 var problem = DaneVerifier.Problem(security.Tlsa, leaf, Sent(leaf, chain), names);
                 if (problem == null) security.DaneObserve?.Invoke(DaneResult.Success, $"the certificate matches a TLSA record of {names[0]}");
-                else { security.DaneObserve?.Invoke(DaneResult.CertificateMismatch, problem); rejected(problem); }
+                else
+                {
+                    security.Reporting?.Note(TlsResultType.ValidationFailure, problem);
+                    security.DaneObserve?.Invoke(DaneResult.CertificateMismatch, problem);
+                    rejected(problem);
+                }
                 return problem == null;
             };
             return options;
         }
         if (!verify)
         {
+            // MTA-STS testing reports what enforce would refuse (RFC 8460 §4.3.1); without a policy any certificate is a success.
             options.RemoteCertificateValidationCallback = security.Observe is { } observe
-                ? MtaStsObserver.Callback(name, observe)
+                ? MtaStsObserver.Callback(name, observe, (errors, chain, what) => security.Reporting?.Note(TlsResultType.Of(errors, chain), what))
                 : (_, _, _, _) => true;
             return options;
         }
@@ -182,7 +211,9 @@ public sealed partial class Dialogue
         {
             if (caProblem != null) { rejected(caProblem); caUnreadable?.Invoke(); return false; }
             if (errors == SslPolicyErrors.None) return true;
-            rejected(MtaStsObserver.Problem(errors, chain, name));
+            var problem = MtaStsObserver.Problem(errors, chain, name);
+            security.Reporting?.Note(TlsResultType.Of(errors, chain), problem);
+            rejected(problem);
             return false;
         };
         return options;

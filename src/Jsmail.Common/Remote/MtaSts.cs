@@ -35,9 +35,11 @@ public sealed class MtaSts
     private readonly MtaStsCache _cache;
     private readonly MtaStsFetcher _fetcher;
     private readonly Action<string> _log;
+    private readonly TlsSessionLog? _reporting;
 
-    private MtaSts(RemoteSettings settings, string home, Action<string> log)
+    private MtaSts(RemoteSettings settings, string home, Action<string> log, TlsSessionLog? reporting)
     {
+        _reporting = reporting;
         _dns = MailHosts.Client(settings.DnsServers);
         _cache = new MtaStsCache(Path.Combine(home, CacheDirectory));
         _fetcher = new MtaStsFetcher(new MailHosts(_dns, (settings.Features & RemoteFeatures.Aaaa) != 0), settings.TimeoutConnect);
@@ -48,13 +50,14 @@ public sealed class MtaSts
     /// The exchangers to try and the policy they are under (null: none); null
     /// when enforce leaves no exchanger (reported: a temporary failure, the
     /// policy or the MX records may change). <paramref name="log"/> takes a line
-    /// without its newline (the program's name is the caller's to add).
+    /// without its newline (the program's name is the caller's to add); <paramref name="reporting"/>
+    /// is told a policy that could not be had (TLS reporting).
     /// </summary>
     public static (List<MailHost> Hosts, MtaStsDecision? Decision)? Apply(RemoteSettings settings, string home, byte[] host,
-        Route? route, List<MailHost> hosts, Report report, Action<string> log)
+        Route? route, List<MailHost> hosts, Report report, Action<string> log, TlsSessionLog? reporting = null)
     {
         if (Domain(settings, host, route) is not { } domain) return (hosts, null);
-        var policy = new MtaSts(settings, home, log).Discover(domain, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var policy = new MtaSts(settings, home, log, reporting).Discover(domain, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         if (policy is not { Mode: not MtaStsMode.None }) return (hosts, null);
         var decision = new MtaStsDecision(domain, policy, log);
         var outside = hosts.Where(h => !policy.Matches(h.Name)).Select(h => h.Name).Distinct().ToList();
@@ -106,6 +109,10 @@ public sealed class MtaSts
         {
             _log($"MTA-STS for {domain}: " + (text == null ? why : $"the policy is not valid: {why}") +
                 (live != null ? "; the cached policy stays in force" : "; no policy applies"));
+            // RFC 8460 §4.3.2.2; with a cached policy in force, its sessions are what is reported
+            if (live == null)
+                _reporting?.PolicyFailure(TlsReportPolicy.Sts, text != null ? TlsResultType.StsPolicyInvalid
+                    : _fetcher.CertificateFailed ? TlsResultType.StsWebpkiInvalid : TlsResultType.StsPolicyFetchError, "", why);
             return live?.Policy;
         }
         if (!_cache.Write(domain, id, now + policy.MaxAge, text, out var notCached))

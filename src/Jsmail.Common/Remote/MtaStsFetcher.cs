@@ -23,9 +23,13 @@ public sealed class MtaStsFetcher(MailHosts dns, int connectTimeoutSeconds)
     /// <summary>RFC 8461 §3.3 suggests a minute.</summary>
     public const int TimeoutSeconds = 60;
 
+    /// <summary>The last fetch failed because the policy host's certificate is not good (RFC 8460's sts-webpki-invalid).</summary>
+    public bool CertificateFailed { get; private set; }
+
     /// <summary>The policy text, or null with <paramref name="why"/> (for the log).</summary>
     public string? Fetch(string domain, out string why)
     {
+        CertificateFailed = false;
         var host = "mta-sts." + domain;
         using var handler = new SocketsHttpHandler
         {
@@ -78,6 +82,7 @@ public sealed class MtaStsFetcher(MailHosts dns, int connectTimeoutSeconds)
         }
         catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or SocketException)
         {
+            CertificateFailed = certificateProblem != null;
             why = certificateProblem != null
                 ? $"the policy host's certificate is not good: {certificateProblem}"
                 : $"fetching https://{host}/.well-known/mta-sts.txt failed: {Innermost(e)}";

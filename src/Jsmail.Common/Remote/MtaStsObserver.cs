@@ -11,10 +11,15 @@ namespace Jsmail.Common.Remote;
 /// </summary>
 public static class MtaStsObserver
 {
-    public static RemoteCertificateValidationCallback Callback(string peerName, Action<string> observe) =>
+    /// <param name="noted">also told each failure, with the errors (TLS reporting classifies them)</param>
+    public static RemoteCertificateValidationCallback Callback(string peerName, Action<string> observe,
+        Action<SslPolicyErrors, X509Chain?, string>? noted = null) =>
         (_, _, chain, errors) =>
         {
-            if (errors != SslPolicyErrors.None) observe(Problem(errors, chain, peerName));
+            if (errors == SslPolicyErrors.None) return true;
+            var problem = Problem(errors, chain, peerName);
+            noted?.Invoke(errors, chain, problem);
+            observe(problem);
             return true;
         };
 

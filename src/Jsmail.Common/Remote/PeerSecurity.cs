@@ -147,4 +147,7 @@ public sealed record PeerSecurity(TlsPolicy Tls, string PeerName, string Destina
 
     /// <summary>Told each DANE outcome of this connection (the log now, TLS reporting later).</summary>
     public Action<DaneResult, string>? DaneObserve { get; init; }
+
+    /// <summary>Where this connection's TLS result goes for RFC 8460 reports (TlsSessionLog.cs); null: not recorded.</summary>
+    public TlsSessionReport? Reporting { get; init; }
 }

@@ -35,7 +35,9 @@ public enum RemoteFeatures
     Dane = 2048,
     /// <summary>MAIL parameters a native plugin took in (docs/plugins.md: MT-PRIORITY, say) given to a peer that offers the same EHLO keyword; off: never sent on.</summary>
     PluginParameters = 4096,
-    All = 4095 | PluginParameters,
+    /// <summary>RFC 8460: each TLS session's result written to queue/tlsrpt/ for jsmail-tlsrpt's daily reports (TlsSessionLog.cs); off: nothing written.</summary>
+    TlsReporting = 8192,
+    All = 4095 | PluginParameters | TlsReporting,
 }
 
 public static class RemoteFeatureNames
@@ -58,6 +60,7 @@ public static class RemoteFeatureNames
         "TLS-REQUIRED" => RemoteFeatures.TlsRequiredHeader,
         "DANE" => RemoteFeatures.Dane,
         "PLUGIN-PARAMETERS" => RemoteFeatures.PluginParameters,
+        "TLSRPT" or "TLS-RPT" => RemoteFeatures.TlsReporting,
         _ => RemoteFeatures.None,
     };
 

@@ -37,6 +37,9 @@ public sealed class SmtpConnection : IDisposable
 
     public bool Encrypted => _stream is SslStream;
 
+    /// <summary>Our end's address, as TLS reports give it (RFC 8460's sending-mta-ip); null when the socket will not say.</summary>
+    public IPAddress? LocalAddress => Libc.LocalAddress(_fd);
+
     /// <summary>
     /// A non-blocking connect bounded by poll(2) (timeoutconnect), from
     /// <paramref name="source"/> when one is configured; the fd is blocking again
