@@ -14,6 +14,8 @@ public sealed class ControlCheck(string directory, InstallationCheck check)
     [
         "concurrencylocal", "concurrencyremote", "concurrencyincoming", "databytes", "queuelifetime", "timeoutconnect",
         "timeoutremote", "timeoutsmtpd", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "maxrcpt", "maxmail", "remoterecipients",
+        "bouncemaxbytes", "delaywarningtime", "plugintimeout", "queuedcommitwait", "remoteidle", "remotemessagespersession", "remotepool",
+        "remotesessions", "smtpauthtls", "timeoutremoteprocessor",
     ];
 
     private static readonly HashSet<string> Maps = ["virtualdomains", "smtproutes"];
@@ -29,8 +31,12 @@ public sealed class ControlCheck(string directory, InstallationCheck check)
         "badmailfrom", "bouncefrom", "doublebounceto", "smtpgreeting", "morercpthosts.cdb", "dkimkeys", "dnsresolvers",
         "localinprocess", "outgoingip", "queuescanners", "remoteauth", "smtpcheck", "tlsdestinations", "smtpplugins",
         "metrics", "milters", "servercert.pem", "clientcert.pem", "dh2048.pem", "rsa2048.pem", "tlsserverciphers", "tlsclientciphers",
-        "tlsrptorganization", "tlsrptcontact",
+        "tlsrptorganization", "tlsrptcontact", "bounceformat", "plugins", "policy", "quarantine", "remotedisable", "remoteprocessors",
+        "smtpdisable", "badhelo.cdb", "badmailfrom.cdb", "validrcptto.cdb",
     ];
+
+    /// <summary>Whether some program reads control/<paramref name="name"/>.</summary>
+    public static bool Known(string name) => Numbers.Contains(name) || Maps.Contains(name) || Hosts.Contains(name) || Others.Contains(name);
 
     public void Run()
     {
@@ -42,7 +48,7 @@ public sealed class ControlCheck(string directory, InstallationCheck check)
         {
             var name = Path.GetFileName(path);
             if (name.StartsWith('.') || name.EndsWith(".tmp") || name.EndsWith(".new")) continue;
-            if (!Numbers.Contains(name) && !Maps.Contains(name) && !Hosts.Contains(name) && !Others.Contains(name))
+            if (!Known(name))
             {
                 check.Warning($"control/{name}: unknown control file (no program reads it)");
                 continue;

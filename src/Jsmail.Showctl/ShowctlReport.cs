@@ -30,10 +30,11 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     /// <summary>jsmail's own control files (docs/differences.md), described outside compat mode.</summary>
     public static readonly string[] JsmailFiles =
     [
-        "badhelo.cdb", "badmailfrom.cdb", "bounceformat", "bouncemaxbytes", "delaywarningtime", "dnsresolvers", "localinprocess", "maxmail", "maxrcpt", "milters", "outgoingip", "policy",
-        "quarantine", "queuedcommitwait", "queuescanners", "remoteauth", "remotedisable", "remoteprocessors", "remoterecipients", "smtpauthtls",
-        "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan", "timeoutsmtpplugin", "tlsdestinations",
-        "tlsrptcontact", "tlsrptorganization", "validrcptto.cdb",
+        "badhelo.cdb", "badmailfrom.cdb", "bounceformat", "bouncemaxbytes", "delaywarningtime", "dkimkeys", "dnsresolvers", "localinprocess", "maxmail",
+        "maxrcpt", "metrics", "milters", "outgoingip", "plugins", "plugintimeout", "policy", "quarantine", "queuedcommitwait", "queuescanners",
+        "remoteauth", "remotedisable", "remoteidle", "remotemessagespersession", "remotepool", "remoteprocessors", "remoterecipients",
+        "remotesessions", "smtpauthtls", "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan",
+        "timeoutremoteprocessor", "timeoutsmtpplugin", "tlsdestinations", "tlsrptcontact", "tlsrptorganization", "validrcptto.cdb",
     ];
 
     /// <summary>
@@ -106,12 +107,17 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         Str("bounceformat", false, "asked", "Bounce format (asked: RFC 3464 reports for senders who gave DSN parameters; dsn: for all; qsbmf: qmail's for all) is ");
         Int("bouncemaxbytes", "50000", "A failure report returns the whole message (0: any size) up to ", " bytes");
         Int("delaywarningtime", "0", "A deferred message gets a delay warning (0: never) after ", " seconds");
+        // Key file names only: the keys themselves are never printed.
+        List("dkimkeys", "jsmail-dkimsign has no keys: it signs nothing.", "DKIM key (jsmail-dkimsign): ", "");
         List("dnsresolvers", "DNS servers from /etc/resolv.conf.", "DNS server: ", ".");
         Int("localinprocess", "1", "jsmail-lspawn delivers to Maildir and mbox in-process (0: through jsmail-local) is ", "");
         Int("maxmail", "0", "SMTP messages per session limit (0: none) is ", "");
         Int("maxrcpt", "100", "SMTP recipients per message limit (0: none) is ", "");
+        Str("metrics", false, "", "Metrics (Prometheus) served at ", "No metrics are served.");
         List("milters", "No milters are asked.", "Milter asked by jsmail-smtpd: ", "");
         List("outgoingip", "jsmail-remote connects from the address the kernel chooses.", "jsmail-remote connects from ", " when the peer has its address family.");
+        List("plugins", "No native plugins are loaded.", "Native plugin loaded by jsmail-smtpd: ", "");
+        Int("plugintimeout", "10", "Native plugin call timeout is ", " seconds");
         List("policy", "No policy services are asked.", "Policy service asked by jsmail-smtpd: ", "");
         Str("quarantine", false, "", "Quarantined messages go to ", "Quarantined messages are held in the queue for jsmail-release.");
         Int("queuedcommitwait", "1000", "jsmail-queued holds a sync for more messages (0: never) at most ", " microseconds");
@@ -119,14 +125,19 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         // Credentials: never printed.
         Cdb("remoteauth", "jsmail-remote does not authenticate to relays.", "jsmail-remote authenticates to the relays listed there (credentials not shown).");
         List("remotedisable", "Every feature of jsmail-remote's SMTP client is on.", "jsmail-remote feature switched off: ", ".");
+        Int("remoteidle", "2", "An unused pooled remote session stays open for ", " seconds");
+        Int("remotemessagespersession", "1000", "Transactions on one pooled remote session limit is ", "");
+        Int("remotepool", "1", "jsmail-rspawn delivers through its pool of sessions (0: a jsmail-remote per delivery) is ", "");
         List("remoteprocessors", "No remote message processors.", "Remote message processor: ", "");
         Int("remoterecipients", "50", "Remote recipients at one domain per delivery limit is ", "");
+        Int("remotesessions", "20", "Pooled remote sessions per destination limit is ", "");
         Int("smtpauthtls", "1", "SMTP AUTH offered only under TLS (0: also without) is ", "");
         Str("smtpcheck", false, "", "SMTP check program: ", "No SMTP check program.");
         List("smtpdisable", "Every SMTP extension jsmail-smtpd knows is on.", "SMTP extension switched off: ", ".");
         List("smtpplugins", "No qmail-spp plugins.", "qmail-spp plugins: ", "");
         Int("timeoutlocal", "86400", "Program delivery timeout is ", " seconds");
         Int("timeoutqueuescan", "300", "Content scanner timeout is ", " seconds");
+        Int("timeoutremoteprocessor", "60", "Remote message processor timeout is ", " seconds");
         Int("timeoutsmtpplugin", "60", "qmail-spp plugin timeout is ", " seconds");
         List("tlsdestinations", "STARTTLS to every peer that offers it, unverified.", "TLS destination: ", "");
         Str("tlsrptcontact", false, "", "TLS reports (jsmail-tlsrpt) give as contact-info and come from ",
