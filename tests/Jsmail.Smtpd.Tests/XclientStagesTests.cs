@@ -115,6 +115,20 @@ public sealed class XclientStagesTests : IDisposable
     }
 
     [Theory, ForEachDriver]
+    public void A_policy_service_asked_at_CONNECT_is_asked_again_about_the_new_client_and_its_refusal_answers_later_commands(SmtpdDriver driver)
+    {
+        _h.Home.WriteControl("plugins", XclientLibrary.Value + "\n");
+        using var policy = new ScriptedPolicyServer(q => q["protocol_state"] == "CONNECT" && q["client_address"] == "192.0.2.66"
+            ? ScriptedPolicyServer.Answer("REJECT not from here") : ScriptedPolicyServer.Answer("DUNNO"));
+        _h.Home.WriteControl("policy", policy.Endpoint + " stages=connect\n");
+        var r = _h.Talk(driver, "EHLO proxy.example\r\nXCLIENT ADDR=192.0.2.66 NAME=client.example\r\nEHLO proxy.example\r\nQUIT\r\n", env: Allowed);
+        const string refusal = "554 5.7.1 <client.example[192.0.2.66]>: Client host rejected: not from here\r\n";
+        r.Out.Should().EndWith("250 XCLIENT ADDR NAME PORT HELO LOGIN PROTO\r\n" + refusal + refusal + "221 2.0.0 mx.example\r\n");
+        policy.Requests.Select(q => q["protocol_state"] + " " + q["client_address"] + " " + q["client_name"])
+            .Should().Equal("CONNECT 127.0.0.1 unknown", "CONNECT 192.0.2.66 client.example");
+    }
+
+    [Theory, ForEachDriver]
     public void Milters_hear_the_proxy_end_and_a_new_connect_for_the_client(SmtpdDriver driver)
     {
         using var milter = new ScriptedMilter();
