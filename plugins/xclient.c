@@ -20,13 +20,14 @@
  *
  * Attributes (names in any case, values xtext: "+HH" for a byte in hex):
  *   ADDR   the client's IP address (IPv6 with or without "IPV6:")
- *   NAME   its host name; [UNAVAILABLE] or [TEMPUNAVAIL]: unknown
+ *   NAME   its host name
  *   PORT   its port
  *   HELO   its HELO name, kept over the EHLO the proxy sends next
- *   LOGIN  the user it authenticated as; [UNAVAILABLE]: none
+ *   LOGIN  the user it authenticated as
  *   PROTO  SMTP or ESMTP, for the Received line
- * For ADDR, PORT, HELO and PROTO, [UNAVAILABLE] and [TEMPUNAVAIL] leave the
- * fact as it was. DESTADDR and DESTPORT are not supported (501).
+ * [UNAVAILABLE] and [TEMPUNAVAIL] make ADDR, NAME and PORT unknown and LOGIN
+ * none, as in Postfix; for HELO and PROTO they leave the fact as it was.
+ * DESTADDR and DESTPORT are not supported (501).
  *
  * Replies: 220 greeting on success (the session starts over: EHLO again);
  * 550 5.7.0 to a client the rules do not allow; 503 5.5.1 inside a mail
@@ -131,8 +132,8 @@ static const char *attribute(const jsmail_session *s, char *name, char *value)
     if (!xtext_decode(value)) return "bad xtext in the value of ";
     if (unavailable(value))
     {
-        /* unknown: a host name or a login can be unknown; the others stay as they were */
-        if (fact == JSMAIL_FACT_REMOTE_HOST || fact == JSMAIL_FACT_AUTH_USER)
+        /* unknown, as Postfix makes them; a HELO or protocol that is not given is the next EHLO's */
+        if (fact != JSMAIL_FACT_HELO && fact != JSMAIL_FACT_PROTOCOL)
             return api->set_fact(s, fact, NULL) == 0 ? NULL : "bad value of ";
         return NULL;
     }

@@ -121,9 +121,10 @@ typedef struct jsmail_api {
     const char *(*env)(const jsmail_session *s, const char *name);
     /*
      * In a verb callback only: sets a fact of the session for the rest of it,
-     * as if the client had connected with it. Settable: REMOTE_IP (also drops
-     * RELAYCLIENT and TCPREMOTEINFO, which tcprules and identd gave the
-     * previous address), REMOTE_HOST (NULL: unknown), REMOTE_PORT, HELO (kept
+     * as if the client had connected with it. Settable: REMOTE_IP (NULL:
+     * unknown; also drops RELAYCLIENT and TCPREMOTEINFO, which tcprules and
+     * identd gave the previous address), REMOTE_HOST (NULL: unknown),
+     * REMOTE_PORT (NULL: unknown), HELO (kept
      * over the next HELO or EHLO, whose own argument then does not count), AUTH_USER (as after AUTH;
      * NULL: not authenticated), PROTOCOL ("SMTP" or "ESMTP"). The changes take
      * effect when the callback returns JSMAIL_CONTINUE with a 2xx reply or

@@ -118,6 +118,8 @@ public sealed class ConnectionHandler(ServerOptions options, ServerState state, 
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), settings.TlsCertificate != null ? controls : null, state.Auth, SessionLog)
         {
             Native = compat ? null : state.Native,
+            // looked up again for a client a plugin (XCLIENT) sets: the rules in force then, SIGHUP's rereading included
+            Rules = compat ? null : () => state.Controls.Rules,
             Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(env), settings.Has(Standards.EnhancedStatusCodes), compat,
                 captureStderr: true),
         };

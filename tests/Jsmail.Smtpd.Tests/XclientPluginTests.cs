@@ -57,6 +57,14 @@ public sealed class XclientPluginTests : IDisposable
                                 "250-SMTPUTF8\r\n250-DSN\r\n250-CHUNKING\r\n250-BINARYMIME\r\n250-LIMITS RCPTMAX=100\r\n";
     private const string Offered = "250 XCLIENT ADDR NAME PORT HELO LOGIN PROTO\r\n";
 
+    /// <summary>
+    /// The EHLO reply after XCLIENT: in server mode the rules are looked up
+    /// again for the new address, and the test's rules give XCLIENT to
+    /// 127.0.0.1 alone; the per-connection program, without JSMAIL_RULES,
+    /// keeps what tcpserver gave.
+    /// </summary>
+    private static string EhloAfter(SmtpdDriver driver) => driver == SmtpdDriver.Server ? Ehlo.Replace("250-LIMITS", "250 LIMITS") : Ehlo + Offered;
+
     /// <summary>What tcprules gives the proxy: leave to use XCLIENT, and (to show it is not passed on) the right to relay.</summary>
     private static readonly Dictionary<string, string?> Allowed = new() { ["XCLIENT"] = "", ["RELAYCLIENT"] = "" };
 
@@ -71,7 +79,7 @@ public sealed class XclientPluginTests : IDisposable
                                 "DATA\r\nSubject: via a proxy\r\n\r\nbody\r\n.\r\nQUIT\r\n", env: Allowed);
         r.Out.Should().MatchRegex("^" + Regex(
             "220 mx.example ESMTP\r\n" + Ehlo + Offered + "250 2.1.0 ok\r\n250 2.1.5 ok\r\n250 2.0.0 flushed\r\n" +
-            "220 mx.example ESMTP\r\n" + Ehlo + Offered + "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n") +
+            "220 mx.example ESMTP\r\n" + EhloAfter(driver) + "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go ahead\r\n") +
             "250 2.0.0 ok \\d+ qp \\d+\r\n221 2.0.0 mx.example\r\n$");
         File.ReadAllText(seen).Should().Be(
             "helo ip=127.0.0.1 host=unset port=other user=none relay=set proxy.example||||\n" +
@@ -134,7 +142,7 @@ public sealed class XclientPluginTests : IDisposable
                                 "EHLO client.example\r\nMAIL FROM:<s@x.example>\r\nRCPT TO:<a@example.com>\r\n" +
                                 "DATA\r\nSubject: hi\r\n\r\nbody\r\n.\r\nQUIT\r\n",
             env: new Dictionary<string, string?> { ["XCLIENT"] = "", ["TCPREMOTEHOST"] = "proxy.example" });
-        r.Out.Should().StartWith("220 mx.example ESMTP\r\n250 mx.example\r\n220 mx.example ESMTP\r\n" + Ehlo + Offered);
+        r.Out.Should().StartWith("220 mx.example ESMTP\r\n250 mx.example\r\n220 mx.example ESMTP\r\n" + EhloAfter(driver));
         File.ReadAllText(seen).Should().EndWith("rcpt ip=2001:db8::7 host=unset port=other user=none relay= client.example|s@x.example|a@example.com||\n");
         SmtpdHome.S(_h.Queued().Should().ContainSingle().Subject.Message)
             .Should().Contain("Received: from unknown (HELO client.example) (2001:db8::7)\n  by mx.example with SMTP; ");
@@ -171,7 +179,8 @@ public sealed class XclientPluginTests : IDisposable
         _h.Home.WriteControl("plugins", XclientLibrary.Value + "\n");
         foreach (var allowed in new[] { true, false })
         {
-            var rules = allowed ? "127.0.0.1:allow,XCLIENT=\"\"\n:deny\n" : "127.0.0.1:allow\n:deny\n";
+            // server mode looks the rules up again for the client XCLIENT names: it must be allowed too
+            var rules = allowed ? "127.0.0.1:allow,XCLIENT=\"\"\n198.51.100.4:allow\n:deny\n" : "127.0.0.1:allow\n:deny\n";
             var cdb = ServerModeServer.CompileRules(rules, _dir.Path);
             var port = Ports.Free();
             using var tcpserver = Run.Start("tcpserver", ["-R", "-H", "-l", "mx.example", "-x", cdb, "127.0.0.1", port.ToString(), _h.Home.Bin("qmail-smtpd")],

@@ -32,17 +32,21 @@ public sealed partial class SmtpSession
 
     private string BaseProtocol => _ehlo || _inTls || _authUser != null ? "ESMTP" : "SMTP";
 
-    private void SetClientFacts(IReadOnlyDictionary<NativeAbi.Fact, byte[]?> facts)
+    /// <returns>null to go on; otherwise the end of the session (the rules deny the new client, or cannot be read)</returns>
+    private SessionStep? SetClientFacts(IReadOnlyDictionary<NativeAbi.Fact, byte[]?> facts)
     {
-        if (facts.Count == 0) return;
-        var was = client.RemoteIp;
+        if (facts.Count == 0) return null;
+        var was = client;
         var env = Variables;
+        var wasHost = env.Get("TCPREMOTEHOST");
         var c = client;
         if (facts.TryGetValue(NativeAbi.Fact.RemoteIp, out var ip))
         {
             // tcprules gave RELAYCLIENT to the address that connected, and identd's answer was about it too: neither is the new client's
-            c = c with { RemoteIp = ip!, RelayClient = null, RemoteInfo = null };
-            env.Set("TCPREMOTEIP", ip);
+            // An unknown address is what jsmail-smtpd, like qmail-smtpd, makes of a missing TCPREMOTEIP: "unknown".
+            c = c with { RemoteIp = ip ?? "unknown"u8.ToArray(), RelayClient = null, RemoteInfo = null };
+            if (ip == null) env.Unset("TCPREMOTEIP"u8);
+            else env.Set("TCPREMOTEIP", ip);
             env.Unset("RELAYCLIENT"u8);
             env.Unset("TCPREMOTEINFO"u8);
         }
@@ -52,13 +56,33 @@ public sealed partial class SmtpSession
             if (host == null) env.Unset("TCPREMOTEHOST"u8);
             else env.Set("TCPREMOTEHOST", host);
         }
-        if (facts.TryGetValue(NativeAbi.Fact.RemotePort, out var port)) env.Set("TCPREMOTEPORT", port);
+        if (facts.TryGetValue(NativeAbi.Fact.RemotePort, out var port))
+        {
+            if (port == null) env.Unset("TCPREMOTEPORT"u8);
+            else env.Set("TCPREMOTEPORT", port);
+        }
         if (facts.TryGetValue(NativeAbi.Fact.Helo, out var helo)) _heloKept = helo;
         if (facts.TryGetValue(NativeAbi.Fact.Protocol, out var protocol)) _protocol = Encoding.ASCII.GetString(protocol!);
         if (facts.TryGetValue(NativeAbi.Fact.AuthUser, out var user)) SetAuthUser(user);
-        client = c;
+        client = c; // the log line names the new client
         var said = facts.Select(f => $"{Name(f.Key)}={(f.Value == null ? "(none)" : Printable(f.Value))}");
-        _log($"client facts set by a plugin's verb from {Printable(was)}: {string.Join(' ', said)}");
+        _log($"client facts set by a plugin's verb from {Printable(was.RemoteIp)}: {string.Join(' ', said)}");
+        if (facts.ContainsKey(NativeAbi.Fact.RemoteIp))
+        {
+            try
+            {
+                if (RulesAgain(was, wasHost, c, env) is not { } ruled) return DeniedByRules();
+                c = ruled;
+            }
+            catch (Jsmail.Common.Tcp.TcpRulesException e)
+            {
+                _log($"unable to read the rules {e.Path}: {e.Message}");
+                Reply(SmtpReplyId.ControlsUnreadable);
+                return CloseWith(1);
+            }
+        }
+        client = c;
+        return null;
     }
 
     /// <summary>As after AUTH: the user, and SMTPAUTHUSER for qmail-spp plugins and check programs.</summary>
@@ -73,8 +97,10 @@ public sealed partial class SmtpSession
 
     /// <summary>
     /// As if the client had just connected (with the facts set): no transaction,
-    /// no HELO, no AUTH unless a plugin set one; the greeting again, after
-    /// which the client says HELO or EHLO. TLS stays: the connection is the same.
+    /// no HELO, no AUTH unless a plugin set one; the connection stages again
+    /// (qmail-spp [connection] plugins, policy CONNECT, native connect hooks,
+    /// milters' connect), then the greeting or their refusal in its place,
+    /// after which the client says HELO or EHLO. TLS stays: the connection is the same.
     /// </summary>
     /// <param name="keepAuth">the plugin set the authenticated user (or its absence) itself</param>
     private SessionStep Restart(bool keepAuth)
@@ -86,10 +112,13 @@ public sealed partial class SmtpSession
         _heloRefused = false;
         _authStep = null;
         if (!keepAuth) SetAuthUser(null);
-        _out.AddRange("220 "u8);
-        _out.AddRange(settings.Greeting);
-        _out.AddRange(" ESMTP\r\n"u8);
-        return SessionStep.Command;
+        // What the connection stages decided was about the proxy. Postfix, too, ends its milters' session with the
+        // proxy and starts a new one for the client: here on new milter connections (QUIT, then connect again).
+        _clientRefusal = null;
+        CloseMilters();
+        _milterConnected = false;
+        _milterRefusal = null;
+        return ConnectionStages();
     }
 
     private static string Name(NativeAbi.Fact f) => f switch

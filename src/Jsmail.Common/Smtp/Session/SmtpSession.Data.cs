@@ -116,7 +116,7 @@ public sealed partial class SmtpSession
     private void Store(Transaction t, ReadOnlySpan<byte> decoded)
     {
         if (t.Overflow) return;
-        if (settings.DataBytes > 0 && t.DataBytes + (ulong)decoded.Length > settings.DataBytes)
+        if (DataBytes > 0 && t.DataBytes + (ulong)decoded.Length > DataBytes)
         {
             t.Overflow = true; // the rest is read and dropped; nothing is queued
             return;

@@ -34,7 +34,7 @@ public sealed partial class SmtpSession
         if (!MiltersOn || _milterConnected) return greet();
         _milterConnected = true;
         var connect = new MilterRequest(MilterStage.Connect, ClientName(), [], MilterMacroValues(MilterStage.Connect, null, null))
-            { ClientAddress = client.RemoteIp };
+            { ClientAddress = KnownAddress ? client.RemoteIp : [] }; // an unknown one goes as the family 'U'
         return AskMilters(connect, o =>
         {
             if (o.Verdict is MilterVerdict.Continue or MilterVerdict.Discard) return greet(); // no message to discard yet
@@ -174,6 +174,9 @@ public sealed partial class SmtpSession
         }
         return new QueueEnvelope(edited.Sender, edited.Recipients, extension.IsEmpty ? null : extension);
     }
+
+    /// <summary>Whether the client's address is known: not so without TCPREMOTEIP, nor after XCLIENT ADDR=[UNAVAILABLE].</summary>
+    private bool KnownAddress => KnownAddressOf(client);
 
     /// <summary>The client's name as milters know it: its host name, else its address in brackets, as Postfix gives it.</summary>
     private byte[] ClientName() => client.RemoteHost.AsSpan().SequenceEqual("unknown"u8)

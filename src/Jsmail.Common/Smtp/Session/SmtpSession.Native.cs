@@ -59,7 +59,7 @@ public sealed partial class SmtpSession
         if (verdict.Decision == HookDecision.Accept && call?.Kind == NativeCallKind.Verb && changes != null
             && (changes.Restart || verdict.Code is >= 200 and < 300)) // a verb succeeded: a refusal changes nothing
         {
-            SetClientFacts(changes.Facts);
+            if (SetClientFacts(changes.Facts) is { } ended) return ended;
             if (changes.Restart) return Restart(keepAuth: changes.Facts.ContainsKey(NativeAbi.Fact.AuthUser));
         }
         SmtpReplies.Append(_out, verdict.Code, verdict.Enhanced, verdict.Text ?? [], Enhanced);

@@ -55,7 +55,14 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
     /// a native plugin's connect hook or a milter's connect stage said otherwise
     /// (their refusal is then the greeting). May ask for effects first.
     /// </summary>
-    public SessionStep Greet() => SppConnect((_, _) => AskPolicy(PolicyStages.Connect, _transaction, null,
+    public SessionStep Greet() => ConnectionStages();
+
+    /// <summary>
+    /// The steps a client passes through before its greeting: at connect, and
+    /// again for the client a plugin's verb (XCLIENT) set, so that every check
+    /// applies to it as if it had connected itself.
+    /// </summary>
+    private SessionStep ConnectionStages() => SppConnect((_, _) => AskPolicy(PolicyStages.Connect, _transaction, null,
         () => NativeHook(Plugins.Native.NativeAbi.Event.Connect, null, () => MilterConnect(() =>
     {
         _out.AddRange("220 "u8);
@@ -163,7 +170,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
         {
             if (settings.Has(Standards.Pipelining)) lines.Add("PIPELINING");
             if (settings.Has(Standards.EightBitMime)) lines.Add("8BITMIME");
-            if (settings.Has(Standards.Size)) lines.Add(settings.DataBytes > 0 ? $"SIZE {settings.DataBytes}" : "SIZE");
+            if (settings.Has(Standards.Size)) lines.Add(DataBytes > 0 ? $"SIZE {DataBytes}" : "SIZE");
             if (settings.Has(Standards.EnhancedStatusCodes)) lines.Add("ENHANCEDSTATUSCODES");
             if (settings.Has(Standards.SmtpUtf8)) lines.Add("SMTPUTF8");
             if (settings.Has(Standards.Dsn)) lines.Add("DSN");
@@ -227,7 +234,7 @@ public sealed partial class SmtpSession(SmtpdSettings settings, SmtpClientInfo c
             var pf = EsmtpParameters.ParseMail(rest, settings.Features, out mp, NativeKeywords(mail: true));
             if (pf != EsmtpParameterFault.None) return ParameterFault(pf);
             if (NonAscii(address, mp!.Utf8) is { } bad) return Reply(bad);
-            if (mp.Size is { } size && settings.DataBytes > 0 && size > settings.DataBytes)
+            if (mp.Size is { } size && DataBytes > 0 && size > DataBytes)
                 return Reply(SmtpReplyId.SizeExceedsLimit);
             // RFC 8689 §2: REQUIRETLS is only ever given within TLS. It names no reply for a client that gives it
             // outside; RFC 3207 §4 names one for a command that needs TLS first: 530, with 5.7.0.

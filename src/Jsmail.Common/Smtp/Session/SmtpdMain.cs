@@ -3,6 +3,7 @@ using Jsmail.Common.Control;
 using Jsmail.Common.Os;
 using Jsmail.Common.Smtp.Plugins;
 using Jsmail.Common.Smtp.Plugins.Native;
+using Jsmail.Common.Tcp;
 
 namespace Jsmail.Common.Smtp.Session;
 
@@ -63,11 +64,26 @@ public static class SmtpdMain
             () => DateTimeOffset.UtcNow.ToUnixTimeSeconds(), upgrade, auth, SessionLog)
         {
             Native = native,
+            Rules = compat ? null : RulesNamedByEnvironment(),
             Spp = plugins == null ? null : new SppSession(plugins, new SppEnvironment(null), settings.Has(Standards.EnhancedStatusCodes), compat),
         };
         var connection = new SmtpConnection(session, new FdTransport(0, 1, settings.TimeoutSeconds), upgrade, SessionLog);
         return handedOver is { } failures ? connection.RunAfterStartTls(failures) : connection.Run();
     }
+
+    /// <summary>
+    /// Under tcpserver this program cannot know tcpserver's rules file: the
+    /// operator names it in JSMAIL_RULES for a client a plugin (XCLIENT) sets
+    /// to be looked up in it again. Opened at the first such lookup.
+    /// </summary>
+    private static Func<TcpRules?>? RulesNamedByEnvironment()
+    {
+        if (Libc.Getenv(RulesVariable) is not { Length: > 0 } path) return null;
+        TcpRules? rules = null;
+        return () => rules ??= TcpRules.Open(Encoding.UTF8.GetString(path), allowMissing: false);
+    }
+
+    public const string RulesVariable = "JSMAIL_RULES";
 
     /// <summary>DATABYTES from tcprules, as qmail's scan_ulong reads it.</summary>
     private static ulong? DataBytesFromEnvironment() =>

@@ -47,6 +47,8 @@ public sealed class SmtpdSettings
     public CdbReader? MoreRcptHosts { get; init; }
     public ControlSet BadMailFrom { get; init; } = new([]);
     public ulong DataBytes { get; init; }
+    /// <summary>control/databytes (0 when absent): what a client gets whose rule sets no DATABYTES.</summary>
+    public ulong ControlDataBytes { get; init; }
     public int MaxRecipients { get; init; } = 100;
     /// <summary>control/maxmail: transactions (MAIL commands accepted) per session, 0 = no limit; none under JSMAIL_COMPAT=qmail.</summary>
     public int MaxMessages { get; init; }
@@ -117,6 +119,7 @@ public sealed class SmtpdSettings
         var cert = Path.Combine(home, "control", CertificateFile);
         List<Milter.MilterSpec> milters = compat ? [] : Milter.MilterSpec.Read(controls, home);
         IReadOnlyList<PolicyClient> policy = compat ? [] : PolicyServices.Read(controls, home);
+        var controlDataBytes = controls.ReadInt("databytes", 0);
         return new SmtpdSettings
         {
             Greeting = greeting,
@@ -125,7 +128,8 @@ public sealed class SmtpdSettings
             RcptHosts = rcpthosts == null ? null : new ControlSet(rcpthosts),
             MoreRcptHosts = more,
             BadMailFrom = new ControlSet(controls.ReadList("badmailfrom")),
-            DataBytes = dataBytesFromEnv ?? controls.ReadInt("databytes", 0),
+            DataBytes = dataBytesFromEnv ?? controlDataBytes,
+            ControlDataBytes = controlDataBytes,
             MaxRecipients = (int)Math.Min(controls.ReadInt("maxrcpt", 100), int.MaxValue),
             MaxMessages = compat ? 0 : (int)Math.Min(controls.ReadInt(MaxMailFile, 0), int.MaxValue),
             Standards = standards,

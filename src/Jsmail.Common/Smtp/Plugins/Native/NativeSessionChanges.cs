@@ -21,7 +21,7 @@ public sealed class NativeSessionChanges
     private readonly List<string> _offers = new();
     private bool _restart;
 
-    /// <summary>The facts set, a null value meaning "unset" (unknown host, no HELO, not authenticated).</summary>
+    /// <summary>The facts set, a null value meaning "unset" (unknown address, port or host, not authenticated).</summary>
     public IReadOnlyDictionary<NativeAbi.Fact, byte[]?> Facts { get { lock (this) return new Dictionary<NativeAbi.Fact, byte[]?>(_facts); } }
     public bool Restart { get { lock (this) return _restart; } }
     public IReadOnlyList<string> Offers { get { lock (this) return [.. _offers]; } }
@@ -43,8 +43,9 @@ public sealed class NativeSessionChanges
         byte[]? accepted;
         switch (fact)
         {
-            case NativeAbi.Fact.RemoteIp: accepted = Address(value); if (accepted == null) return false; break;
-            case NativeAbi.Fact.RemotePort: accepted = Port(value); if (accepted == null) return false; break;
+            // null: unknown, as Postfix's XCLIENT ADDR=[UNAVAILABLE] makes it
+            case NativeAbi.Fact.RemoteIp: accepted = Address(value); if (accepted == null && value != null) return false; break;
+            case NativeAbi.Fact.RemotePort: accepted = Port(value); if (accepted == null && value != null) return false; break;
             case NativeAbi.Fact.Protocol: accepted = Protocol(value); if (accepted == null) return false; break;
             case NativeAbi.Fact.RemoteHost: if (value != null && !HostName(value)) return false; accepted = value; break;
             case NativeAbi.Fact.Helo: if (value == null || !Word(value)) return false; accepted = value; break;
