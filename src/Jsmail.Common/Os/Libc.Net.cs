@@ -13,7 +13,7 @@ namespace Jsmail.Common.Os;
 public static unsafe partial class Libc
 {
     public const int AF_INET = 2, AF_INET6 = 10, SOCK_STREAM = 1, SOCK_NONBLOCK = 0x800, SOCK_CLOEXEC = 0x80000;
-    private const int SOL_SOCKET = 1, SO_ERROR = 4;
+    private const int SOL_SOCKET = 1, SO_ERROR = 4, IPPROTO_TCP = 6, TCP_NODELAY = 1;
 
     [LibraryImport(L, EntryPoint = "socket", SetLastError = true)]
     public static partial int Socket(int domain, int type, int protocol);
@@ -26,6 +26,20 @@ public static unsafe partial class Libc
 
     [LibraryImport(L, EntryPoint = "getsockopt", SetLastError = true)]
     private static partial int GetsockoptRaw(int fd, int level, int name, int* value, int* length);
+
+    [LibraryImport(L, EntryPoint = "setsockopt", SetLastError = true)]
+    private static partial int SetsockoptRaw(int fd, int level, int name, int* value, int length);
+
+    /// <summary>
+    /// TCP_NODELAY: each write leaves at once, even while earlier data is not
+    /// yet acknowledged. For a writer that writes whole units (a command group,
+    /// a block of the message) and then waits for the peer.
+    /// </summary>
+    public static int SetNoDelay(int fd)
+    {
+        var one = 1;
+        return SetsockoptRaw(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(int));
+    }
 
     public static int Connect(int fd, IPAddress ip, int port)
     {

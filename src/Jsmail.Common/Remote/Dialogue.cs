@@ -399,7 +399,13 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
 
     private const string PartialLine = "SMTP cannot transfer messages with partial final lines. (#5.6.2)\n";
 
-    /// <summary>Sends the message and the final dot; false when it cannot (reported).</summary>
+    /// <summary>
+    /// Sends the message and the final dot; false when it cannot (reported).
+    /// Each block is sent once the next one is read, so that the last goes out
+    /// with the dot in one write: a dot alone after it would be a second small
+    /// segment, held (Nagle) or answered late (delayed ACK) by peers and stacks
+    /// that do not send at once.
+    /// </summary>
     private bool Blast(MessageSource message)
     {
         var encoder = new DataEncoder();
@@ -412,11 +418,10 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             var n = message.Read(chunk);
             if (n < 0) { report.Add('Z', "Unable to read message. (#4.3.0)\n"); return false; }
             if (n == 0) break;
+            if (output.Count > 0) smtp.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output));
             output.Clear();
             encoder.Encode(chunk.AsSpan(0, n), output);
-            smtp.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(output));
         }
-        output.Clear();
         if (!encoder.TryFinish(output))
         {
             report.Add('D', PartialLine);

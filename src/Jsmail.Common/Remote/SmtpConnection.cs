@@ -43,7 +43,7 @@ public sealed class SmtpConnection : IDisposable
     /// <summary>
     /// A non-blocking connect bounded by poll(2) (timeoutconnect), from
     /// <paramref name="source"/> when one is configured; the fd is blocking again
-    /// when returned. -1 when the peer could not be reached; <paramref name="timedOut"/>
+    /// when returned, with TCP_NODELAY. -1 when the peer could not be reached; <paramref name="timedOut"/>
     /// says whether it was a timeout (for the tcpto table).
     /// </summary>
     public static int Connect(IPAddress ip, int port, IPAddress? source, int timeoutSeconds, out bool timedOut)
@@ -61,7 +61,9 @@ public sealed class SmtpConnection : IDisposable
             Span<Libc.PollFd> p = [new Libc.PollFd { Fd = fd, Events = Libc.POLLOUT }];
             if (Libc.Poll(p, (int)Math.Min(Math.Max(timeoutSeconds, 0) * 1000L, int.MaxValue)) <= 0) timedOut = true;
             else if (Libc.SocketError(fd) is var error && error != 0) timedOut = error == Errno.ETIMEDOUT;
-            else if (Libc.SetBlocking(fd, true) == 0) return fd;
+            // No Nagle: a small write (a command group, the last block of the message) must not wait for the
+            // peer's delayed ACK of the previous one (40 ms on Linux), which it holds back while it waits for more
+            else if (Libc.SetBlocking(fd, true) == 0 && Libc.SetNoDelay(fd) == 0) return fd;
         }
         Libc.Close(fd);
         return -1;
