@@ -42,7 +42,7 @@ public sealed class PooledSessionFlowTests(ITestOutputHelper output)
         // (2 s, as Postfix's smtp_connection_cache_time_limit) is closed, and a busy test machine makes such pauses:
         // 71 in all in a loaded run here. One a message is what the per-process mode (and qmail) make.
         sessions.Should().BeInRange(1, Messages / 10, "sessions are reused across messages, at least ten each on the average");
-        foreach (var dir in new[] { "mess", "info", "remote", "todo", "intd" }) h.Home.Entries(dir).Should().BeEmpty();
+        h.ShouldEmpty("mess", "info", "remote", "todo", "intd");
     }
 
     private static bool Stable(SmtpSink sink)

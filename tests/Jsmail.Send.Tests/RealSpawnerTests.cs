@@ -28,8 +28,7 @@ public class RealSpawnerTests
         h.WaitForLog("end msg", 2, 90_000);
 
         h.CountLog(": success: ").Should().Be(6, h.Log);
-        h.Home.Entries("ext").Should().BeEmpty("jsmail-clean removes the extension with the message");
-        foreach (var dir in new[] { "mess", "info", "local", "remote", "todo", "intd" }) h.Home.Entries(dir).Should().BeEmpty();
+        h.ShouldEmpty("mess", "info", "local", "remote", "todo", "intd", "ext"); // jsmail-clean removes the extension with the message
 
         var local = user.Messages();
         local.Select(m => Regex.Match(m, "^Subject: (.*)$", RegexOptions.Multiline).Groups[1].Value).Order().Should().Equal("ext", "plain");
@@ -79,12 +78,7 @@ public class RealSpawnerParameterTests
         h.WaitForLog("end msg", 1, 90_000);
 
         h.CountLog(": success: ").Should().Be(2, h.Log);
-        // "end msg" is logged before info/ is unlinked and jsmail-clean removes mess/ (the order of
-        // qmail-send's messdone), so the queue empties a moment after it.
-        string[] dirs = ["mess", "info", "local", "remote", "todo", "intd", "ext", "rparam"];
-        Wait.Until(() => dirs.All(d => h.Home.Entries(d).Count == 0), 30);
-        foreach (var dir in dirs)
-            h.Home.Entries(dir).Should().BeEmpty(dir);
+        h.ShouldEmpty("mess", "info", "local", "remote", "todo", "intd", "ext", "rparam");
         var received = peer.Received;
         received.Should().Contain("MAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1\r\nRCPT TO:<b@x.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;b@x.test\r\nDATA\r\n");
         received.Should().Contain("MAIL FROM:<a@s.test> RET=HDRS ENVID=QQ1\r\nRCPT TO:<c@x.test>\r\nDATA\r\n", "a recipient without parameters gets none");

@@ -29,8 +29,7 @@ public class SendFlowTests
             "delivery 1: success: did_1+0+0/",
             "status: local 0/10 remote 0/20",
             "end msg N");
-        h.Home.Entries("info").Should().BeEmpty();
-        h.Home.Entries("mess").Should().BeEmpty();
+        h.ShouldEmpty("info", "mess");
         File.ReadAllText(Path.Combine(h.Home.Path, "argv-L")).Should().Be("['./Mailbox']"); // §16 item 53
     }
 

@@ -127,6 +127,17 @@ public sealed class SendHarness : IDisposable
     public void WaitForLog(string substring, int count = 1, int timeoutMs = 30_000) =>
         WaitUntil(() => CountLog(substring) >= count, timeoutMs).Should().BeTrue($"the log should have {count}× '{substring}':\n{Log}");
 
+    /// <summary>
+    /// Asserts the queue directories empty. "end msg" is logged before info/ is unlinked and
+    /// jsmail-clean removes mess/ (the order of qmail-send's messdone), so the queue empties a
+    /// moment after the log says so: wait for it, bounded.
+    /// </summary>
+    public void ShouldEmpty(params string[] dirs)
+    {
+        WaitUntil(() => dirs.All(d => Home.Entries(d).Count == 0), 30_000);
+        foreach (var dir in dirs) Home.Entries(dir).Should().BeEmpty(dir);
+    }
+
     public int CountLog(string substring) => LogLines.Count(l => l.Contains(substring));
 
     /// <summary>The copies the test spawner kept of delivered messages: (sender, recipient, message).</summary>

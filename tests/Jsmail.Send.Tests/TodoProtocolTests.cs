@@ -68,7 +68,7 @@ public class TodoProtocolTests
             $"L {both} d@local.example", $"R {both} e@remote.example", $"R {both} f@remote.example",
         }.Order());
         h.LogLines.Should().NotContain(l => l.Contains($"msg {none} to "));
-        foreach (var dir in new[] { "info", "local", "remote", "mess" }) h.Home.Entries(dir).Should().BeEmpty();
+        h.ShouldEmpty("info", "local", "remote", "mess");
 
         h.Stop();
         h.LogLines[^1].Should().Be("status: exiting");
