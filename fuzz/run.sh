@@ -2,7 +2,7 @@
 # run.sh HARNESS[,HARNESS...]|all SECONDS: fuzzes each harness of fuzz/Jsmail.Fuzz with afl-fuzz
 # (Debian's afl++) for SECONDS, one harness at a time, under nice -n 19.
 #
-# Builds fuzz/Jsmail.Fuzz, instruments Jsmail.Common.dll, jsmail-dkimsign.dll and jsmail-inject.dll
+# Builds fuzz/Jsmail.Fuzz, instruments Jsmail.Common.dll (DKIM signing included) and jsmail-inject.dll
 # with SharpFuzz (the tool pinned in fuzz/dotnet-tools.json), then runs afl-fuzz
 # on fuzz/corpus/HARNESS/ (and its crashes-fixed/), plus the queue an earlier
 # run of this script left, so that runs add up. Prints per harness: seconds,
@@ -24,7 +24,7 @@ rm -rf "$work/bin"
 mkdir -p "$work"
 dotnet build "$repo/fuzz/Jsmail.Fuzz" -c Release -nologo -v quiet -o "$work/bin" >"$work/build.log" 2>&1 ||
   { cat "$work/build.log" >&2; exit 1; }
-for dll in Jsmail.Common.dll jsmail-dkimsign.dll jsmail-inject.dll; do
+for dll in Jsmail.Common.dll jsmail-inject.dll; do
   (cd "$repo/fuzz" && dotnet tool run sharpfuzz "$work/bin/$dll") >/dev/null
 done
 

@@ -1,5 +1,5 @@
 using Jsmail.Common.Control;
-using Jsmail.Common.Message;
+using Jsmail.Common.Dkim;
 using Jsmail.Common.Os;
 
 namespace Jsmail.DkimSign;
@@ -10,7 +10,8 @@ namespace Jsmail.DkimSign;
 /// rsa-sha256, relaxed/relaxed) put in front, the message itself unchanged.
 /// With no key for its domain the message passes unchanged. Exit 0: the
 /// message was written; 111: temporary trouble (a key or control file that
-/// cannot be read, an I/O error), explained on fd 2.
+/// cannot be read, an I/O error), explained on fd 2. The signing is
+/// Jsmail.Common.Dkim's, which jsmail-rspawn's pool also runs in-process.
 /// </summary>
 public static class Program
 {
@@ -19,8 +20,7 @@ public static class Program
     public static int Main()
     {
         try { return Run(); }
-        catch (SignerException e) { return Fail(e.Message); }
-        catch (ControlReadException e) { return Fail($"unable to read control files: {e.Message}"); }
+        catch (DkimSignerException e) { return Fail(e.Message); }
     }
 
     private static int Run()
@@ -28,20 +28,11 @@ public static class Program
         string home;
         try { home = QmailHome.Current; }
         catch (InvalidOperationException e) { return Fail(e.Message); }
-        var keys = new KeyTable(new ControlReader(home).ReadList("dkimkeys"));
+        var signer = DkimSigner.ForHome(home);
 
-        using var message = SpooledMessage.Open();
-        var header = message.ReadHeader();
-        var fields = HeaderField.ReadAll(header, HeaderLineEnds.LfCrlfOrCr);
-        var key = KeyChoice.For(keys, fields, Libc.Getenv("SENDER"));
-        if (key == null) return message.CopyTo(1, prefix: []) ? Ok : Fail("unable to write output");
-
-        using var rsa = SigningKeyFile.Load(home, key.KeyPath);
-        var bodyHash = message.HashBody(header.Length);
-        var h = SignedHeaders.Choose(fields);
-        var field = SignatureField.Build(key, DateTimeOffset.UtcNow.ToUnixTimeSeconds(), h, bodyHash,
-            SignedHeaders.Canonical(fields, h), SigningKeyFile.Signer(rsa), SignatureField.LineEndOf(header));
-        return message.CopyTo(1, field) ? Ok : Fail("unable to write output");
+        using var message = SpooledMessage.Open(0);
+        var field = signer.Field(message, Libc.Getenv("SENDER"));
+        return message.CopyTo(1, field ?? []) ? Ok : Fail("unable to write output");
     }
 
     private static int Fail(string why)
@@ -50,6 +41,3 @@ public static class Program
         return Temporary;
     }
 }
-
-/// <summary>A failure that makes the delivery wait: the text goes to fd 2 and into jsmail-remote's report.</summary>
-internal sealed class SignerException(string message) : Exception(message);

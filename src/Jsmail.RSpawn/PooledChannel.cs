@@ -10,8 +10,11 @@ namespace Jsmail.RSpawn;
 /// with jsmail-remote's own code (Jsmail.Common.Remote) over a session from
 /// the <see cref="SessionPool"/>, and writes exactly what jsmail-remote would
 /// have written to the report pipe, so the spawner's reports are the same.
-/// A delivery with send-time processors (control/remoteprocessors) still
-/// runs jsmail-remote (<paramref name="perProcess"/>).
+/// Send-time processors (control/remoteprocessors) that are all the shipped
+/// DKIM signer (<see cref="ShippedSigner"/>) are run in-process by the
+/// delivery (<see cref="PooledSigning"/>); with any other line in the list a
+/// delivery still runs jsmail-remote (<paramref name="perProcess"/>), which
+/// runs the processors per message.
 /// </summary>
 internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironment parameters, string home, SessionPool pool)
     : ISpawnChannel
@@ -28,10 +31,10 @@ internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironmen
         // Everything that can fail here fails as a SpawnException (a temporary refusal): any
         // other exception would end jsmail-rspawn, and with it the reports of the deliveries
         // in flight, whose messages the peer already has (sent again: duplicates).
-        bool processors;
-        try { processors = new ControlReader(home).ReadList(SendTimeProcessing.ProcessorsFile).Count > 0; }
+        List<byte[]> processors;
+        try { processors = new ControlReader(home).ReadList(SendTimeProcessing.ProcessorsFile); }
         catch (ControlReadException e) { throw new SpawnException("control/" + SendTimeProcessing.ProcessorsFile, e.Errno); }
-        if (processors) return perProcess.Start(messageFd, reportFd, command, at);
+        if (!processors.All(line => ShippedSigner.Is(line, home))) return perProcess.Start(messageFd, reportFd, command, at);
         var environment = parameters.For(messageFd, command);
         // The spawner closes both once we return: the thread keeps its own copies (never inherited by children).
         var message = Libc.Fcntl(messageFd, Libc.F_DUPFD_CLOEXEC, 3);
@@ -47,7 +50,7 @@ internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironmen
         }
         var host = command.Recipient[(at + 1)..];
         var delivery = new PooledDelivery(pool, home, host, command.Sender, command.Recipients,
-            DeliveryParameters.FromEntries(environment, command.Recipients.Count), message, report);
+            DeliveryParameters.FromEntries(environment, command.Recipients.Count), processors, message, report);
         var thread = new Thread(delivery.Run) { IsBackground = true, Name = "delivery" };
         thread.Start();
         var id = --_lastId;

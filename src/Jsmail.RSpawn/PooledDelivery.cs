@@ -10,11 +10,15 @@ namespace Jsmail.RSpawn;
 /// report texts), on a pooled session: a reused one first, and when that
 /// turns out stale (<see cref="TransactionEnd.Stale"/>) or has too few
 /// transactions left under the peer's LIMITS MAILMAX for this delivery, a fresh one.
+/// With <c>signers</c> (control/remoteprocessors, every line the shipped
+/// signer) the message is signed in-process where jsmail-remote runs its processors.
 /// Writes qmail-remote's output to <c>report</c> and closes it and <c>message</c>.
 /// </summary>
 internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host, byte[] sender, IReadOnlyList<byte[]> recipients,
-    DeliveryParameters parameters, int message, int report)
+    DeliveryParameters parameters, IReadOnlyList<byte[]> signers, int message, int report)
 {
+    private int _signed = -1;
+
     public void Run()
     {
         var output = new Report();
@@ -23,6 +27,7 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
         finally
         {
             Libc.WriteAll(report, output.Bytes);
+            if (_signed >= 0 && _signed != message) Libc.Close(_signed);
             Libc.Close(message);
             Libc.Close(report);
         }
@@ -40,7 +45,10 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
         if (new Destination(settings).Resolve(host, output) is not { } hosts) return;
         var reporting = TlsSessionLog.For(settings, home, host, hosts.Route, Log);
         if (MtaSts.Apply(settings, home, host, hosts.Route, hosts.Hosts, output, Log, reporting) is not { } sts) return;
-        var source = new MessageSource(message);
+        // where jsmail-remote runs send-time processing: after MTA-STS, before the message's TLS demand and DANE
+        var sent = message;
+        if (signers.Count > 0 && (sent = _signed = PooledSigning.Apply(home, signers, sender, message, output)) < 0) return;
+        var source = new MessageSource(sent);
         var demand = MessageTlsDemand.Of(settings, parameters, sender, source);
         if (Dane.Apply(settings, host, hosts.Port, sts.Hosts, demand, output, Log, reporting) is not { } dane) return;
         var key = Key(settings, dane.Hosts, hosts.Port, hosts.Route, demand) + "|" + sts.Decision?.PoolKey + "|" + dane.Decision?.PoolKey;

@@ -1,4 +1,5 @@
 using System.Text;
+using Jsmail.Common.Dkim;
 using Jsmail.Common.Message;
 
 namespace Jsmail.DkimSign.Tests;

@@ -1,4 +1,4 @@
-using Jsmail.DkimSign;
+using Jsmail.Common.Dkim;
 using static Jsmail.Fuzz.Invariant;
 
 namespace Jsmail.Fuzz.Harnesses;

@@ -42,6 +42,12 @@ public static unsafe partial class Libc
     [LibraryImport(L, EntryPoint = "stat", SetLastError = true)]
     private static partial int StatRaw(byte* path, out Stat st);
 
+    public const int X_OK = 1;
+
+    /// <summary>access(2): whether this process (its real ids) may use the file as <paramref name="mode"/> asks; 0 when it may.</summary>
+    [LibraryImport(L, EntryPoint = "access", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Access(string path, int mode);
+
     [LibraryImport(L, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Lchown(string path, uint uid, uint gid);
 

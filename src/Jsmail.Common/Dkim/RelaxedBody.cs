@@ -1,4 +1,4 @@
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>Where canonical bytes go: a hash when signing, a list in the tests.</summary>
 internal interface IByteSink

@@ -2,7 +2,7 @@ using System.Text;
 using Jsmail.Common.Message;
 using Jsmail.Common.Control;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>
 /// Which fields a signature covers (RFC 6376 §5.4, §5.4.2): those of the

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>
 /// The DKIM-Signature field (RFC 6376 §3.5): v=1, a=rsa-sha256,

@@ -1,6 +1,6 @@
 using Jsmail.Common.Control;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>The key to sign with: the d= domain, the selector and the private key's file.</summary>
 internal sealed record SigningKey(byte[] Domain, byte[] Selector, byte[] KeyPath);

@@ -1,6 +1,6 @@
 using Jsmail.Common.Control;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>
 /// The "relaxed" header canonicalization of RFC 6376 §3.4.2: the name in

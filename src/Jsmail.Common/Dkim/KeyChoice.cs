@@ -1,7 +1,7 @@
 using System.Text;
 using Jsmail.Common.Message;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>
 /// Which key signs: the one for the domain of the From field (the author,

@@ -2,32 +2,41 @@ using System.Security.Cryptography;
 using Jsmail.Common.Message;
 using Jsmail.Common.Os;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>
-/// The message on fd 0, read twice (once to hash, once to copy) without
-/// being held in memory: fd 0 itself when it is a file (jsmail-remote gives
-/// the queue file or a memfd), else a memfd it is first copied into.
+/// A message read twice (once to hash, once to copy) without being held in
+/// memory: a file from a start offset (jsmail-remote gives jsmail-dkimsign the
+/// queue file or a memfd; jsmail-rspawn's pool signs its copy of the queue
+/// file's descriptor), or whatever else a descriptor holds, first copied into a memfd.
 /// </summary>
-internal sealed class SpooledMessage : IDisposable
+public sealed class SpooledMessage : IDisposable
 {
     private const int Chunk = 65536;
     private readonly int _fd;
     private readonly long _start;
+    private readonly bool _owned;
     private readonly byte[] _buffer = new byte[Chunk];
 
-    private SpooledMessage(int fd, long start) { _fd = fd; _start = start; }
+    private SpooledMessage(int fd, long start, bool owned) { _fd = fd; _start = start; _owned = owned; }
 
-    public static SpooledMessage Open()
+    /// <summary>
+    /// The message on <paramref name="fd"/> from where it stands: the
+    /// descriptor itself when it is a file, else a memfd it is first copied into.
+    /// </summary>
+    public static SpooledMessage Open(int fd)
     {
-        if (Libc.Fstat(0, out var st) == 0 && st.IsRegular && Libc.Lseek(0, 0, 1) is var at && at >= 0)
-            return new SpooledMessage(0, at);
+        if (Libc.Fstat(fd, out var st) == 0 && st.IsRegular && Libc.Lseek(fd, 0, 1) is var at && at >= 0)
+            return new SpooledMessage(fd, at, owned: false);
         var spool = Libc.MemfdCreate("jsmail-dkimsign", Libc.MFD_CLOEXEC);
-        if (spool < 0) throw new SignerException("unable to make a memfd: " + ErrorText.Describe(Libc.Errno));
-        var input = new SpooledMessage(spool, 0);
-        input.Copy(0, spool);
+        if (spool < 0) throw new DkimSignerException("unable to make a memfd: " + ErrorText.Describe(Libc.Errno));
+        var input = new SpooledMessage(spool, 0, owned: true);
+        input.Copy(fd, spool);
         return input;
     }
+
+    /// <summary>The message in the file <paramref name="fd"/> from <paramref name="start"/> on; the descriptor stays the caller's.</summary>
+    public static SpooledMessage At(int fd, long start) => new(fd, start, owned: false);
 
     /// <summary>
     /// The header, up to and including the empty line that ends it. Lines end
@@ -74,7 +83,7 @@ internal sealed class SpooledMessage : IDisposable
         while (true)
         {
             var n = Libc.Read(from, _buffer);
-            if (n < 0) throw new SignerException("unable to read message: " + ErrorText.Describe(Libc.Errno));
+            if (n < 0) throw new DkimSignerException("unable to read message: " + ErrorText.Describe(Libc.Errno));
             if (n == 0) return true;
             if (!Libc.WriteAll(to, _buffer.AsSpan(0, n))) return false;
         }
@@ -83,18 +92,19 @@ internal sealed class SpooledMessage : IDisposable
     private int Read()
     {
         var n = Libc.Read(_fd, _buffer);
-        return n >= 0 ? n : throw new SignerException("unable to read message: " + ErrorText.Describe(Libc.Errno));
+        return n >= 0 ? n : throw new DkimSignerException("unable to read message: " + ErrorText.Describe(Libc.Errno));
     }
 
     private void Seek(long offset)
     {
         if (Libc.Lseek(_fd, _start + offset, 0) < 0)
-            throw new SignerException("unable to read message: " + ErrorText.Describe(Libc.Errno));
+            throw new DkimSignerException("unable to read message: " + ErrorText.Describe(Libc.Errno));
     }
 
+    /// <summary>Closes the memfd a message not in a file was copied into; a descriptor given stays open.</summary>
     public void Dispose()
     {
-        if (_fd != 0) Libc.Close(_fd);
+        if (_owned) Libc.Close(_fd);
     }
 
     private sealed class HashSink(IncrementalHash hash) : IByteSink

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>The private key of a control/dkimkeys line: a PEM RSA key (PKCS#1 or PKCS#8), a path relative to the qmail home or absolute.</summary>
 internal static class SigningKeyFile
@@ -16,19 +16,19 @@ internal static class SigningKeyFile
         try { pem = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SignerException($"unable to read key {path}: {e.Message}");
+            throw new DkimSignerException($"unable to read key {path}: {e.Message}");
         }
         var rsa = RSA.Create();
         try { rsa.ImportFromPem(pem); }
         catch (Exception e) when (e is ArgumentException or CryptographicException)
         {
             rsa.Dispose();
-            throw new SignerException($"key {path} is not an unencrypted PEM RSA private key");
+            throw new DkimSignerException($"key {path} is not an unencrypted PEM RSA private key");
         }
         if (rsa.KeySize is var bits && bits < MinimumBits)
         {
             rsa.Dispose();
-            throw new SignerException($"key {path} has {bits} bits, fewer than {MinimumBits}");
+            throw new DkimSignerException($"key {path} has {bits} bits, fewer than {MinimumBits}");
         }
         return rsa;
     }

@@ -1,7 +1,7 @@
 using Jsmail.Common.Message;
 using Jsmail.Common.Control;
 
-namespace Jsmail.DkimSign;
+namespace Jsmail.Common.Dkim;
 
 /// <summary>
 /// The domain of an address in a From field or an envelope sender: the key
