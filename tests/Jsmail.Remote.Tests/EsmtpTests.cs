@@ -41,7 +41,7 @@ public class EsmtpTests : IDisposable
     // ---- PIPELINING ----
 
     [Fact]
-    public void Pipelining_sends_mail_and_every_rcpt_before_reading_a_reply_then_data()
+    public void Pipelining_sends_mail_every_rcpt_and_data_before_reading_a_reply()
     {
         using var peer = new StubPeer(config: new JsonObject
         {
@@ -54,10 +54,32 @@ public class EsmtpTests : IDisposable
             "K127.0.0.1 accepted message.\nRemote host said: 250 ok 1 qp 2\n|");
         var t = peer.Transcript;
         var mail = Array.FindIndex(t, l => l.StartsWith("C: MAIL"));
-        t[mail..(mail + 7)].Should().Equal(
-            "C: MAIL FROM:<a@b>", "C: RCPT TO:<c@x.test>", "C: RCPT TO:<bad@x.test>", "C: RCPT TO:<d@x.test>",
-            "S: 250 ok", "S: 250 ok", "S: 550 5.1.1 no such user");
-        t[mail + 8].Should().Be("C: DATA", "DATA waits for the RCPT replies");
+        t[mail..(mail + 9)].Should().Equal(
+            "C: MAIL FROM:<a@b>", "C: RCPT TO:<c@x.test>", "C: RCPT TO:<bad@x.test>", "C: RCPT TO:<d@x.test>", "C: DATA",
+            "S: 250 ok", "S: 250 ok", "S: 550 5.1.1 no such user", "S: 250 ok");
+        t[mail + 9].Should().Be("S: 354 go ahead");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_pipelined_data_after_every_rcpt_was_refused_sends_no_message(bool peerSays354Anyway)
+    {
+        using var peer = new StubPeer(config: new JsonObject
+        {
+            ["replies"] = Ehlo("PIPELINING"), ["rcpt"] = new JsonObject { ["bad"] = "550 5.1.1 no such user" },
+            ["data_354_anyway"] = peerSays354Anyway,
+        });
+        RouteTo(peer.Port);
+        Remote(Message, "x.test", "a@b", "bad@x.test").Should().Be(
+            "h127.0.0.1 does not like recipient.\nRemote host said: 550 5.1.1 no such user\n|D" +
+            "Giving up on 127.0.0.1.\n|");
+        var commands = peer.Transcript.Where(l => l.StartsWith("C: ")).SkipWhile(l => !l.StartsWith("C: MAIL")).ToArray();
+        // RFC 2920 3.1: a 354 after every recipient was refused is answered with the message's end alone
+        commands.Should().Equal(peerSays354Anyway
+            ? ["C: MAIL FROM:<a@b>", "C: RCPT TO:<bad@x.test>", "C: DATA", "C: .", "C: QUIT"]
+            : ["C: MAIL FROM:<a@b>", "C: RCPT TO:<bad@x.test>", "C: DATA", "C: QUIT"]);
+        peer.Received.Should().NotContain("Subject", "no byte of the message is sent");
     }
 
     [Fact]
@@ -73,7 +95,7 @@ public class EsmtpTests : IDisposable
     }
 
     [Fact]
-    public void Pipelined_refused_sender_reads_the_group_and_sends_no_data()
+    public void Pipelined_refused_sender_reads_the_group_and_sends_no_message()
     {
         using var peer = new StubPeer(config: new JsonObject
         {
@@ -82,7 +104,8 @@ public class EsmtpTests : IDisposable
         RouteTo(peer.Port);
         Remote(Message, "x.test", "a@b", "c@x.test", "d@x.test").Should().Be(
             "DConnected to 127.0.0.1 but sender was rejected.\nRemote host said: 553 5.7.1 no relay\n|");
-        peer.Received.Should().EndWith("MAIL FROM:<a@b>\r\nRCPT TO:<c@x.test>\r\nRCPT TO:<d@x.test>\r\nQUIT\r\n");
+        peer.Received.Should().EndWith("MAIL FROM:<a@b>\r\nRCPT TO:<c@x.test>\r\nRCPT TO:<d@x.test>\r\nDATA\r\nQUIT\r\n",
+            "DATA ends the group (RFC 2920 3.1); refused, as the peer refuses it without a recipient");
     }
 
     [Fact]

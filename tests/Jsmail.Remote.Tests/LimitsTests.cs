@@ -62,9 +62,9 @@ public class LimitsTests : IDisposable
         Remote(false, Recipients(5)).Should().Be("r|r|r|r|r|" + K);
         var commands = peer.Transcript.Where(l => l.StartsWith("C: ")).Select(l => l[3..]).SkipWhile(l => !l.StartsWith("MAIL")).ToArray();
         commands.Should().Equal(
-            "MAIL FROM:<a@b>", "RCPT TO:<u0@x.test>", "RCPT TO:<u1@x.test>", "DATA", ".", "RSET",
-            "MAIL FROM:<a@b>", "RCPT TO:<u2@x.test>", "RCPT TO:<u3@x.test>", "DATA", ".", "RSET",
-            "MAIL FROM:<a@b>", "RCPT TO:<u4@x.test>", "DATA", ".", "QUIT");
+            "MAIL FROM:<a@b>", "RCPT TO:<u0@x.test>", "RCPT TO:<u1@x.test>", "DATA", ".",
+            "MAIL FROM:<a@b>", "RCPT TO:<u2@x.test>", "RCPT TO:<u3@x.test>", "DATA", ".",
+            "MAIL FROM:<a@b>", "RCPT TO:<u4@x.test>", "DATA", ".", "QUIT"); // an accepted message ends its transaction: no RSET
         peer.Clients.Should().HaveCount(1);
     }
 

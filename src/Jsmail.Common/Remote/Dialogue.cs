@@ -11,7 +11,7 @@ public enum TransactionEnd
 {
     /// <summary>Reported, and the session sent QUIT or died: it is done.</summary>
     Closed,
-    /// <summary>Reported (K, when it is a delivery's end), and the session is open for the next transaction (RSET first).</summary>
+    /// <summary>Reported (K, when it is a delivery's end), and the session is open for the next transaction.</summary>
     Reusable,
     /// <summary>
     /// A reused session turned out gone (EOF, or 421 at RSET or MAIL) before
@@ -31,7 +31,10 @@ public enum TransactionEnd
 /// Every outcome of the dialogue sends QUIT without waiting; a dead connection
 /// does not. jsmail-remote runs one delivery (<see cref="Run"/>);
 /// jsmail-rspawn's pool keeps the session open after a K and runs the next
-/// delivery on it after RSET.
+/// delivery on it: straight away after an accepted message (RFC 5321
+/// 4.1.1.4: the final reply ends the transaction), after RSET otherwise.
+/// With PIPELINING, RSET and DATA go in the MAIL and RCPT group (RFC 2920
+/// 3.1), so a reused session costs two round trips a message, not four.
 /// </summary>
 public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report report, RemoteFeatures features)
 {
@@ -48,6 +51,9 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
 
     /// <summary>Transactions started on this session (MAILs, those of a split delivery each counted).</summary>
     public int Transactions { get; private set; }
+
+    /// <summary>No transaction is open: none began yet, or the last one's message was accepted. Otherwise the next begins with RSET.</summary>
+    private bool _betweenTransactions = true;
 
     /// <summary>Quit with a message report (QUIT is sent first, its reply never awaited).</summary>
     private void Quit(char letter, string prefix, string suffix, byte[]? replyText)
@@ -109,8 +115,8 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
     /// <summary>
     /// One delivery, reported into <paramref name="into"/>: one transaction,
     /// or several when the peer's LIMITS RCPTMAX takes fewer recipients
-    /// (Dialogue.Limits.cs). A session that had a transaction before sends
-    /// RSET first; with <paramref name="keepOpen"/> an accepted message leaves
+    /// (Dialogue.Limits.cs). A session whose last transaction was not
+    /// accepted sends RSET first; with <paramref name="keepOpen"/> an accepted message leaves
     /// the session open (<see cref="TransactionEnd.Reusable"/>).
     /// </summary>
     public TransactionEnd Transact(Report into, byte[] sender, IReadOnlyList<byte[]> recipients, MessageSource message,
@@ -144,17 +150,8 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         var peerTookSomething = false;
         try
         {
-            if (reused)
-            {
-                // RFC 5321 4.1.1.5: the earlier transaction is over; any refusal here means the session is no good.
-                smtp.Command("RSET");
-                if (smtp.ReadReply().Code != 250)
-                {
-                    if (mayBeStale) return Abandon();
-                    Close();
-                    return TransactionEnd.Closed; // nothing reported: the delivery names this transaction's recipients itself
-                }
-            }
+            var reset = !_betweenTransactions;
+            _betweenTransactions = false;
             var dsn = Uses(RemoteFeatures.Dsn, "DSN");
             var mailLine = SmtpConnection.Line("MAIL FROM:<"u8, AddressQuoting.Quote(o.Sender), Encoding.UTF8.GetBytes(">" + o.MailParams));
             var rcptLines = new List<byte[]>(count);
@@ -162,7 +159,21 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
                 rcptLines.Add(SmtpConnection.Line("RCPT TO:<"u8, AddressQuoting.Quote(o.Recipients[i]),
                     Encoding.UTF8.GetBytes(">" + (dsn ? DeliveryParameters.Words(o.Parameters.Rcpt[i], "NOTIFY", "ORCPT") : ""))));
 
-            var replies = Uses(RemoteFeatures.Pipelining, "PIPELINING") ? Pipelined(mailLine, rcptLines) : OneByOne(mailLine, rcptLines);
+            var chunks = o.Binary || Uses(RemoteFeatures.Chunking, "CHUNKING");
+            ServerReply? data = null;
+            List<ServerReply> replies;
+            if (Uses(RemoteFeatures.Pipelining, "PIPELINING"))
+            {
+                // DATA joins the group only when the message is known to go (a partial last line is refused before DATA)
+                var pipelined = Pipelined(reset, mailLine, rcptLines, withData: !chunks && !o.Message.EndsInPartialLine);
+                if (pipelined == null) return ResetRefused(mayBeStale);
+                (replies, data) = pipelined.Value;
+            }
+            else
+            {
+                if (reset && !Reset()) return ResetRefused(mayBeStale);
+                replies = OneByOne(mailLine, rcptLines);
+            }
             var mail = replies[0];
             // A reused session the peer has given up on (RFC 5321 3.8: 421 closes it): say nothing, go again afresh.
             if (reused && mayBeStale && mail.Code == 421) return Abandon();
@@ -185,7 +196,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
             if (!anyAccepted) return Refused(more, 0, 'D', Report.About("Giving up on ", ip, "", null));
 
             ServerReply final;
-            if (o.Binary || Uses(RemoteFeatures.Chunking, "CHUNKING"))
+            if (chunks)
             {
                 if (SendChunks(o.Message, o.Binary, ref messageSent) is not { } chunked) return TransactionEnd.Closed;
                 final = chunked.Reply;
@@ -198,8 +209,11 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
                 // Known now only for a file; from a pipe, Blast finds it after DATA, as qmail-remote does.
                 if (o.Message.EndsInPartialLine) return Refused(more, 0, 'D', Encoding.Latin1.GetBytes(PartialLine));
 
-                smtp.Command("DATA");
-                var data = smtp.ReadReply();
+                if (data == null)
+                {
+                    smtp.Command("DATA");
+                    data = smtp.ReadReply();
+                }
                 if (Failed(data.Code, out var dataLetter))
                     return Refused(more, data.Code, dataLetter, Report.About("", ip, " failed on DATA command", data.Text));
 
@@ -210,6 +224,7 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
                     return Refused(more, final.Code, finalLetter, Report.About("", ip, " failed after I sent the message", final.Text));
             }
             if (!keepOpen) { Quit('K', "", " accepted message", final.Text); return TransactionEnd.Closed; }
+            _betweenTransactions = true;
             report.Add('K', Report.About("", ip, " accepted message", final.Text));
             return TransactionEnd.Reusable;
         }
@@ -238,6 +253,21 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
         return TransactionEnd.Closed;
     }
 
+    /// <summary>RFC 5321 4.1.1.5: RSET ends whatever transaction was open; true when the peer said 250.</summary>
+    private bool Reset()
+    {
+        smtp.Command("RSET");
+        return smtp.ReadReply().Code == 250;
+    }
+
+    /// <summary>A refused RSET means the session is no good: stale when the delivery may go again afresh.</summary>
+    private TransactionEnd ResetRefused(bool mayBeStale)
+    {
+        if (mayBeStale) return Abandon();
+        Close();
+        return TransactionEnd.Closed; // nothing reported: the delivery names this transaction's recipients itself
+    }
+
     /// <summary>A stale reused session: nothing of this message reached the peer's queue; nothing is reported.</summary>
     private TransactionEnd Abandon()
     {
@@ -260,24 +290,48 @@ public sealed partial class Dialogue(SmtpConnection smtp, string ip, Report repo
     }
 
     /// <summary>
-    /// RFC 2920: MAIL and the RCPTs written as groups, the replies read in
-    /// order. DATA waits for them: with every recipient refused it is not sent.
-    /// A refused MAIL still has the replies of its group read (they were sent).
+    /// RFC 2920: [RSET,] MAIL, the RCPTs [and DATA] written as groups of at
+    /// most <see cref="PipelineGroup"/> recipients, the replies read in
+    /// order; null when RSET was refused. A refused MAIL still has the
+    /// replies of its group read (they were sent), and no later group is
+    /// sent. DATA goes in the last group (3.1: it may end one); when it was
+    /// sent but nothing is to follow it (MAIL or every RCPT refused) and the
+    /// peer said 354 all the same, the message is ended at once with the
+    /// dot alone, as 3.1 asks, and the DATA reply is not returned.
     /// </summary>
-    private List<ServerReply> Pipelined(byte[] mailLine, List<byte[]> rcptLines)
+    private (List<ServerReply> Replies, ServerReply? Data)? Pipelined(bool reset, byte[] mailLine, List<byte[]> rcptLines, bool withData)
     {
         var replies = new List<ServerReply>();
-        var group = new List<byte>(mailLine);
+        var group = new List<byte>();
+        if (reset) group.AddRange("RSET\r\n"u8);
+        group.AddRange(mailLine);
         var sent = 1;
         var next = 0;
+        var dataSent = false;
         while (true)
         {
             for (var n = 0; n < PipelineGroup && next < rcptLines.Count; n++, next++, sent++) group.AddRange(rcptLines[next]);
+            if (withData && next == rcptLines.Count) { group.AddRange("DATA\r\n"u8); dataSent = true; }
             smtp.Send(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(group));
             group.Clear();
+            if (reset)
+            {
+                // a refusal leaves what followed it in the group unread: the session is given up
+                if (smtp.ReadReply().Code != 250) return null;
+                reset = false;
+            }
             while (replies.Count < sent) replies.Add(smtp.ReadReply());
-            if (Failed(replies[0].Code, out _)) return replies.Take(1).ToList();
-            if (next == rcptLines.Count) return replies;
+            ServerReply? data = dataSent ? smtp.ReadReply() : null;
+            var mailRefused = Failed(replies[0].Code, out _);
+            if (mailRefused) replies = replies.Take(1).ToList();
+            if (!mailRefused && next < rcptLines.Count) continue;
+            if (data is { Code: 354 } && (mailRefused || replies.Skip(1).All(r => Failed(r.Code, out _))))
+            {
+                smtp.Send(".\r\n"u8);
+                smtp.ReadReply();
+                data = null;
+            }
+            return (replies, data);
         }
     }
 

@@ -19,7 +19,11 @@ connections and exits. Config (JSON, argv[1]):
   hold S                   replies wait until no command has arrived for S seconds, then go out together:
                            a client that pipelines shows all its commands before the first reply
   hang_on VERB             stop answering from this command on (the peer hangs)
-  close_on VERB            close the connection instead of answering this command (DOT: the message's end)
+  close_on VERB            close the connection instead of answering this command (DOT: the message's end);
+                           VERB#N: only its Nth on a connection
+  nth {VERB#N: reply}      the reply to the Nth such command on a connection
+  DATA with no RCPT accepted since MAIL gets "554 5.5.1 no valid recipients" (as Postfix answers a pipelined
+  DATA), unless data_354_anyway is set (a peer RFC 2920 3.1 warns of: the client must end the message at once)
 BDAT <n> [LAST] is read as RFC 3030 says: the command line, then exactly n bytes of
 chunk (recorded, never parsed as commands); the transcript shows the command line.
   connections N            how many connections to serve (default 1)
@@ -71,7 +75,7 @@ def serve(conn):
     if cfg.get("greeting", "220 stub ESMTP"):
         send(cfg.get("greeting", "220 stub ESMTP")); flush()
     buf, in_data, tls_on, auth_left = b"", False, False, []
-    chunk_left, chunk_last, rcpts, mails = 0, False, 0, 0
+    chunk_left, chunk_last, rcpts, mails, accepted, seen = 0, False, 0, 0, 0, {}
     while time.time() < deadline:
         if cfg.get("hold") and pending:
             ready, _, _ = select.select([conn], [], [], cfg["hold"]) if not tls_on or not conn.pending() else ([conn], [], [])
@@ -125,13 +129,19 @@ def serve(conn):
                 continue
             if auth_left:
                 send(auth_left.pop(0)); continue
-            if cfg.get("close_on") == verb:
+            seen[verb] = seen.get(verb, 0) + 1
+            nth = "%s#%d" % (verb, seen[verb])
+            if cfg.get("close_on") in (verb, nth):
                 return
             if cfg.get("hang_on") == verb:
                 flush(); time.sleep(max(0, deadline - time.time())); return
             reply = replies.get(verb, "502 unimplemented")
             if verb == "DOT" and finals:
                 reply = finals.pop(0)
+            if verb in ("MAIL", "RSET"):
+                accepted = 0
+            if verb == "DATA" and not accepted and not cfg.get("data_354_anyway"):
+                reply = "554 5.5.1 no valid recipients"
             if verb == "MAIL":
                 mails, rcpts = mails + 1, 0
                 if cfg.get("mailmax") and mails > cfg["mailmax"]:
@@ -146,6 +156,9 @@ def serve(conn):
                         reply = r
                 if cfg.get("rcptmax") and rcpts > cfg["rcptmax"]:
                     reply = "452 4.5.3 too many recipients"
+            reply = cfg.get("nth", {}).get(nth, reply)
+            if verb == "RCPT" and reply.startswith("2"):
+                accepted += 1
             send(reply)
             if verb == "AUTH" and reply.startswith("334"):
                 auth_left = list(cfg.get("auth_steps", []))
