@@ -100,10 +100,10 @@ public class LimitsTests : IDisposable
     public void A_session_that_dies_leaves_the_later_transactions_recipients_deferred()
     {
         var config = Limits(1, 0);
-        config["replies"]!["RSET"] = "421 4.3.2 shutting down";
+        config["close_on"] = "MAIL#2";
         using var peer = Peer(config);
         Remote(false, Recipients(3)).Should().Be("r|" +
-            "sConnected to 127.0.0.1 but the session ended before this recipient's transaction. (#4.4.2)\n|" +
+            "sConnected to 127.0.0.1 but connection died. (#4.4.2)\n|" +
             "sConnected to 127.0.0.1 but the session ended before this recipient's transaction. (#4.4.2)\n|" + K);
     }
 
