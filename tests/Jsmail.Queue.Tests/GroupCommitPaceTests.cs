@@ -55,13 +55,28 @@ public class GroupCommitPaceTests
     }
 
     [Fact]
-    public void Arrivals_further_apart_than_two_syncs_are_no_flow()
+    public void Arrivals_further_apart_than_two_syncs_and_the_bound_are_no_flow()
     {
         var pace = new GroupCommitPace(1000);
         pace.Synced(400);
         for (var t = 0; t <= 40_000; t += 1000) pace.Arrived(t);
-        pace.Flowing.Should().BeFalse("a message every 1000 µs, a commit of two 400 µs syncs: holding would only add delay");
+        pace.Flowing.Should().BeFalse("a message every 1000 µs, a commit of two 400 µs syncs, a bound of 1000 µs: holding would only add delay");
         pace.Hold(40_000, 40_000).Should().Be(0);
+    }
+
+    [Fact]
+    public void On_a_fast_disk_arrivals_within_the_bound_are_a_flow_though_a_commit_ends_before_the_next()
+    {
+        var pace = new GroupCommitPace(1000);
+        pace.Synced(100);
+        for (var t = 0; t <= 40_000; t += 500) pace.Arrived(t);
+        pace.Flowing.Should().BeTrue("a message every 500 µs: waiting for the next costs it under the bound and saves a sync");
+        pace.Hold(40_000, 40_000).Should().Be(1000);
+        pace.Arrived(40_500);
+        pace.Hold(40_500, 40_200).Should().Be(700, "the next is expected about 41000, before the bound at 41200");
+        pace.Arrived(42_300);
+        pace.Flowing.Should().BeFalse("the last gap (1300 µs) is past the bound and two syncs");
+        pace.Hold(42_300, 42_300).Should().Be(0);
     }
 
     [Fact]

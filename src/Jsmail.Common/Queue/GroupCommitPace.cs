@@ -6,9 +6,9 @@ namespace Jsmail.Common.Queue;
 /// microseconds on any monotonic clock.
 ///
 /// A sync costs the same for one message as for fifty, so when messages
-/// arrive closer together than a lone message's commit takes (its two syncs),
-/// holding a sync briefly for the next one costs the waiting messages less
-/// than that message's own commit would add, and the disk one sync. The hold
+/// arrive closer together than a lone message's commit takes (its two syncs)
+/// or than the bound, holding a sync briefly for the next one costs the
+/// waiting messages at most the bound, and saves the disk one sync. The hold
 /// never passes <see cref="MaxHold"/> after the moment it begins, and ends
 /// early when the next message is not expected before that. A message that
 /// arrives after a quiet spell is no part of a flow and never waits: the
@@ -30,8 +30,16 @@ public sealed class GroupCommitPace(long maxHold)
     /// <summary>The longest a sync is held, from the moment the hold begins; 0 turns holding off.</summary>
     public long MaxHold => maxHold;
 
-    /// <summary>Whether recent arrivals come closer together than a lone message's commit (two syncs) takes.</summary>
-    public bool Flowing => _sync > 0 && _gap < 2 * _sync && _lastGap < 2 * _sync;
+    /// <summary>
+    /// Whether recent arrivals come closer together than a lone message's
+    /// commit (two syncs) takes, or than the bound: on a fast disk a commit
+    /// ends before the next message arrives, and every message would pay a
+    /// sync of its own; waiting up to the bound for it halves the syncs.
+    /// </summary>
+    public bool Flowing => _sync > 0 && _gap < Near && _lastGap < Near;
+
+    /// <summary>How close arrivals must come to make holding worth it.</summary>
+    private long Near => Math.Max(maxHold, 2 * _sync);
 
     /// <summary>One message arrived (its files are written) at <paramref name="now"/>.</summary>
     public void Arrived(long now)
