@@ -191,7 +191,7 @@ public class PooledSigningTests : IDisposable
         _home.WriteControl("remoteprocessors", "bin/jsmail-dkimsign\n");
         var pooled = UnreadableKeyReport(pooled: true);
         // the .NET reason after the path is a resource key in the published programs (UseSystemResourceKeys)
-        pooled.Should().StartWith(Announcement + "|ZSend-time processor bin/jsmail-dkimsign failed (exit code 111). (#4.3.0)\n"
+        pooled.Should().StartWith(Announcement + '|' + "ZSend-time processor bin/jsmail-dkimsign failed (exit code 111). (#4.3.0)\n"
             + $"It said: jsmail-dkimsign: unable to read key {_home.Control("dkim/missing.pem")}: ").And.EndWith("\n|");
         UnreadableKeyReport(pooled: false).Should().Be(pooled, "the report (and so jsmail-send's log line and deferral) is jsmail-remote's");
     }

@@ -142,7 +142,8 @@ public sealed class SendHarness : IDisposable
 
     /// <summary>The copies the test spawner kept of delivered messages: (sender, recipient, message).</summary>
     public List<(string Sender, string Recipient, string Message)> Copies() =>
-        Directory.GetFiles(System.IO.Path.Combine(Home.Path, "copies")).OrderBy(f => f).Select(f =>
+        Directory.GetFiles(System.IO.Path.Combine(Home.Path, "copies")).Where(f => !System.IO.Path.GetFileName(f).StartsWith('.'))
+            .OrderBy(f => f).Select(f =>
         {
             var t = File.ReadAllText(f, Encoding.Latin1);
             var a = t.IndexOf('\n');

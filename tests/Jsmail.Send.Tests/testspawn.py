@@ -53,15 +53,16 @@ while True:
             if os.path.isdir(os.path.join(home, 'copies')):
                 with open(os.path.join(home, 'queue', 'mess', mess.decode()), 'rb') as m:
                     body = m.read()
-                n = len(os.listdir(os.path.join(home, 'copies')))
+                n = len([f for f in os.listdir(os.path.join(home, 'copies')) if not f.startswith('.')])
                 # with <home>/rparams: the message's queue/rparam/ file too, under the copy's number,
                 # written first: a test that sees the copy finds its rparam file complete
                 rparam = os.path.join(home, 'queue', 'rparam', mess.decode())
                 if os.path.isdir(os.path.join(home, 'rparams')) and os.path.exists(rparam):
                     with open(rparam, 'rb') as r, open(os.path.join(home, 'rparams', '%05d' % n), 'wb') as f:
                         f.write(r.read())
-                # the copy appears whole (renamed into place), never half written
-                tmp = os.path.join(home, '.copy-%s-%d' % (chan, os.getpid()))
+                # the copy appears whole (renamed into place), never half written; the dot file
+                # is in copies/ (home/ may not be writable by qmailr), never counted or read as a copy
+                tmp = os.path.join(home, 'copies', '.copy-%s-%d' % (chan, os.getpid()))
                 with open(tmp, 'wb') as f:
                     f.write(b'%s\n%s\n' % (sender, recip) + body)
                 os.rename(tmp, os.path.join(home, 'copies', '%05d' % n))
