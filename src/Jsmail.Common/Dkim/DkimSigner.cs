@@ -25,18 +25,6 @@ public sealed class DkimSigner
         catch (ControlReadException e) { throw new DkimSignerException($"unable to read control files: {e.Message}"); }
     }
 
-    /// <summary>
-    /// The field for the message in the file <paramref name="messageFd"/>
-    /// from where it stands (left at an unspecified position), or null when no key applies.
-    /// </summary>
-    /// <exception cref="DkimSignerException">a key or the message cannot be read</exception>
-    public static byte[]? Field(string home, int messageFd, byte[]? envelopeSender)
-    {
-        var signer = ForHome(home);
-        using var message = SpooledMessage.Open(messageFd);
-        return signer.Field(message, envelopeSender);
-    }
-
     /// <summary>The field for <paramref name="message"/>, or null when no key applies.</summary>
     /// <exception cref="DkimSignerException">a key or the message cannot be read</exception>
     public byte[]? Field(SpooledMessage message, byte[]? envelopeSender) =>
