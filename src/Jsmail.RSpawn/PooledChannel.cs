@@ -19,7 +19,7 @@ namespace Jsmail.RSpawn;
 internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironment parameters, string home, SessionPool pool)
     : ISpawnChannel
 {
-    private readonly Dictionary<int, Thread> _running = [];
+    private readonly Dictionary<int, (Thread Thread, PooledDelivery Delivery)> _running = [];
     private int _lastId = -1;
 
     public int? OutputLimit => null;
@@ -55,20 +55,24 @@ internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironmen
         thread.Start();
         var id = --_lastId;
         if (id >= -1) id = _lastId = -2; // wrapped: ids stay negative, never a pid
-        _running[id] = thread;
+        _running[id] = (thread, delivery);
         return id;
     }
+
+    /// <summary>The wait status of a process killed by SIGABRT: what a delivery that threw is reported as.</summary>
+    private const int AbortStatus = 6;
 
     /// <summary>Ours end when their report pipe does (the thread closes it last); children have pidfds.</summary>
     public int EndFd(int pid) => _running.ContainsKey(pid) ? -1 : Libc.PidfdOpen(pid);
 
     public int Wait(int pid, out int status, int options)
     {
-        if (!_running.TryGetValue(pid, out var thread)) return Libc.Waitpid(pid, out status, options);
+        if (!_running.TryGetValue(pid, out var running)) return Libc.Waitpid(pid, out status, options);
         status = 0;
-        if ((options & Libc.WNOHANG) != 0 && thread.IsAlive) return 0;
-        thread.Join();
+        if ((options & Libc.WNOHANG) != 0 && running.Thread.IsAlive) return 0;
+        running.Thread.Join();
         _running.Remove(pid);
+        if (running.Delivery.Crashed) status = AbortStatus;
         return pid;
     }
 

@@ -19,11 +19,25 @@ internal sealed class PooledDelivery(SessionPool pool, string home, byte[] host,
 {
     private int _signed = -1;
 
+    /// <summary>
+    /// The delivery threw before its report had the message's outcome: it is
+    /// reported as a jsmail-remote that died of a signal would be ("qmail-remote crashed").
+    /// </summary>
+    public bool Crashed { get; private set; }
+
     public void Run()
     {
         var output = new Report();
         try { Deliver(output); }
         catch (OutOfMemoryException) { output.Add('Z', "Out of memory. (#4.3.0)\n"); }
+        catch (Exception e)
+        {
+            // Never the end of jsmail-rspawn: with it would go the reports of every delivery in
+            // flight, whose messages the peers may already have (sent again: duplicates). Seen out
+            // of descriptors: the process aborted (SIGABRT) without a word on stderr.
+            Log($"warning: delivery failed: {e.GetType().Name}: {e.Message}");
+            if (!output.Records.Any(r => r.Letter is 'K' or 'Z' or 'D')) Crashed = true;
+        }
         finally
         {
             Libc.WriteAll(report, output.Bytes);

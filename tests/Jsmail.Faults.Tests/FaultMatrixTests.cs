@@ -248,6 +248,7 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
                 .SkipWhile(l => l.Length > 0).Skip(1).Take(12)));
         // what jsmail-send found wrong on the way: the first place to look when a check below fails
         foreach (var warning in mta.LogLines("warning: ").Take(5)) output.WriteLine(warning);
+        Keep(v, queue, mta, fault);
         v.Lost.Should().BeEmpty("every message that got its 250 is delivered or bounced");
         v.Partial.Should().BeEmpty("no cut file in a Maildir's new/ or cur/, nor at the peer");
         v.Misplaced.Should().BeEmpty("each message goes where its kind says");
@@ -255,6 +256,21 @@ public sealed class FaultMatrixTests(ITestOutputHelper output) : IDisposable
         queue.TodoWithoutFiles.Should().BeEmpty("every todo entry has its mess and intd");
         queue.Idle.Should().BeTrue("nothing is left in the queue after the drain: " + queue);
         return v;
+    }
+
+    /// <summary>
+    /// With JSMAIL_FAULT_KEEP set, a run whose verdict fails leaves its logs,
+    /// queue and peer directory there (a rare failure is read afterwards, not rerun).
+    /// </summary>
+    private void Keep(Verdict v, QueueState queue, FaultMta mta, string fault)
+    {
+        if (Environment.GetEnvironmentVariable("JSMAIL_FAULT_KEEP") is not { Length: > 0 } keep) return;
+        if (v.Lost.Count + v.Partial.Count + v.Misplaced.Count + v.DisallowedDuplicates.Count + queue.TodoWithoutFiles.Count == 0 && queue.Idle) return;
+        var target = Path.Combine(keep, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{fault.Replace(' ', '-')}");
+        FaultMta.Sh("mkdir -p \"$3\" && cp -a \"$1\" \"$3/log\" && cp -a \"$2\" \"$3/queue\"", mta.Dir["log"], mta.Home.Queue("").TrimEnd('/'), target);
+        _peer.CopyTo(Path.Combine(target, "peer"));
+        File.WriteAllLines(Path.Combine(target, "verdict"), [.. v.Lost, .. v.Partial, .. v.Misplaced, .. v.DisallowedDuplicates]);
+        output.WriteLine("kept in " + target);
     }
 
     public void Dispose()

@@ -42,6 +42,9 @@ public sealed class FaultPeer : IDisposable
     /// <summary>One accepted transaction: its name, when, its content, and whether its client read the 250.</summary>
     public sealed record Received(string Name, DateTime Written, string Content, bool Acked);
 
+    /// <summary>Copies what the peer kept (messages, acks, transcript) into <paramref name="target"/>.</summary>
+    public void CopyTo(string target) => FaultMta.Sh("mkdir -p \"$2\" && cp -a \"$1/.\" \"$2/\"", _dir.Path, target);
+
     public List<Received> Messages()
     {
         var acked = File.Exists(_dir["acks"])

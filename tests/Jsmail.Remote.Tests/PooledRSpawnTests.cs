@@ -29,13 +29,15 @@ public class PooledRSpawnTests : IDisposable
         [0xFF, slot, .. Encoding.Latin1.GetBytes($"{mess}\0{sender}\0" + string.Concat(recipients.Select(r => r + "\0")) + "\0")];
 
     /// <summary>Runs jsmail-rspawn on the commands, offered grouped commands; its output with NULs as '|'.</summary>
-    private string RSpawn(byte[] commands, Dictionary<string, string?>? env = null)
+    /// <param name="descriptors">a limit on open descriptors (ulimit -n), 0: none</param>
+    private string RSpawn(byte[] commands, Dictionary<string, string?>? env = null, int descriptors = 0)
     {
         File.WriteAllBytes(_dir["commands"], commands);
         env ??= new();
         env["PATH"] = _home.Path + "/bin:/usr/bin:/bin";
         env["JSMAIL_SPAWN_PROTOCOL"] = "jsmail1";
-        var r = Run.Process("/bin/bash", ["-c", "exec \"$0\" <\"$1\"", _home.Bin("jsmail-rspawn"), _dir["commands"]], env: env);
+        var limit = descriptors > 0 ? $"ulimit -n {descriptors}; " : "";
+        var r = Run.Process("/bin/bash", ["-c", limit + "exec \"$0\" <\"$1\"", _home.Bin("jsmail-rspawn"), _dir["commands"]], env: env);
         r.TimedOut.Should().BeFalse();
         r.ExitCode.Should().Be(0, r.Err);
         return Encoding.Latin1.GetString(r.Stdout).Replace('\0', '|');
@@ -92,6 +94,34 @@ public class PooledRSpawnTests : IDisposable
         Count(transcript, "C: MAIL").Should().Be(n);
         Count(transcript, "C: RSET").Should().Be(0, "an accepted message ends its transaction (RFC 5321 4.1.1.4)");
         peer.Clients.Should().HaveCount(1);
+    }
+
+    /// <summary>
+    /// Out of descriptors, the deliveries that cannot get one are deferred and
+    /// the spawner lives on: it once aborted (DnsClient, looking for name
+    /// servers for DANE, could not open /proc/net/route), and with it went the
+    /// reports of the deliveries in flight, whose messages jsmail-send then sent again.
+    /// </summary>
+    [Theory]
+    [InlineData(24)]
+    [InlineData(32)]
+    [InlineData(40)]
+    [InlineData(48)]
+    public void Out_of_descriptors_the_deliveries_are_deferred_and_the_spawner_lives(int descriptors)
+    {
+        const int n = 60;
+        using var peer = new StubPeer(config: new JsonObject { ["timeout"] = 120 });
+        _home.WriteControl("smtproutes", $"y.test:127.0.0.1:{peer.Port}\n");
+        _home.WriteControl("remotesessions", "1\n");
+        // slots from 1: slot 0's byte would read as a NUL ('|')
+        var commands = Enumerable.Range(1, n).SelectMany(i => Command((byte)i, Message($"{500 + i}"), "s@x", $"u{i}@y.test")).ToArray();
+        var output = RSpawn(commands, descriptors: descriptors); // exits 0, not killed by a signal
+        var results = output[Announcement.Length..].Split('|')[..^1];
+        results.Should().HaveCount(n, "every delivery is reported: " + output);
+        var accepted = results.Count(r => r.Length > 1 && r[1] == 'K');
+        results.Where(r => !(r.Length > 1 && r[1] == 'K')).Should().OnlyContain(r => r.Length > 1 && r[1] == 'Z', "the others are deferred");
+        accepted.Should().BeGreaterThan(0);
+        Count(peer.Transcript, "C: DATA").Should().Be(accepted, "a message the peer took is reported accepted, once");
     }
 
     [Theory]

@@ -77,7 +77,9 @@ public static class Dane
             return null;
         }
 
-        var dns = MailHosts.Client(settings.DnsServers, dnssec: true);
+        // made at the first lookup: most deliveries have no host to look up (an address, an unsigned zone)
+        ILookupClient? client = null;
+        ILookupClient Dns() => client ??= MailHosts.Client(settings.DnsServers, dnssec: true);
         var records = new Dictionary<string, IReadOnlyList<Tlsa>>();
         var names = new Dictionary<string, IReadOnlyList<string>>();
         var failed = new HashSet<string>();
@@ -85,11 +87,11 @@ public static class Dane
         foreach (var h in hosts.Where(h => h.Name.Length > 0).GroupBy(h => h.Name.ToLowerInvariant()).Select(g => g.First()))
         {
             var name = h.Name.ToLowerInvariant();
-            if (BaseDomains(dns, h) is not var (bases, identifiers)) continue;
+            if (BaseDomains(Dns, h) is not var (bases, identifiers)) continue;
             foreach (var baseDomain in bases)
             {
                 var owner = decision.OwnerAt(baseDomain);
-                var found = Lookup(dns, owner, out var why);
+                var found = Lookup(Dns(), owner, out var why);
                 if (why != null)
                 {
                     failed.Add(name);
@@ -127,12 +129,12 @@ public static class Dane
     /// unsigned zone): the original name alone, if its CNAME record itself
     /// validates, as nothing learnt past it can be trusted. Anything else: no DANE.
     /// </summary>
-    private static (string[] Bases, string[] Identifiers)? BaseDomains(ILookupClient dns, MailHost host)
+    private static (string[] Bases, string[] Identifiers)? BaseDomains(Func<ILookupClient> dns, MailHost host)
     {
         var name = host.Name.ToLowerInvariant();
         var alias = host.Alias.ToLowerInvariant();
         if (host.Secure) return alias.Length == 0 ? ([name], [name]) : ([alias, name], [name, alias]);
-        return host.NameSecure && alias.Length > 0 && SecureAlias(dns, name) ? ([name], [name]) : null;
+        return host.NameSecure && alias.Length > 0 && SecureAlias(dns(), name) ? ([name], [name]) : null;
     }
 
     /// <summary>Whether the name's own CNAME record comes validated (asked for alone: the resolver does not follow it then).</summary>

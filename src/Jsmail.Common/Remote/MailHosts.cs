@@ -38,9 +38,7 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
     /// </param>
     public static ILookupClient Client(IReadOnlyList<IPEndPoint>? servers, bool dnssec = false)
     {
-        var ns = servers is { Count: > 0 }
-            ? servers.Select(s => new NameServer(s)).ToArray()
-            : NameServer.ResolveNameServers(skipIPv6SiteLocal: true, fallbackToGooglePublicDns: false).ToArray();
+        var ns = servers is { Count: > 0 } ? servers.Select(s => new NameServer(s)).ToArray() : SystemNameServers();
         return new LookupClient(new LookupClientOptions(ns)
         {
             UseCache = false,
@@ -53,6 +51,20 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
             Recursion = true,
             RequestDnsSecRecords = dnssec,
         });
+    }
+
+    /// <summary>
+    /// The system's name servers (resolv.conf, then the interfaces); where
+    /// none can be found or read now (out of descriptors, say), 127.0.0.1, as
+    /// the C resolver asks without a resolv.conf: the lookups then fail as DNS
+    /// failures do (temporary), never as an exception that ends the program.
+    /// </summary>
+    private static NameServer[] SystemNameServers()
+    {
+        NameServer[] found = [];
+        try { found = NameServer.ResolveNameServers(skipIPv6SiteLocal: true, fallbackToGooglePublicDns: false)?.ToArray() ?? []; }
+        catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException) { }
+        return found.Length > 0 ? found : [new NameServer(IPAddress.Loopback, 53)];
     }
 
     /// <summary>Addresses for a relay or an MX-less host: its A (and AAAA) records at preference 0.</summary>

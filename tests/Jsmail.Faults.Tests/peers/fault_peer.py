@@ -13,20 +13,32 @@ reading the reply, the one case where qmail's rules allow a second copy.
 RCPT to a local part starting with "reject" is refused 550. While the file
 DIR/stall exists, a transaction stops reading in the middle of its DATA and
 holds the connection open until the client gives up (a stalled peer).
+DIR/transcript has every line each way, with its session and time.
 """
-import asyncio, os, sys
+import asyncio, os, sys, time
 
 base, portfile = sys.argv[1], sys.argv[2]
 os.makedirs(os.path.join(base, "msg"), exist_ok=True)
 acks = open(os.path.join(base, "acks"), "a")
+# every command and reply line with its session and time: what a failed verdict is read against
+transcript = open(os.path.join(base, "transcript"), "a")
 counter = 0
+sessions = 0
+
+
+def note(sid, direction, line):
+    transcript.write(f"{time.time():.3f} {sid} {direction} {line!r}\n")
+    transcript.flush()
 
 
 async def session(reader, writer):
-    global counter
+    global counter, sessions
+    sessions += 1
+    sid = sessions
     unacked = None
 
     async def reply(text):
+        note(sid, "<", text)
         writer.write(text.encode() + b"\r\n")
         await writer.drain()
 
@@ -35,6 +47,7 @@ async def session(reader, writer):
         rcpts = 0
         while True:
             line = await asyncio.wait_for(reader.readline(), 300)
+            note(sid, ">", line)
             if not line:
                 return
             if unacked is not None:
@@ -63,6 +76,7 @@ async def session(reader, writer):
                 while True:
                     chunk = await asyncio.wait_for(reader.readline(), 300)
                     if not chunk:
+                        note(sid, ">", b"EOF in DATA")
                         return
                     if os.path.exists(os.path.join(base, "stall")):
                         # stop reading mid-DATA: the client times out and closes
@@ -79,6 +93,7 @@ async def session(reader, writer):
                     f.write(b"".join(data))
                 os.rename(tmp, os.path.join(base, "msg", n))
                 unacked = n
+                note(sid, ">", f"message {n}")
                 await reply("250 ok " + n)
             elif verb == b"RSET":
                 await reply("250 ok")
@@ -92,6 +107,7 @@ async def session(reader, writer):
     except (ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError):
         pass
     finally:
+        note(sid, "-", "closed")
         writer.close()
 
 
