@@ -127,6 +127,8 @@ if [ "$has_server" = 1 ]; then
   send 50 "$srv_port" >/dev/null
   bench_stop_traced "$bench_server_pid"
   report "jsmail server mode:" "$work/server.strace" "$(($(queued_jsmail "$work/home-server") - before))"
+  # the queue service's own account of its batches: what the syncs per message come from
+  grep 'stopped after' "$work/home-server/queued.log" | tail -n 1 | sed 's/^/  /'
 else
   printf '%-28s %s\n' "jsmail server mode:" "$skipped"
 fi
