@@ -38,6 +38,18 @@ for home in "$work/home" "$work/home-server"; do
   echo bench.test >"$home/control/rcpthosts"
 done
 [ -z "${BENCH_COMMIT_WAIT:-}" ] || echo "$BENCH_COMMIT_WAIT" >"$work/home-server/control/queuedcommitwait"
+# jsmail-queued's own count of its syncs (its metrics), read around each
+# accept run: the syncs of the run as it ran, with no tracer stopping it
+queued_metrics_port=$(bench_free_port)
+echo "127.0.0.1:$queued_metrics_port" >"$work/home-server/control/queuedmetrics"
+queued_syncs() {
+  local line
+  exec 3<>"/dev/tcp/127.0.0.1/$queued_metrics_port" || { echo 0; return; }
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  line=$(grep '^jsmail_queued_syncs_total ' <&3 || true)
+  exec 3<&-
+  echo "${line##* }"
+}
 cc -O2 -pthread -o "$work/smtp-latency" bench/smtp-latency.c
 
 has_server=0
@@ -86,8 +98,11 @@ for s in 1 10 50; do
   echo "-- s=$s"
   srv=-
   if [ "$has_server" = 1 ]; then
+    synced=$(queued_syncs)
     measure "jsmail server mode:" "$s" "$srv_port" queued_jsmail "$work/home-server"
     srv=$rate
+    printf '%-28s %d syncs for %d messages: %.2f per message (jsmail-queued'"'"'s own count)\n' "" \
+      "$(($(queued_syncs) - synced))" "$count" "$(echo "($(queued_syncs) - $synced) / $count" | bc -l)"
   else
     printf '%-28s %s\n' "jsmail server mode:" "$skipped"
   fi
