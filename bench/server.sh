@@ -133,13 +133,13 @@ uptime
 syncs=(strace -f -c --seccomp-bpf -e trace=fsync,fdatasync,syncfs,sync_file_range -o)
 sync_calls() { awk '$NF ~ /^(fsync|fdatasync|syncfs|sync_file_range)$/ { s += $4 } END { print s + 0 }' "$1"; }
 # report LABEL STRACE-FILE QUEUED
-report() { printf '%-28s %d syncs for %d messages: %.2f per message\n' "$1" "$(sync_calls "$2")" "$3" "$(echo "$(sync_calls "$2") / $3" | bc -l)"; }
+report() { printf '%-28s %d syncs for %d messages: %.2f per message (traced: %.1f msgs/s)\n' "$1" "$(sync_calls "$2")" "$3" "$(echo "$(sync_calls "$2") / $3" | bc -l)" "$traced_rate"; }
 echo "== filesystem syncs per accepted message at s=50 (strace -f -c, a separate run of $count messages each)"
 if [ "$has_server" = 1 ]; then
   srv_port=$(bench_free_port)
   before=$(queued_jsmail "$work/home-server")
   bench_server_smtpd "$work/home-server" "$srv_port" "${syncs[@]}" "$work/server.strace"
-  send 50 "$srv_port" >/dev/null
+  traced_rate=$(send 50 "$srv_port")
   bench_stop_traced "$bench_server_pid"
   report "jsmail server mode:" "$work/server.strace" "$(($(queued_jsmail "$work/home-server") - before))"
   # the queue service's own account of its batches: what the syncs per message come from
@@ -150,11 +150,11 @@ fi
 tcp_port=$(bench_free_port)
 before=$(queued_jsmail "$work/home")
 bench_tcpserver_smtpd "$work/home" "$tcp_port" "${syncs[@]}" "$work/tcpserver.strace"
-send 50 "$tcp_port" >/dev/null
+traced_rate=$(send 50 "$tcp_port")
 bench_stop_traced "$bench_tcpserver_pid"
 report "jsmail under tcpserver:" "$work/tcpserver.strace" "$(($(queued_jsmail "$work/home") - before))"
 pf_start_fg "$work/postfix" keep "" "${syncs[@]}" "$work/postfix.strace"
-send 50 "$pf_port" >/dev/null
+traced_rate=$(send 50 "$pf_port")
 accepted=$(pf_queued)
 pf_stop
 report "Postfix 3.7 (private):" "$work/postfix.strace" "$accepted"
