@@ -38,6 +38,18 @@ for home in "$work/home" "$work/home-server"; do
   echo bench.test >"$home/control/rcpthosts"
 done
 [ -z "${BENCH_COMMIT_WAIT:-}" ] || echo "$BENCH_COMMIT_WAIT" >"$work/home-server/control/queuedcommitwait"
+# jsmail-queued's own count of its syncs (its metrics), read around each
+# accept run: the syncs of the run as it ran, with no tracer stopping it
+queued_metrics_port=$(bench_free_port)
+echo "127.0.0.1:$queued_metrics_port" >"$work/home-server/control/queuedmetrics"
+queued_syncs() {
+  local line
+  exec 3<>"/dev/tcp/127.0.0.1/$queued_metrics_port" || { echo 0; return; }
+  printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+  line=$(grep '^jsmail_queued_syncs_total ' <&3 || true)
+  exec 3<&-
+  echo "${line##* }"
+}
 cc -O2 -pthread -o "$work/smtp-latency" bench/smtp-latency.c
 
 has_server=0
@@ -86,8 +98,11 @@ for s in 1 10 50; do
   echo "-- s=$s"
   srv=-
   if [ "$has_server" = 1 ]; then
+    synced=$(queued_syncs)
     measure "jsmail server mode:" "$s" "$srv_port" queued_jsmail "$work/home-server"
     srv=$rate
+    printf '%-28s %d syncs for %d messages: %.2f per message (jsmail-queued'"'"'s own count)\n' "" \
+      "$(($(queued_syncs) - synced))" "$count" "$(echo "($(queued_syncs) - $synced) / $count" | bc -l)"
   else
     printf '%-28s %s\n' "jsmail server mode:" "$skipped"
   fi
@@ -118,26 +133,28 @@ uptime
 syncs=(strace -f -c --seccomp-bpf -e trace=fsync,fdatasync,syncfs,sync_file_range -o)
 sync_calls() { awk '$NF ~ /^(fsync|fdatasync|syncfs|sync_file_range)$/ { s += $4 } END { print s + 0 }' "$1"; }
 # report LABEL STRACE-FILE QUEUED
-report() { printf '%-28s %d syncs for %d messages: %.2f per message\n' "$1" "$(sync_calls "$2")" "$3" "$(echo "$(sync_calls "$2") / $3" | bc -l)"; }
+report() { printf '%-28s %d syncs for %d messages: %.2f per message (traced: %.1f msgs/s)\n' "$1" "$(sync_calls "$2")" "$3" "$(echo "$(sync_calls "$2") / $3" | bc -l)" "$traced_rate"; }
 echo "== filesystem syncs per accepted message at s=50 (strace -f -c, a separate run of $count messages each)"
 if [ "$has_server" = 1 ]; then
   srv_port=$(bench_free_port)
   before=$(queued_jsmail "$work/home-server")
   bench_server_smtpd "$work/home-server" "$srv_port" "${syncs[@]}" "$work/server.strace"
-  send 50 "$srv_port" >/dev/null
+  traced_rate=$(send 50 "$srv_port")
   bench_stop_traced "$bench_server_pid"
   report "jsmail server mode:" "$work/server.strace" "$(($(queued_jsmail "$work/home-server") - before))"
+  # the queue service's own account of its batches: what the syncs per message come from
+  grep 'stopped after' "$work/home-server/queued.log" | tail -n 1 | sed 's/^/  /'
 else
   printf '%-28s %s\n' "jsmail server mode:" "$skipped"
 fi
 tcp_port=$(bench_free_port)
 before=$(queued_jsmail "$work/home")
 bench_tcpserver_smtpd "$work/home" "$tcp_port" "${syncs[@]}" "$work/tcpserver.strace"
-send 50 "$tcp_port" >/dev/null
+traced_rate=$(send 50 "$tcp_port")
 bench_stop_traced "$bench_tcpserver_pid"
 report "jsmail under tcpserver:" "$work/tcpserver.strace" "$(($(queued_jsmail "$work/home") - before))"
 pf_start_fg "$work/postfix" keep "" "${syncs[@]}" "$work/postfix.strace"
-send 50 "$pf_port" >/dev/null
+traced_rate=$(send 50 "$pf_port")
 accepted=$(pf_queued)
 pf_stop
 report "Postfix 3.7 (private):" "$work/postfix.strace" "$accepted"

@@ -37,10 +37,13 @@ public sealed class GroupCommitter
     private long _nextTicket;
     /// <summary>When the core's hold runs out (µs, <see cref="Now"/>); -1 when it holds nothing.</summary>
     private long _holdUntil = -1;
+    private long _heldSince;
 
     /// <summary>Filesystem syncs made (syncfs and fsync), for the log.</summary>
     public long Syncs => Interlocked.Read(ref _syncs);
     private long _syncs;
+    // for Summary, the committer thread's own (read after Stop)
+    private long _batches, _committed, _holds, _held, _syncTime, _closeArrivals, _arrivals, _lastArrival = -1;
     private readonly QueuedMetrics? _metrics;
     private int _linked; // todo links made since the last sync of links: the batch's size
 
@@ -89,6 +92,7 @@ public sealed class GroupCommitter
             if (TakeArrived(wait: true) is { } arrived) Execute(Prepared(arrived));
             else if (_holdUntil >= 0) // the hold ran out (or the service stops): the held sync goes now
             {
+                _held += Now() - _heldSince;
                 _holdUntil = -1;
                 Execute(_core.HoldOver());
             }
@@ -104,6 +108,9 @@ public sealed class GroupCommitter
         var actions = new List<GroupCommitAction>();
         foreach (var p in arrived)
         {
+            if (_lastArrival >= 0 && p.ArrivedAt - _lastArrival < _core.MaxHold) _closeArrivals++;
+            _lastArrival = Math.Max(_lastArrival, p.ArrivedAt);
+            _arrivals++;
             _inFlight[++_nextTicket] = p;
             actions.AddRange(_core.Prepared([_nextTicket], p.ArrivedAt));
         }
@@ -148,7 +155,9 @@ public sealed class GroupCommitter
         switch (action.Step)
         {
             case GroupCommitStep.Hold:
-                _holdUntil = Now() + action.Duration;
+                _holds++;
+                _heldSince = Now();
+                _holdUntil = _heldSince + action.Duration;
                 return [];
             case GroupCommitStep.SyncFiles:
                 return _core.FilesSynced(Sync(() => Libc.Syncfs(_queueDirFd)));
@@ -178,18 +187,35 @@ public sealed class GroupCommitter
 
     private void BatchCommitted()
     {
+        _batches++;
+        _committed += _linked;
         _metrics?.Committed(_linked);
         _linked = 0;
     }
 
     private bool Sync(Func<int> call)
     {
+        var start = Now();
+        if (_holdUntil >= 0) _held += start - _heldSince;
         _holdUntil = -1; // a sync ends any hold
         Interlocked.Increment(ref _syncs);
         _metrics?.Synced();
-        var start = Now();
         var ok = call() == 0;
-        _core.SyncTook(Now() - start);
+        var took = Now() - start;
+        _syncTime += took;
+        _core.SyncTook(took);
         return ok;
+    }
+
+    /// <summary>
+    /// How the commits went, for the log line at exit (after <see cref="Stop"/>):
+    /// what decides the syncs per message is how many messages a batch takes,
+    /// and that depends on how close together they came against how long a sync took.
+    /// </summary>
+    public string Summary()
+    {
+        var perSync = _syncs == 0 ? 0 : _syncTime / _syncs;
+        return $"{_committed} messages linked in {_batches} batches; {_arrivals} arrived, {_closeArrivals} of them within {_core.MaxHold} µs of the one before; "
+            + $"a sync took {perSync} µs on average; {_holds} holds for {_held / 1000} ms in all";
     }
 }

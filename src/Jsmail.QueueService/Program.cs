@@ -69,7 +69,7 @@ public static class Program
         Console.Error.WriteLine($"jsmail-queued: pid {Libc.Getpid()} uid {Libc.Geteuid()} serving {home}");
         server.Run();
         committer.Stop();
-        Console.Error.WriteLine($"jsmail-queued: stopped after {committer.Syncs} syncs");
+        Console.Error.WriteLine($"jsmail-queued: stopped after {committer.Syncs} syncs: {committer.Summary()}");
         return 0;
     }
 

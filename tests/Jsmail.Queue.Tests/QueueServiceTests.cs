@@ -184,6 +184,12 @@ public class QueueServiceTests : IDisposable
         var syncs = SyncCalls(File.ReadAllText(counts));
         syncs.Should().BeGreaterThan(0, "the messages were made durable");
         syncs.Should().BeLessThan(messages, "syncs per message below 1 at 20 in flight ({0} for {1})", syncs, messages);
+        // the service's own account at exit agrees with strace's count, and says how the messages were batched
+        var summary = Regex.Match(service.Log, @"jsmail-queued: stopped after (\d+) syncs: (\d+) messages linked in (\d+) batches; (\d+) arrived, \d+ of them within 1000 µs of the one before; a sync took \d+ µs on average; \d+ holds for \d+ ms in all\n");
+        summary.Success.Should().BeTrue(service.Log);
+        int Group(int i) => int.Parse(summary.Groups[i].Value);
+        (Group(1), Group(2), Group(4)).Should().Be((syncs, messages, messages));
+        Group(3).Should().BeInRange(1, syncs, "a batch costs at least one sync");
     }
 
     /// <summary>The calls column of strace -c's table, summed over fsync, fdatasync and syncfs.</summary>
