@@ -101,8 +101,9 @@ for s in 1 10 50; do
     synced=$(queued_syncs)
     measure "jsmail server mode:" "$s" "$srv_port" queued_jsmail "$work/home-server"
     srv=$rate
+    synced=$(($(queued_syncs) - synced))
     printf '%-28s %d syncs for %d messages: %.2f per message (jsmail-queued'"'"'s own count)\n' "" \
-      "$(($(queued_syncs) - synced))" "$count" "$(echo "($(queued_syncs) - $synced) / $count" | bc -l)"
+      "$synced" "$count" "$(echo "$synced / $count" | bc -l)"
   else
     printf '%-28s %s\n' "jsmail server mode:" "$skipped"
   fi

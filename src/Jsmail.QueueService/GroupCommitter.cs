@@ -43,7 +43,8 @@ public sealed class GroupCommitter
     public long Syncs => Interlocked.Read(ref _syncs);
     private long _syncs;
     // for Summary, the committer thread's own (read after Stop)
-    private long _batches, _committed, _holds, _held, _syncTime, _closeArrivals, _arrivals, _lastArrival = -1;
+    private long _batches, _committed, _holds, _held, _syncTime, _closeArrivals, _lastArrival = -1;
+    private readonly long _maxHold;
     private readonly QueuedMetrics? _metrics;
     private int _linked; // todo links made since the last sync of links: the batch's size
 
@@ -54,6 +55,7 @@ public sealed class GroupCommitter
     public GroupCommitter(int queueDirFd, int todoDirFd, long maxHold, QueuedMetrics? metrics = null)
     {
         _metrics = metrics;
+        _maxHold = maxHold;
         _core = new GroupCommitCore(new GroupCommitPace(maxHold), Now);
         _queueDirFd = queueDirFd;
         _todoDirFd = todoDirFd;
@@ -108,9 +110,8 @@ public sealed class GroupCommitter
         var actions = new List<GroupCommitAction>();
         foreach (var p in arrived)
         {
-            if (_lastArrival >= 0 && p.ArrivedAt - _lastArrival < _core.MaxHold) _closeArrivals++;
+            if (_lastArrival >= 0 && p.ArrivedAt - _lastArrival < _maxHold) _closeArrivals++;
             _lastArrival = Math.Max(_lastArrival, p.ArrivedAt);
-            _arrivals++;
             _inFlight[++_nextTicket] = p;
             actions.AddRange(_core.Prepared([_nextTicket], p.ArrivedAt));
         }
@@ -215,7 +216,7 @@ public sealed class GroupCommitter
     public string Summary()
     {
         var perSync = _syncs == 0 ? 0 : _syncTime / _syncs;
-        return $"{_committed} messages linked in {_batches} batches; {_arrivals} arrived, {_closeArrivals} of them within {_core.MaxHold} µs of the one before; "
+        return $"{_committed} messages linked in {_batches} batches; {_nextTicket} arrived, {_closeArrivals} of them within {_maxHold} µs of the one before; "
             + $"a sync took {perSync} µs on average; {_holds} holds for {_held / 1000} ms in all";
     }
 }

@@ -59,9 +59,6 @@ internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironmen
         return id;
     }
 
-    /// <summary>The wait status of a process killed by SIGABRT: what a delivery that threw is reported as.</summary>
-    private const int AbortStatus = 6;
-
     /// <summary>Ours end when their report pipe does (the thread closes it last); children have pidfds.</summary>
     public int EndFd(int pid) => _running.ContainsKey(pid) ? -1 : Libc.PidfdOpen(pid);
 
@@ -72,7 +69,7 @@ internal sealed class PooledChannel(RemoteChannel perProcess, DeliveryEnvironmen
         if ((options & Libc.WNOHANG) != 0 && running.Thread.IsAlive) return 0;
         running.Thread.Join();
         _running.Remove(pid);
-        if (running.Delivery.Crashed) status = AbortStatus;
+        if (running.Delivery.Crashed) status = Libc.SIGABRT; // the wait status of a process killed by that signal
         return pid;
     }
 

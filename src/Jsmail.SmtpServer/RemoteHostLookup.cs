@@ -25,9 +25,7 @@ public sealed class RemoteHostLookup(ILookupClient dns, bool paranoid)
 
     public static ILookupClient Client(IReadOnlyList<IPEndPoint> servers)
     {
-        var ns = servers.Count > 0
-            ? servers.Select(s => new NameServer(s)).ToArray()
-            : NameServer.ResolveNameServers(skipIPv6SiteLocal: true, fallbackToGooglePublicDns: false).ToArray();
+        var ns = servers.Count > 0 ? servers.Select(s => new NameServer(s)).ToArray() : Jsmail.Common.Remote.MailHosts.SystemNameServers();
         return new LookupClient(new LookupClientOptions(ns)
         {
             UseCache = true, // a busy client reconnects often; the answers' own TTLs bound how long

@@ -90,9 +90,6 @@ public sealed class GroupCommitCore(GroupCommitPace? pace = null, Func<long>? cl
         _ => [],
     };
 
-    /// <summary>The pace's bound on a hold, in µs (0: it never holds).</summary>
-    public long MaxHold => _pace.MaxHold;
-
     /// <summary>A sync (of any kind) took this long, in µs: what the pace weighs arrivals against.</summary>
     public void SyncTook(long took) => _pace.Synced(took);
 

@@ -59,7 +59,7 @@ public sealed class MailHosts(ILookupClient dns, bool withIpv6)
     /// the C resolver asks without a resolv.conf: the lookups then fail as DNS
     /// failures do (temporary), never as an exception that ends the program.
     /// </summary>
-    private static NameServer[] SystemNameServers()
+    public static NameServer[] SystemNameServers()
     {
         NameServer[] found = [];
         try { found = NameServer.ResolveNameServers(skipIPv6SiteLocal: true, fallbackToGooglePublicDns: false)?.ToArray() ?? []; }
