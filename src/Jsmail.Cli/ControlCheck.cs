@@ -29,7 +29,7 @@ public sealed class ControlCheck(string directory, InstallationCheck check)
     private static readonly HashSet<string> Others =
     [
         "badmailfrom", "bouncefrom", "doublebounceto", "smtpgreeting", "morercpthosts.cdb", "dkimkeys", "dnsresolvers",
-        "localinprocess", "outgoingip", "queuescanners", "remoteauth", "smtpcheck", "tlsdestinations", "smtpplugins",
+        "localinprocess", "localsharedsync", "outgoingip", "queuescanners", "remoteauth", "smtpcheck", "tlsdestinations", "smtpplugins",
         "metrics", "milters", "servercert.pem", "clientcert.pem", "dh2048.pem", "rsa2048.pem", "tlsserverciphers", "tlsclientciphers",
         "tlsrptorganization", "tlsrptcontact", "bounceformat", "plugins", "policy", "quarantine", "remotedisable", "remoteprocessors",
         "smtpdisable", "badhelo.cdb", "badmailfrom.cdb", "validrcptto.cdb",

@@ -105,7 +105,10 @@ public sealed class InProcessDelivery
 
         var args = new LocalArgs(true, assignment.User, assignment.Home, _request.Local, assignment.Dash,
             assignment.Ext, _request.Domain, _request.Sender, _request.DefaultDelivery);
-        var delivery = new LocalDelivery(args, new MessageFile(_messageFd), new ReportFds(_reportFd, _reportFd));
+        var delivery = new LocalDelivery(args, new MessageFile(_messageFd), new ReportFds(_reportFd, _reportFd))
+        {
+            FileSync = _identity.FileSync,
+        };
         DeliveryPlan plan;
         try { plan = delivery.Prepare(); }
         catch (LocalFailure) { return RunQmailLocal(assignment); }

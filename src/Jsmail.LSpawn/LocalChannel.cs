@@ -20,15 +20,18 @@ namespace Jsmail.LSpawn;
 /// nothing is delivered as root.
 /// </summary>
 public sealed class LocalChannel(string self, string home, byte[] defaultDelivery, uint getpwUid, uint getpwGid,
-    bool inProcess = false) : ISpawnChannel
+    bool inProcess = false, FileSync? fileSync = null) : ISpawnChannel
 {
     public const string ChildMarker = "--jsmail-delivery-child";
     public const int ReportLimit = 3000;
 
-    /// <summary>What a delivery thread needs of the spawner: the home, qmail-getpw's ids, one passwd lookup at a time.</summary>
-    public sealed record Identity(string Home, uint GetpwUid, uint GetpwGid, object PasswdLock);
+    /// <summary>
+    /// What a delivery thread needs of the spawner: the home, qmail-getpw's
+    /// ids, one passwd lookup at a time, and how its files are made durable.
+    /// </summary>
+    public sealed record Identity(string Home, uint GetpwUid, uint GetpwGid, object PasswdLock, FileSync FileSync);
 
-    private readonly Identity _identity = new(home, getpwUid, getpwGid, new object());
+    private readonly Identity _identity = new(home, getpwUid, getpwGid, new object(), fileSync ?? FileSync.EachFile);
     private readonly Dictionary<int, InProcessDelivery> _inProcess = [];
     private int _lastInProcessId = -1;
     private byte[]? _directStartFailure;

@@ -34,7 +34,9 @@ if (Libc.Geteuid() == 0 && Libc.GetPasswd("qmailp") is { } p && Libc.GetGroupId(
     (getpwUid, getpwGid) = (p.Uid, nofiles);
 
 var self = Environment.ProcessPath ?? "/proc/self/exe";
-return new Spawner(new LocalChannel(self, home, argv[1], getpwUid, getpwGid, InProcess(home)), queueOwner).Run();
+var inProcess = InProcess(home);
+var fileSync = inProcess && SharedSyncs(home) ? new SharedFileSync() : FileSync.EachFile;
+return new Spawner(new LocalChannel(self, home, argv[1], getpwUid, getpwGid, inProcess, fileSync), queueOwner).Run();
 
 // Maildir and mbox deliveries made in this process unless control/localinprocess
 // is 0 or qmail compatibility asks for one process per delivery, as qmail-lspawn does.
@@ -42,5 +44,15 @@ static bool InProcess(string home)
 {
     if (Compat.IsQmail) return false;
     try { return new ControlReader(home).ReadInt("localinprocess", 1) != 0; }
+    catch (ControlReadException) { return false; }
+}
+
+// In-process deliveries that end at the same time share one sync of their
+// filesystem unless control/localsharedsync is 0: each file is then fsynced
+// alone, as qmail-local does (a site whose Maildirs share a filesystem with
+// heavy unrelated writes may prefer not to wait for those).
+static bool SharedSyncs(string home)
+{
+    try { return new ControlReader(home).ReadInt("localsharedsync", 1) != 0; }
     catch (ControlReadException) { return false; }
 }

@@ -30,7 +30,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
     /// <summary>jsmail's own control files (docs/differences.md), described outside compat mode.</summary>
     public static readonly string[] JsmailFiles =
     [
-        "badhelo.cdb", "badmailfrom.cdb", "bounceformat", "bouncemaxbytes", "delaywarningtime", "dkimkeys", "dnsresolvers", "localinprocess", "maxmail",
+        "badhelo.cdb", "badmailfrom.cdb", "bounceformat", "bouncemaxbytes", "delaywarningtime", "dkimkeys", "dnsresolvers", "localinprocess", "localsharedsync", "maxmail",
         "maxrcpt", "metrics", "milters", "outgoingip", "plugins", "plugintimeout", "policy", "quarantine", "queuedcommitwait", "queuescanners",
         "remoteauth", "remotedisable", "remoteidle", "remotemessagespersession", "remotepool", "remoteprocessors", "remoterecipients",
         "remotesessions", "smtpauthtls", "smtpcheck", "smtpdisable", "smtpplugins", "timeoutlocal", "timeoutqueuescan",
@@ -111,6 +111,7 @@ public sealed class ShowctlReport(IControlFiles files, bool compat)
         List("dkimkeys", "jsmail-dkimsign has no keys: it signs nothing.", "DKIM key (jsmail-dkimsign): ", "");
         List("dnsresolvers", "DNS servers from /etc/resolv.conf.", "DNS server: ", ".");
         Int("localinprocess", "1", "jsmail-lspawn delivers to Maildir and mbox in-process (0: through jsmail-local) is ", "");
+        Int("localsharedsync", "1", "In-process deliveries ending together share one filesystem sync (0: fsync each file) is ", "");
         Int("maxmail", "0", "SMTP messages per session limit (0: none) is ", "");
         Int("maxrcpt", "100", "SMTP recipients per message limit (0: none) is ", "");
         Str("metrics", false, "", "Metrics (Prometheus) served at ", "No metrics are served.");

@@ -173,4 +173,57 @@ public class InProcessDeliveryTests(PrivilegedHomeFixture fixture) : IClassFixtu
         r.Execs.Should().ContainSingle(l => l.Contains("execve(\"bin/qmail-local\""));
         Directory.GetFiles(Path.Combine(u.Home, "Maildir", "new")).Should().ContainSingle();
     }
+
+    [Theory] // deliveries that end together share one sync of their filesystem, unless control/localsharedsync is 0
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Deliveries_ending_together_share_syncs_unless_switched_off(bool shared)
+    {
+        const int count = 30;
+        var u = NewUser("", "");
+        Home.WriteControl("localinprocess", "1\n");
+        Home.WriteControl("localsharedsync", shared ? "1\n" : "0\n");
+        try
+        {
+            var path = Home.Queue("mess/7/2010");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, Message);
+            Accounts.Sh($"chown qmailq '{path}'");
+            var commands = string.Concat(Enumerable.Range(1, count).Select(slot => $"{(char)slot}7/2010\0s@x.example\0{u.Name}@d.example\0"));
+            using var dir = new TempDir("jsmail-strace");
+            var log = Path.Combine(dir.Path, "trace");
+            var r = Run.Process("strace", ["-f", "-qq", "-e", "trace=execve,fsync,fdatasync,syncfs", "-o", log,
+                Home.Bin("jsmail-lspawn"), "./Maildir/"], B(commands), timeoutMs: 120_000);
+            r.ExitCode.Should().Be(0, r.Err);
+            Encoding.Latin1.GetString(r.Stdout[1..]).Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Select(report => report[1..]).Should().HaveCount(count).And.OnlyContain(report => report == "Kdid 1+0+0\n");
+
+            var files = Directory.GetFiles(Path.Combine(u.Home, "Maildir", "new")).Select(Describe).ToList();
+            files.Should().HaveCount(count);
+            files.Should().OnlyContain(f => f.Meta == $"{u.Uid}:{u.Gid} 600" &&
+                Encoding.Latin1.GetString(f.Bytes).EndsWith("\nlast line without LF"));
+            Directory.GetFiles(Path.Combine(u.Home, "Maildir", "tmp")).Should().BeEmpty();
+
+            var lines = File.ReadAllLines(log);
+            lines.Where(l => l.Contains("execve(") && !l.Contains(Home.Bin("jsmail-lspawn"))).Should().BeEmpty("every delivery was in-process");
+            // each call's first line: whole, or "<unfinished ...>" when another thread's call came between
+            var fsyncs = lines.Count(l => Regex.IsMatch(l, @"^\d+\s+(fsync|fdatasync)\(\d+"));
+            var syncfs = lines.Count(l => Regex.IsMatch(l, @"^\d+\s+syncfs\(\d+"));
+            lines.Where(l => Regex.IsMatch(l, @"sync.*= -1")).Should().BeEmpty();
+            if (shared)
+            {
+                syncfs.Should().BeGreaterThan(0, "deliveries that asked while a sync ran shared the next one");
+                (fsyncs + syncfs).Should().BeLessThan(count);
+            }
+            else
+            {
+                fsyncs.Should().Be(count, "one fsync per file, as jsmail-local");
+                syncfs.Should().Be(0);
+            }
+        }
+        finally
+        {
+            File.Delete(Home.Control("localsharedsync"));
+        }
+    }
 }

@@ -44,6 +44,9 @@ public sealed class LocalDelivery(LocalArgs a, MessageFile message, ReportFds ou
 
     private int _files, _forwards, _programs;
 
+    /// <summary>How Maildir and mbox files are made durable: fsync each, unless jsmail-lspawn's threads share syncs.</summary>
+    public FileSync FileSync { get; init; } = FileSync.EachFile;
+
     public LocalDelivery(LocalArgs a) : this(a, new MessageFile(), ReportFds.Standard) { }
 
     public int Run() => Deliver(Prepare());
@@ -118,8 +121,8 @@ public sealed class LocalDelivery(LocalArgs a, MessageFile message, ReportFds ou
                 if (forwardOnly) throw LocalFailure.Temporary("Uh-oh: .qmail has file delivery but has x bit set. (#4.7.0)");
                 var maildir = i.Kind == InstructionKind.Maildir;
                 if (!a.Deliver) Print(maildir ? "maildir " : "mbox ", i.Argument);
-                else if (maildir) MaildirDelivery.Deliver(i.Argument, a.Home, message, lines);
-                else MboxDelivery.Deliver(i.Argument, message, lines);
+                else if (maildir) MaildirDelivery.Deliver(i.Argument, a.Home, message, lines, FileSync);
+                else MboxDelivery.Deliver(i.Argument, message, lines, FileSync);
                 break;
             case InstructionKind.Program:
                 _programs++;

@@ -12,9 +12,10 @@ public static class MboxDelivery
 {
     public const int LockSeconds = 30;
 
-    public static void Deliver(byte[] path, MessageFile message, DeliveryLines lines)
+    public static void Deliver(byte[] path, MessageFile message, DeliveryLines lines, FileSync sync)
     {
         var name = Encoding.UTF8.GetString(path);
+        var opening = sync.Opening();
         var fd = Libc.Open(path, Libc.O_WRONLY | Libc.O_NONBLOCK | Libc.O_APPEND | Libc.O_CREAT | Libc.O_CLOEXEC, 0x180);
         if (fd < 0) throw LocalFailure.Temporary($"Unable to open {name}: {ErrorText.Describe(Libc.Errno)}. (#4.2.1)");
         using var fdOwner = new OwnedFd(fd);
@@ -30,7 +31,7 @@ public static class MboxDelivery
         quoter.Finish();
         writer.Write("\n"u8);
         if (!writer.Flush()) Fail(fd, locked, start, $"Unable to write {name}: {ErrorText.Describe(writer.Errno)}. (#4.3.0)");
-        if (Libc.Fsync(fd) != 0) Fail(fd, locked, start, $"Unable to write {name}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
+        if (sync.Sync(fd, opening) != 0) Fail(fd, locked, start, $"Unable to write {name}: {ErrorText.Describe(Libc.Errno)}. (#4.3.0)");
     }
 
     private static void Fail(int fd, bool locked, long start, string text)
